@@ -1,0 +1,35 @@
+# Every target creates .venv from requirements.txt first when it is missing or older than it.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 4566
+
+.PHONY: venv test lint endpoint perf clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+# The local SageMaker endpoint in the foreground (Ctrl-C stops it and its step processes).
+endpoint: $(STAMP)
+	$(PY) -m include.local_sagemaker --host $(HOST) --port $(PORT)
+
+perf: $(STAMP)
+	$(PY) -m pytest tests/perf -s -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) .pytest_cache
