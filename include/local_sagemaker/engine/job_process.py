@@ -1,0 +1,137 @@
+"""Run one job's process: its output goes line by line to a log file and CloudWatch Logs."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+STOP_GRACE_SECONDS = 5.0
+_FLUSH_SECONDS = 1.0
+
+
+class CloudWatchStream:
+    """Buffers log lines and sends them in batches to one CloudWatch Logs stream."""
+
+    def __init__(self, logs: Any, group: str, stream: str) -> None:
+        self._logs, self.group, self.stream = logs, group, stream
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._last_flush = time.monotonic()
+        try:
+            logs.create_log_group(logGroupName=group)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+
+    def write(self, line: str) -> None:
+        with self._lock:
+            self._pending.append({"timestamp": int(time.time() * 1000), "message": line})
+            due = time.monotonic() - self._last_flush >= _FLUSH_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+            self._last_flush = time.monotonic()
+        for start in range(0, len(batch), 5000):
+            self._logs.put_log_events(
+                logGroupName=self.group, logStreamName=self.stream, logEvents=batch[start : start + 5000]
+            )
+
+
+class JobProcess:
+    """A job's process group: started, logged, waited for, stopped."""
+
+    def __init__(self, log_file: Path, cloudwatch: CloudWatchStream | None, tail_lines: int = 20) -> None:
+        self.log_file = log_file
+        self.cloudwatch = cloudwatch
+        self.tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stopped = threading.Event()
+        self.timed_out = False
+        self._lock = threading.Lock()
+
+    def log(self, line: str) -> None:
+        """Write one line to the job's log (engine notes use the same stream as the job)."""
+        line = line.rstrip("\n")
+        with self.log_file.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+        if self.cloudwatch:
+            self.cloudwatch.write(line)
+
+    def run(self, argv: list[str], env: dict[str, str], cwd: Path, timeout: float | None) -> int:
+        """Run to completion and return the exit code (negative for a signal)."""
+        with self._lock:
+            if self._stopped.is_set():
+                return -signal.SIGTERM
+            self._process = subprocess.Popen(
+                argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        timer = threading.Timer(timeout, self._expire) if timeout else None
+        if timer:
+            timer.daemon = True
+            timer.start()
+        try:
+            assert self._process.stdout is not None
+            for raw in self._process.stdout:
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                self.tail.append(line)
+                self.log(line)
+            return self._process.wait()
+        finally:
+            if timer:
+                timer.cancel()
+            if self.cloudwatch:
+                self.cloudwatch.flush()
+
+    @property
+    def was_stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def stop(self) -> None:
+        """StopPipelineExecution: end the job; run() then returns a signal exit code."""
+        with self._lock:
+            self._stopped.set()
+        self._terminate()
+
+    def _expire(self) -> None:
+        self.timed_out = True
+        self._terminate()
+
+    def _terminate(self) -> None:
+        """End the whole process group: SIGTERM, then SIGKILL after a grace period."""
+        with self._lock:
+            process = self._process
+        if process is None or process.poll() is not None:
+            return
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def python_environment(extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a job process: this interpreter's PATH first, unbuffered output."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env

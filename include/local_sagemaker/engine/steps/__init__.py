@@ -1,0 +1,1 @@
+"""One module per step type the engine runs; each returns a StepOutcome."""

@@ -1,0 +1,227 @@
+"""Training step: CreateTrainingJob's contract, run on a local process.
+
+The built-in XGBoost algorithm image is emulated by containers/xgboost_algorithm.py; any
+other image runs the SageMaker training toolkit's script-mode contract (SM_* variables,
+hyperparameters as arguments, the submitted code) or the job's own ContainerEntrypoint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import StepFailure
+from ..s3_transfer import download_prefix, join_uri, split_s3_uri, upload_file
+from .container_job import ContainerJob, image_repository, python_command
+from .runtime import StepOutcome, StepRuntime, now
+
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+XGBOOST_IMAGE = "sagemaker-xgboost"
+XGBOOST_CONTAINER = Path(__file__).resolve().parents[2] / "containers" / "xgboost_algorithm.py"
+_NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+# The built-in algorithm's per-round line: [12]#011train-auc:0.93#011validation-auc:0.91
+_XGBOOST_ROUND = re.compile(r"\[\d+\](.*)")
+_XGBOOST_METRIC = re.compile(r"(?:#011|\t)(train|validation)-([A-Za-z0-9@_\-]+):" + _NUMBER)
+
+
+def run_training_step(runtime: StepRuntime, arguments: dict[str, Any]) -> StepOutcome:
+    name = runtime.job_name()
+    arn = runtime.arn("training-job", name)
+    started = now()
+    record = {
+        "TrainingJobName": name,
+        "TrainingJobArn": arn,
+        "AlgorithmSpecification": arguments.get("AlgorithmSpecification", {}),
+        "HyperParameters": {k: str(v) for k, v in (arguments.get("HyperParameters") or {}).items()},
+        "InputDataConfig": arguments.get("InputDataConfig", []),
+        "OutputDataConfig": arguments.get("OutputDataConfig", {}),
+        "ResourceConfig": arguments.get("ResourceConfig", {}),
+        "StoppingCondition": arguments.get("StoppingCondition", {"MaxRuntimeInSeconds": 86400}),
+        "Environment": arguments.get("Environment", {}),
+        "RoleArn": arguments.get("RoleArn"),
+        "TrainingJobStatus": "InProgress",
+        "SecondaryStatus": "Starting",
+        "CreationTime": started,
+        "TrainingStartTime": started,
+        "LastModifiedTime": started,
+        "PipelineExecutionArn": runtime.execution_arn,
+    }
+    runtime.jobs.put("training", name, record)
+    metadata = {"TrainingJob": {"Arn": arn}}
+    runtime.report_metadata(metadata)
+    try:
+        artifacts, metrics = _run(runtime, name, record)
+    except StepFailure as error:
+        runtime.jobs.update("training", name, TrainingJobStatus="Failed", SecondaryStatus="Failed",
+                            FailureReason=str(error), TrainingEndTime=now())
+        raise
+    except BaseException:
+        runtime.jobs.update("training", name, TrainingJobStatus="Stopped", SecondaryStatus="Stopped",
+                            TrainingEndTime=now())
+        raise
+    ended = now()
+    runtime.jobs.update(
+        "training", name, TrainingJobStatus="Completed", SecondaryStatus="Completed",
+        TrainingEndTime=ended, ModelArtifacts={"S3ModelArtifacts": artifacts},
+        FinalMetricDataList=[{"MetricName": k, "Value": v, "Timestamp": ended} for k, v in metrics.items()],
+        TrainingTimeInSeconds=int((ended - started).total_seconds()),
+        BillableTimeInSeconds=int((ended - started).total_seconds()),
+    )
+    return StepOutcome(runtime.jobs.get("training", name) or record, metadata)
+
+
+def _run(runtime: StepRuntime, name: str, record: dict[str, Any]) -> tuple[str, dict[str, float]]:
+    algorithm = record["AlgorithmSpecification"]
+    image = algorithm.get("TrainingImage") or ""
+    hyperparameters = record["HyperParameters"]
+    job = ContainerJob(runtime, name, LOG_GROUP)
+    sandbox = job.sandbox
+    for folder in ("input/config", "model", "output/data", "code"):
+        sandbox.host_path(f"/opt/ml/{folder}").mkdir(parents=True, exist_ok=True)
+    argv, environment = _command(runtime, job, image, algorithm, hyperparameters)
+
+    channels: dict[str, Any] = {}
+    for channel in record["InputDataConfig"]:
+        channel_name = channel["ChannelName"]
+        source = (channel.get("DataSource") or {}).get("S3DataSource")
+        if not source:
+            raise StepFailure(f"Channel '{channel_name}': only S3DataSource is supported")
+        count = download_prefix(runtime.clients.s3, source["S3Uri"], sandbox.host_path(f"/opt/ml/input/data/{channel_name}"))
+        job.log(f"Channel {channel_name}: {count} object(s) from {source['S3Uri']}")
+        channels[channel_name] = {key: channel[key] for key in ("ContentType", "TrainingInputMode", "CompressionType", "RecordWrapperType") if key in channel}
+        channels[channel_name].setdefault("TrainingInputMode", algorithm.get("TrainingInputMode", "File"))
+        job.check_stopped()
+    config = sandbox.host_path("/opt/ml/input/config")
+    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+    (config / "inputdataconfig.json").write_text(json.dumps(channels))
+    (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"}))
+    environment.update(_toolkit_environment(list(channels), hyperparameters, record))
+    runtime.jobs.update("training", name, SecondaryStatus="Training")
+
+    job.run(argv, environment, record["StoppingCondition"].get("MaxRuntimeInSeconds"))
+    metrics = _final_metrics(job.process.log_file.read_text(), algorithm, image)
+    runtime.jobs.update("training", name, SecondaryStatus="Uploading")
+    return _upload_model(runtime, job, record), metrics
+
+
+def _command(runtime: StepRuntime, job: ContainerJob, image: str, algorithm: dict[str, Any], hyperparameters: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    entrypoint = algorithm.get("ContainerEntrypoint") or []
+    program = hyperparameters.get("sagemaker_program")
+    if entrypoint:
+        return python_command([*entrypoint, *(algorithm.get("ContainerArguments") or [])]), {}
+    if program:
+        return _script_mode(runtime, job, json.loads(program) if program.startswith('"') else program, hyperparameters)
+    if image_repository(image) == XGBOOST_IMAGE:
+        job.log(f"Image {image}: emulating the built-in XGBoost algorithm with xgboost {_xgboost_version()}")
+        return [sys.executable, str(XGBOOST_CONTAINER), "/opt/ml"], {}
+    raise StepFailure(
+        f"Image '{image}' cannot be emulated by the local endpoint: it runs the built-in XGBoost "
+        "algorithm (sagemaker-xgboost) and script-mode jobs (sagemaker_program or ContainerEntrypoint)"
+    )
+
+
+def _script_mode(runtime: StepRuntime, job: ContainerJob, program: str, hyperparameters: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The training toolkit's contract: code from sagemaker_submit_directory, `python program --hp v`."""
+    submit = hyperparameters.get("sagemaker_submit_directory", "")
+    submit = json.loads(submit) if submit.startswith('"') else submit
+    code_dir = job.sandbox.host_path("/opt/ml/code")
+    if submit.startswith("s3://"):
+        archive = job.folder / "sourcedir.tar.gz"
+        bucket, key = split_s3_uri(submit)
+        try:
+            runtime.clients.s3.download_file(bucket, key, str(archive))
+        except Exception as error:  # noqa: BLE001
+            raise StepFailure(f"Cannot download sagemaker_submit_directory {submit}: {error}") from None
+        with tarfile.open(archive) as bundle:
+            bundle.extractall(code_dir, filter="data")
+    if not (code_dir / program).is_file():
+        raise StepFailure(f"sagemaker_program '{program}' is not in the submitted code ({submit or 'none'})")
+    arguments: list[str] = []
+    for key, value in hyperparameters.items():
+        if not key.startswith("sagemaker_"):
+            arguments += [f"--{key}", _decode(value)]
+    return [sys.executable, f"/opt/ml/code/{program}", *arguments], {"SM_USER_ENTRY_POINT": program, "SM_MODULE_DIR": submit}
+
+
+def _decode(value: str) -> str:
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return value
+    return decoded if isinstance(decoded, str) else json.dumps(decoded)
+
+
+def _toolkit_environment(channels: list[str], hyperparameters: dict[str, str], record: dict[str, Any]) -> dict[str, str]:
+    user_hps = {k: _decode(v) for k, v in hyperparameters.items() if not k.startswith("sagemaker_")}
+    environment = {
+        "SM_MODEL_DIR": "/opt/ml/model",
+        "SM_INPUT_DIR": "/opt/ml/input",
+        "SM_INPUT_CONFIG_DIR": "/opt/ml/input/config",
+        "SM_OUTPUT_DIR": "/opt/ml/output",
+        "SM_OUTPUT_DATA_DIR": "/opt/ml/output/data",
+        "SM_CHANNELS": json.dumps(channels),
+        "SM_HPS": json.dumps(user_hps),
+        "SM_HOSTS": json.dumps(["algo-1"]),
+        "SM_CURRENT_HOST": "algo-1",
+        "SM_NUM_GPUS": "0",
+        "SM_NUM_CPUS": str(_cpu_count()),
+        "TRAINING_JOB_NAME": record["TrainingJobName"],
+    }
+    environment.update({f"SM_CHANNEL_{c.upper()}": f"/opt/ml/input/data/{c}" for c in channels})
+    environment.update({f"SM_HP_{k.upper()}": v for k, v in user_hps.items()})
+    environment.update({k: str(v) for k, v in (record.get("Environment") or {}).items()})
+    return environment
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def _xgboost_version() -> str:
+    from importlib.metadata import version
+
+    return version("xgboost")
+
+
+def _final_metrics(log: str, algorithm: dict[str, Any], image: str) -> dict[str, float]:
+    """The last value of each metric, from the metric definitions or the algorithm's lines."""
+    metrics: dict[str, float] = {}
+    definitions = algorithm.get("MetricDefinitions") or []
+    for line in log.splitlines():
+        for definition in definitions:
+            match = re.search(definition["Regex"], line)
+            if match:
+                metrics[definition["Name"]] = float(match.group(1))
+        if not definitions and image_repository(image) == XGBOOST_IMAGE and _XGBOOST_ROUND.match(line):
+            for channel, metric, value in _XGBOOST_METRIC.findall(line):
+                metrics[f"{channel}:{metric}"] = float(value)
+    return metrics
+
+
+def _upload_model(runtime: StepRuntime, job: ContainerJob, record: dict[str, Any]) -> str:
+    output_path = record["OutputDataConfig"].get("S3OutputPath")
+    if not output_path:
+        raise StepFailure("OutputDataConfig.S3OutputPath is required")
+    model_dir = job.sandbox.host_path("/opt/ml/model")
+    archive = job.folder / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as bundle:
+        for path in sorted(model_dir.rglob("*")):
+            bundle.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False)
+    destination = join_uri(output_path, record["TrainingJobName"], "output", "model.tar.gz")
+    upload_file(runtime.clients.s3, archive, destination)
+    output_data = job.sandbox.host_path("/opt/ml/output/data")
+    if any(output_data.iterdir()):
+        data_archive = job.folder / "output.tar.gz"
+        with tarfile.open(data_archive, "w:gz") as bundle:
+            bundle.add(output_data, arcname=".")
+        upload_file(runtime.clients.s3, data_archive, join_uri(output_path, record["TrainingJobName"], "output", "output.tar.gz"))
+    job.log(f"Model artifacts: {destination}")
+    shutil.rmtree(job.sandbox.host_path("/opt/ml/input/data"), ignore_errors=True)
+    return destination
