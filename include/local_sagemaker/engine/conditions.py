@@ -23,7 +23,8 @@ def evaluate_all(conditions: list[dict[str, Any]], resolve: Callable[[Any], Any]
 
 def evaluate(condition: dict[str, Any], resolve: Callable[[Any], Any]) -> bool:
     kind = condition.get("Type")
-    arguments = condition.get("Arguments") or {}
+    # The schema puts the operands beside Type; an "Arguments" wrapper is accepted too.
+    arguments = condition.get("Arguments") or condition
     if kind in _COMPARISONS:
         left, right = _comparable(
             resolve(arguments.get("LeftValue")), resolve(arguments.get("RightValue")), kind

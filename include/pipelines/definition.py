@@ -1,0 +1,166 @@
+"""The article's classification pipeline, written for SageMaker SDK v3.
+
+PreprocessData -> TrainModel (built-in XGBoost) -> EvaluateModel (evaluation.json) ->
+CheckModelQuality (AUC >= MinAucThreshold) -> RegisterModel | Fail.
+The SDK is imported inside `build_pipeline`, never at module level.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .settings import PipelineSettings
+
+# Parameters as the pipeline declares them: name -> (type, default from settings).
+PARAMETER_TYPES = {
+    "InputDataUrl": "String",
+    "ProcessingInstanceType": "String",
+    "TrainingInstanceType": "String",
+    "ModelApprovalStatus": "String",
+    "MinAucThreshold": "Float",
+}
+XGBOOST_HYPERPARAMETERS = {
+    "objective": "binary:logistic",
+    "num_round": "200",
+    "max_depth": "6",
+    "eta": "0.1",
+    "subsample": "0.8",
+    "eval_metric": "auc",
+}
+AUC_JSON_PATH = "classification_metrics.auc_roc.value"
+
+
+def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris: dict[str, str]) -> Any:
+    """Return the SDK Pipeline. `code_uris` maps script names to their S3 URIs (already uploaded)."""
+    from sagemaker.core import image_uris
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.processing import ScriptProcessor
+    from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
+    from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo
+    from sagemaker.core.workflow.functions import Join, JsonGet
+    from sagemaker.core.workflow.parameters import ParameterFloat, ParameterString
+    from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+    from sagemaker.mlops.workflow.model_step import ModelStep
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+    from sagemaker.mlops.workflow.steps import CacheConfig, ProcessingStep, TrainingStep
+    from sagemaker.serve.model_builder import ModelBuilder
+    from sagemaker.train.configs import Compute, InputData, OutputDataConfig
+    from sagemaker.train.model_trainer import ModelTrainer
+
+    input_data = ParameterString("InputDataUrl", default_value=f"s3://{settings.bucket}/raw-data/")
+    processing_instance_type = ParameterString("ProcessingInstanceType", default_value=settings.processing_instance_type)
+    training_instance_type = ParameterString("TrainingInstanceType", default_value=settings.training_instance_type)
+    model_approval_status = ParameterString("ModelApprovalStatus", default_value=settings.model_approval_status)
+    min_auc_threshold = ParameterFloat("MinAucThreshold", default_value=settings.min_auc_threshold)
+    # Each execution writes under its own id, so runs never overwrite each other's outputs.
+    run_prefix = Join(on="/", values=[settings.s3_uri("executions"), _execution_id()])
+
+    def processor(instance_type: Any, base_job_name: str) -> Any:
+        return ScriptProcessor(
+            role=settings.role_arn,
+            image_uri=image_uris.retrieve("sklearn", region=settings.region, version=settings.sklearn_version),
+            command=["python3"],
+            instance_type=instance_type,
+            instance_count=1,
+            base_job_name=base_job_name,
+            sagemaker_session=sagemaker_session,
+        )
+
+    def s3_input(name: str, source: Any, destination: str) -> Any:
+        return ProcessingInput(input_name=name, s3_input=ProcessingS3Input(
+            s3_uri=source, local_path=destination, s3_data_type="S3Prefix", s3_input_mode="File"))
+
+    def s3_output(name: str, source: str) -> Any:
+        return ProcessingOutput(output_name=name, s3_output=ProcessingS3Output(
+            s3_uri=Join(on="/", values=[run_prefix, name]), local_path=source, s3_upload_mode="EndOfJob"))
+
+    preprocess = ProcessingStep(
+        name="PreprocessData",
+        step_args=processor(processing_instance_type, "preprocess").run(
+            code=code_uris["preprocess.py"],
+            inputs=[s3_input("raw", input_data, "/opt/ml/processing/input")],
+            outputs=[s3_output(split, f"/opt/ml/processing/output/{split}") for split in ("train", "validation", "test")],
+        ),
+        cache_config=CacheConfig(enable_caching=settings.cache_preprocessing, expire_after=settings.cache_expire_after),
+    )
+    outputs = preprocess.properties.ProcessingOutputConfig.Outputs
+
+    xgboost_image = image_uris.retrieve("xgboost", region=settings.region, version=settings.xgboost_version)
+    trainer = ModelTrainer(
+        training_image=xgboost_image,
+        role=settings.role_arn,
+        compute=Compute(instance_type=training_instance_type, instance_count=1, volume_size_in_gb=30),
+        output_data_config=OutputDataConfig(s3_output_path=settings.s3_uri("model-output")),
+        hyperparameters=dict(XGBOOST_HYPERPARAMETERS),
+        base_job_name="train-xgboost",
+        sagemaker_session=sagemaker_session,
+    )
+    train = TrainingStep(
+        name="TrainModel",
+        step_args=trainer.train(input_data_config=[
+            InputData(channel_name=split, data_source=outputs[split].S3Output.S3Uri, content_type="text/csv")
+            for split in ("train", "validation")
+        ]),
+    )
+    model_artifacts = train.properties.ModelArtifacts.S3ModelArtifacts
+
+    evaluation_report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
+    evaluate = ProcessingStep(
+        name="EvaluateModel",
+        step_args=processor(settings.evaluation_instance_type, "evaluate").run(
+            code=code_uris["evaluate.py"],
+            inputs=[
+                s3_input("model", model_artifacts, "/opt/ml/processing/model"),
+                s3_input("test", outputs["test"].S3Output.S3Uri, "/opt/ml/processing/test"),
+            ],
+            outputs=[s3_output("evaluation", "/opt/ml/processing/evaluation")],
+        ),
+        property_files=[evaluation_report],
+    )
+    evaluation_uri = Join(on="/", values=[
+        evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri, "evaluation.json"])
+
+    model = ModelBuilder(
+        s3_model_data_url=model_artifacts,
+        image_uri=xgboost_image,
+        role_arn=settings.role_arn,
+        sagemaker_session=sagemaker_session,
+    )
+    register = ModelStep(
+        name="RegisterModel",
+        step_args=model.register(
+            model_package_group_name=settings.model_package_group,
+            content_types=["text/csv"],
+            response_types=["text/csv"],
+            inference_instances=["ml.m5.large", "ml.m5.xlarge"],
+            transform_instances=["ml.m5.xlarge"],
+            approval_status=model_approval_status,
+            model_metrics=ModelMetrics(model_statistics=MetricsSource(
+                s3_uri=evaluation_uri, content_type="application/json")),
+        ),
+    )
+    auc = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=AUC_JSON_PATH)
+    fail = FailStep(
+        name="ModelQualityTooLow",
+        error_message=Join(on=" ", values=["Model AUC", auc, "is below the MinAucThreshold", min_auc_threshold]),
+    )
+    gate = ConditionStep(
+        name="CheckModelQuality",
+        conditions=[ConditionGreaterThanOrEqualTo(left=auc, right=min_auc_threshold)],
+        if_steps=[register],
+        else_steps=[fail],
+    )
+    return Pipeline(
+        name=settings.pipeline_name,
+        parameters=[input_data, processing_instance_type, training_instance_type, model_approval_status, min_auc_threshold],
+        steps=[preprocess, train, evaluate, gate],
+        sagemaker_session=sagemaker_session,
+    )
+
+
+def _execution_id() -> Any:
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+
+    return ExecutionVariables.PIPELINE_EXECUTION_ID

@@ -1,0 +1,1 @@
+"""Scripts that run inside the pipeline's jobs (SageMaker containers or the local endpoint)."""

@@ -1,0 +1,58 @@
+"""What a deployment chooses: where the pipeline lives and what it runs on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    region: str
+    role_arn: str
+    bucket: str
+    pipeline_name: str = "ml-classification-pipeline"
+    model_package_group: str = "classification-models"
+    prefix: str = "pipeline"
+    sklearn_version: str = "1.2-1"
+    xgboost_version: str = "1.7-1"
+    processing_instance_type: str = "ml.m5.xlarge"
+    evaluation_instance_type: str = "ml.m5.large"
+    training_instance_type: str = "ml.m5.xlarge"
+    min_auc_threshold: float = 0.75
+    model_approval_status: str = "PendingManualApproval"
+    cache_preprocessing: bool = False
+    cache_expire_after: str = "P30D"
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("region", _REGION, self.region, "an AWS region such as us-east-1"),
+            ("role_arn", _ROLE_ARN, self.role_arn, "an IAM role ARN, arn:aws:iam::<account>:role/<name>"),
+            ("bucket", _BUCKET, self.bucket, "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"),
+            ("pipeline_name", _PIPELINE_NAME, self.pipeline_name, "letters, digits and hyphens, at most 256"),
+            ("model_package_group", _PIPELINE_NAME, self.model_package_group, "letters, digits and hyphens"),
+        ]
+        for field_name in ("processing_instance_type", "evaluation_instance_type", "training_instance_type"):
+            checks.append((field_name, _INSTANCE_TYPE, getattr(self, field_name), "an ml.* instance type such as ml.m5.xlarge"))
+        for field_name, pattern, value, allowed in checks:
+            if not isinstance(value, str) or not pattern.match(value):
+                raise ValueError(f"PipelineSettings.{field_name}={value!r} is invalid: expected {allowed}")
+        if not 0.0 <= float(self.min_auc_threshold) <= 1.0:
+            raise ValueError(f"PipelineSettings.min_auc_threshold={self.min_auc_threshold!r} must be between 0 and 1")
+        if self.model_approval_status not in APPROVAL_STATUSES:
+            raise ValueError(
+                f"PipelineSettings.model_approval_status={self.model_approval_status!r}; "
+                f"allowed: {', '.join(APPROVAL_STATUSES)}"
+            )
+
+    def s3_uri(self, *parts: str) -> str:
+        return "/".join([f"s3://{self.bucket}", self.prefix.strip("/"), *(p.strip("/") for p in parts)])
+
+
+APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
