@@ -26,7 +26,10 @@ class StepOutcome:
 
 
 class JobStore:
-    """Processing and training jobs by name, as DescribeProcessingJob/DescribeTrainingJob show them."""
+    """Processing and training jobs by name, as DescribeProcessingJob/DescribeTrainingJob show them.
+
+    Names are matched case-insensitively, as SageMaker does: job ARNs carry the name lowercased.
+    """
 
     def __init__(self) -> None:
         self._jobs: dict[tuple[str, str], dict[str, Any]] = {}
@@ -34,17 +37,17 @@ class JobStore:
 
     def put(self, kind: str, name: str, record: dict[str, Any]) -> None:
         with self._lock:
-            self._jobs[(kind, name)] = record
+            self._jobs[(kind, name.lower())] = record
 
     def update(self, kind: str, name: str, **changes: Any) -> None:
         with self._lock:
-            record = self._jobs[(kind, name)]
+            record = self._jobs[(kind, name.lower())]
             record.update({key: value for key, value in changes.items() if value is not None})
             record["LastModifiedTime"] = now()
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         with self._lock:
-            record = self._jobs.get((kind, name))
+            record = self._jobs.get((kind, name.lower()))
             return dict(record) if record else None
 
 

@@ -1,0 +1,1 @@
+"""Sample data: daily partitions of a real data set, for backfills and local runs."""

@@ -1,0 +1,86 @@
+"""Every test runs fail-closed: fake credentials, no metadata probe, no connection off loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+FAKE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "SAGEMAKER_VALIDATE_ROLE": "false",
+}
+for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(name, None)
+os.environ.update(FAKE_ENVIRONMENT)
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        return host.startswith("127.") or host in ("::1", "localhost")
+    return True  # unix sockets
+
+
+class NetworkBlocked(RuntimeError):
+    pass
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if not _is_loopback(address):
+        raise NetworkBlocked(f"test tried to reach {address}: only 127.0.0.1 is allowed")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    if not _is_loopback(address):
+        raise NetworkBlocked(f"test tried to reach {address}: only 127.0.0.1 is allowed")
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The local SageMaker endpoint on a free loopback port, stopped after the session."""
+    from include.local_sagemaker.server import LocalSageMakerEndpoint
+
+    server = LocalSageMakerEndpoint("127.0.0.1", 0, tmp_path_factory.mktemp("endpoint-work"))
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def endpoint_work_dir(endpoint: str) -> Path:
+    from include.local_sagemaker.config import endpoint_config
+
+    assert endpoint_config.work_dir is not None
+    return endpoint_config.work_dir
+
+
+@pytest.fixture(scope="session")
+def aws(endpoint: str):  # noqa: ANN201
+    """Factory of boto3 clients bound to the endpoint."""
+    import boto3
+
+    session = boto3.session.Session(region_name="us-east-1")
+
+    def client(service: str):  # noqa: ANN202
+        return session.client(service, endpoint_url=endpoint)
+
+    return client

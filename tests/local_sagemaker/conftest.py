@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+
+from .pipelines import unique
+
+
+@pytest.fixture(scope="module")
+def sagemaker(aws):  # noqa: ANN001, ANN201
+    return aws("sagemaker")
+
+
+@pytest.fixture(scope="module")
+def s3(aws):  # noqa: ANN001, ANN201
+    return aws("s3")
+
+
+@pytest.fixture(scope="module")
+def bucket(s3) -> str:  # noqa: ANN001
+    name = unique("bucket")
+    s3.create_bucket(Bucket=name)
+    return name
