@@ -8,6 +8,9 @@ The SDK's traps, each handled here explicitly (DESIGN.md):
   documented opt-out re-validates a JSON schema on every config lookup (+3 s), so the
   sender is replaced with a no-op instead;
 - `default_bucket()` calls S3: the bucket is always given;
+- ProcessingStep and TransformStep construct a LocalSagemakerClient (a new boto3 session that
+  loads every service model again, ~0.4 s each) only to read a method's name; a stand-in with
+  the same method names takes its place, which keeps a warm build well under a second;
 - importing `sagemaker.mlops` creates boto3 clients: a region must be set, and without
   credentials boto3 would probe the instance metadata service, which is switched off.
 """
@@ -40,6 +43,17 @@ def disable_sdk_side_effects(region: str) -> None:
     from sagemaker.core.telemetry import telemetry_logging
 
     telemetry_logging._send_telemetry_request = _no_telemetry  # noqa: SLF001
+    from sagemaker.mlops.workflow import steps
+
+    steps.LocalSagemakerClient = _LocalClientNames
+
+
+class _LocalClientNames:
+    """Has the names of the local-mode client's job methods, and nothing else."""
+
+    def create_processing_job(self) -> None: ...
+
+    def create_transform_job(self) -> None: ...
 
 
 def _no_telemetry(*_: Any, **__: Any) -> None:
