@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 4566
 
-.PHONY: venv test lint endpoint perf clean
+.PHONY: venv run test lint endpoint seed perf clean
 
 venv: $(STAMP)
 
@@ -16,17 +16,24 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
+# The main job: the classification pipeline end to end on the local endpoint (no AWS account).
+run: $(STAMP)
+	$(PY) -m include.run_locally
+
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
 
 # The local SageMaker endpoint in the foreground (Ctrl-C stops it and its step processes).
 endpoint: $(STAMP)
 	$(PY) -m include.local_sagemaker --host $(HOST) --port $(PORT)
+
+# Seed sample partitions into a running endpoint: make seed FROM=2024-01-01 TO=2024-01-07
+seed: $(STAMP)
+	$(PY) -m include.data --endpoint-url http://$(HOST):$(PORT) --bucket ml-pipeline-data --from $(FROM) --to $(TO)
 
 perf: $(STAMP)
 	$(PY) -m pytest tests/perf -s -p no:cacheprovider

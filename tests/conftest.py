@@ -74,13 +74,13 @@ def endpoint_work_dir(endpoint: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def aws(endpoint: str):  # noqa: ANN201
+def aws(endpoint: str):
     """Factory of boto3 clients bound to the endpoint."""
     import boto3
 
     session = boto3.session.Session(region_name="us-east-1")
 
-    def client(service: str):  # noqa: ANN202
+    def client(service: str):
         return session.client(service, endpoint_url=endpoint)
 
     return client

@@ -42,7 +42,7 @@ def disable_sdk_side_effects(region: str) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     from sagemaker.core.telemetry import telemetry_logging
 
-    telemetry_logging._send_telemetry_request = _no_telemetry  # noqa: SLF001
+    telemetry_logging._send_telemetry_request = _no_telemetry
     from sagemaker.mlops.workflow import steps
 
     steps.LocalSagemakerClient = _LocalClientNames
@@ -72,5 +72,5 @@ def pipeline_session(session: boto3.session.Session, bucket: str) -> Any:
     )
     # `default_bucket` is only a name override: default_bucket() would still check (and try to
     # create) the bucket in S3 while the definition is built. The bucket is given and exists.
-    sdk_session._default_bucket = bucket  # noqa: SLF001
+    sdk_session._default_bucket = bucket
     return sdk_session

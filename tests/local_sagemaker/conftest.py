@@ -6,17 +6,17 @@ from .pipelines import unique
 
 
 @pytest.fixture(scope="module")
-def sagemaker(aws):  # noqa: ANN001, ANN201
+def sagemaker(aws):
     return aws("sagemaker")
 
 
 @pytest.fixture(scope="module")
-def s3(aws):  # noqa: ANN001, ANN201
+def s3(aws):
     return aws("s3")
 
 
 @pytest.fixture(scope="module")
-def bucket(s3) -> str:  # noqa: ANN001
+def bucket(s3) -> str:
     name = unique("bucket")
     s3.create_bucket(Bucket=name)
     return name

@@ -42,7 +42,7 @@ THRESHOLD = [{"Name": "Threshold", "Type": "Float", "DefaultValue": 0.5},
     ],
     ids=["not-json", "wrong-version", "unknown-type", "duplicate-name", "cycle", "missing-depends-on", "missing-step-reference", "missing-parameter"],
 )
-def test_invalid_definition_is_refused_naming_the_problem(sagemaker, text: str, expected: str) -> None:  # noqa: ANN001
+def test_invalid_definition_is_refused_naming_the_problem(sagemaker, text: str, expected: str) -> None:
     name = unique("invalid")
     with pytest.raises(ClientError) as raised:
         sagemaker.create_pipeline(PipelineName=name, PipelineDefinition=text, RoleArn=ROLE)
@@ -52,7 +52,7 @@ def test_invalid_definition_is_refused_naming_the_problem(sagemaker, text: str, 
         sagemaker.describe_pipeline(PipelineName=name)
 
 
-def test_refused_update_keeps_the_previous_definition(sagemaker) -> None:  # noqa: ANN001
+def test_refused_update_keeps_the_previous_definition(sagemaker) -> None:
     name = create_pipeline(sagemaker, [_fail("F", "first")])
     before = sagemaker.describe_pipeline(PipelineName=name)["PipelineDefinition"]
     with pytest.raises(ClientError, match="dependency cycle"):
@@ -61,7 +61,7 @@ def test_refused_update_keeps_the_previous_definition(sagemaker) -> None:  # noq
     assert sagemaker.describe_pipeline(PipelineName=name)["PipelineDefinition"] == before
 
 
-def test_false_condition_runs_the_else_branch_only_and_fail_step_ends_execution(sagemaker) -> None:  # noqa: ANN001
+def test_false_condition_runs_the_else_branch_only_and_fail_step_ends_execution(sagemaker) -> None:
     message = {"Std:Join": {"On": " ", "Values": ["value", {"Get": "Parameters.Label"}, "is below", {"Get": "Parameters.Threshold"}]}}
     steps = [_condition("Gate", 0.2, {"Get": "Parameters.Threshold"},
                         IfSteps=[_fail("NotTaken", "if branch ran")], ElseSteps=[_fail("TooLow", message)])]
@@ -89,7 +89,7 @@ def test_false_condition_runs_the_else_branch_only_and_fail_step_ends_execution(
     ],
     ids=["in", "not", "or", "greater-than", "equals-boolean"],
 )
-def test_condition_types_evaluate_as_the_schema_defines(sagemaker, condition: dict, outcome: str) -> None:  # noqa: ANN001
+def test_condition_types_evaluate_as_the_schema_defines(sagemaker, condition: dict, outcome: str) -> None:
     step = {"Name": "Gate", "Type": "Condition", "Arguments": {"Conditions": [condition], "IfSteps": [], "ElseSteps": []}}
     name = create_pipeline(sagemaker, [step], THRESHOLD)
     arn = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
@@ -108,7 +108,7 @@ def test_condition_types_evaluate_as_the_schema_defines(sagemaker, condition: di
     ],
     ids=["unknown", "integer-word", "integer-fraction", "float-word", "boolean-word"],
 )
-def test_bad_parameter_is_a_validation_exception_naming_it(sagemaker, parameters: list, expected: str) -> None:  # noqa: ANN001
+def test_bad_parameter_is_a_validation_exception_naming_it(sagemaker, parameters: list, expected: str) -> None:
     name = create_pipeline(sagemaker, [_fail("F", "x")], THRESHOLD)
     with pytest.raises(ClientError) as raised:
         sagemaker.start_pipeline_execution(PipelineName=name, PipelineParameters=parameters)
@@ -117,7 +117,7 @@ def test_bad_parameter_is_a_validation_exception_naming_it(sagemaker, parameters
     assert sagemaker.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"] == []
 
 
-def test_same_client_request_token_gives_back_the_same_execution(sagemaker) -> None:  # noqa: ANN001
+def test_same_client_request_token_gives_back_the_same_execution(sagemaker) -> None:
     name = create_pipeline(sagemaker, [_condition("Gate", 1, 0, IfSteps=[], ElseSteps=[])])
     token = uuid.uuid4().hex
     first = sagemaker.start_pipeline_execution(PipelineName=name, ClientRequestToken=token)["PipelineExecutionArn"]
@@ -128,7 +128,7 @@ def test_same_client_request_token_gives_back_the_same_execution(sagemaker) -> N
     assert sorted(s["PipelineExecutionArn"] for s in summaries) == sorted([first, other])
 
 
-def test_short_token_and_bad_display_name_are_refused(sagemaker) -> None:  # noqa: ANN001
+def test_short_token_and_bad_display_name_are_refused(sagemaker) -> None:
     name = create_pipeline(sagemaker, [_fail("F", "x")])
     # botocore checks the length client-side; the endpoint checks it too, as AWS does.
     raw = boto3.client("sagemaker", endpoint_url=sagemaker.meta.endpoint_url, config=Config(parameter_validation=False))
@@ -138,7 +138,7 @@ def test_short_token_and_bad_display_name_are_refused(sagemaker) -> None:  # noq
         sagemaker.start_pipeline_execution(PipelineName=name, PipelineExecutionDisplayName="manual__2024-01-01T00:00:00")
 
 
-def test_step_listing_pages_with_next_token(sagemaker) -> None:  # noqa: ANN001
+def test_step_listing_pages_with_next_token(sagemaker) -> None:
     steps = [_condition(f"Gate{i}", i, 0, IfSteps=[], ElseSteps=[]) for i in range(7)]
     name = create_pipeline(sagemaker, steps)
     arn = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
@@ -157,7 +157,7 @@ def test_step_listing_pages_with_next_token(sagemaker) -> None:  # noqa: ANN001
     assert sum(len(p["PipelineExecutionSteps"]) for p in paginator.paginate(PipelineExecutionArn=arn, PaginationConfig={"PageSize": 2})) == 7
 
 
-def test_cached_step_is_not_rerun_and_says_it_was_a_hit(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_cached_step_is_not_rerun_and_says_it_was_a_hit(sagemaker, s3, bucket) -> None:
     script = put_script(s3, bucket, "import pathlib, time; p = pathlib.Path('/opt/ml/processing/output/o'); "
                                     "p.mkdir(parents=True, exist_ok=True); (p / 'stamp').write_text(str(time.time_ns()))")
     output = f"s3://{bucket}/cache/{script}"
@@ -175,7 +175,7 @@ def test_cached_step_is_not_rerun_and_says_it_was_a_hit(sagemaker, s3, bucket) -
     assert "CacheHitResult" not in steps_by_name(sagemaker, first)["Cached"]
 
 
-def test_changed_arguments_miss_the_cache(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_changed_arguments_miss_the_cache(sagemaker, s3, bucket) -> None:
     script = put_script(s3, bucket, "print('ran')")
     step = processing_step("Cached", bucket, script, arguments=[{"Get": "Parameters.Label"}],
                            CacheConfig={"Enabled": True, "ExpireAfter": "P30D"})
@@ -187,7 +187,7 @@ def test_changed_arguments_miss_the_cache(sagemaker, s3, bucket) -> None:  # noq
     assert "CacheHitResult" not in steps_by_name(sagemaker, second)["Cached"]
 
 
-def test_list_pipeline_executions_pages_newest_first(sagemaker) -> None:  # noqa: ANN001
+def test_list_pipeline_executions_pages_newest_first(sagemaker) -> None:
     name = create_pipeline(sagemaker, [_condition("Gate", 1, 0, IfSteps=[], ElseSteps=[])])
     arns = [sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"] for _ in range(3)]
     first_page = sagemaker.list_pipeline_executions(PipelineName=name, MaxResults=2)

@@ -23,11 +23,11 @@ out.mkdir(parents=True, exist_ok=True)
 """
 
 
-def _read_json(s3, bucket: str, key: str) -> dict:  # noqa: ANN001
+def _read_json(s3, bucket: str, key: str) -> dict:
     return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-def _two_sleepers(s3, bucket: str, script: str) -> list[dict]:  # noqa: ANN001
+def _two_sleepers(s3, bucket: str, script: str) -> list[dict]:
     steps = []
     for who in ("a", "b"):
         s3.put_object(Bucket=bucket, Key=f"par/{script}/{who}/input.csv", Body=who.encode())
@@ -39,7 +39,7 @@ def _two_sleepers(s3, bucket: str, script: str) -> list[dict]:  # noqa: ANN001
     return steps
 
 
-def test_independent_steps_run_in_parallel_each_in_its_own_sandbox(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_independent_steps_run_in_parallel_each_in_its_own_sandbox(sagemaker, s3, bucket) -> None:
     script = put_script(s3, bucket, TIMESTAMP_SCRIPT)
     name = create_pipeline(sagemaker, _two_sleepers(s3, bucket, script))
     arn = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
@@ -52,7 +52,7 @@ def test_independent_steps_run_in_parallel_each_in_its_own_sandbox(sagemaker, s3
     assert a["args"] == ["1.5"]
 
 
-def test_max_parallel_execution_steps_bounds_concurrency(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_max_parallel_execution_steps_bounds_concurrency(sagemaker, s3, bucket) -> None:
     script = put_script(s3, bucket, TIMESTAMP_SCRIPT)
     name = create_pipeline(sagemaker, _two_sleepers(s3, bucket, script),
                            ParallelismConfiguration={"MaxParallelExecutionSteps": 1})
@@ -64,7 +64,7 @@ def test_max_parallel_execution_steps_bounds_concurrency(sagemaker, s3, bucket) 
     assert second["started"] >= first["ended"]
 
 
-def test_dependent_step_reads_upstream_output_property(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_dependent_step_reads_upstream_output_property(sagemaker, s3, bucket) -> None:
     writer = put_script(s3, bucket, "import pathlib; p = pathlib.Path('/opt/ml/processing/output/o'); "
                                     "p.mkdir(parents=True, exist_ok=True); (p / 'x.txt').write_text('hello')")
     reader = put_script(s3, bucket, "import pathlib, sys; t = pathlib.Path('/opt/ml/processing/input/up/x.txt').read_text(); "
@@ -89,7 +89,7 @@ def test_dependent_step_reads_upstream_output_property(sagemaker, s3, bucket) ->
     assert job["ProcessingInputs"][0]["S3Input"]["S3Uri"] == f"s3://{bucket}/chain/{writer}/w"
 
 
-def test_crashing_script_fails_step_with_exit_code_and_log_tail(sagemaker, s3, bucket, aws) -> None:  # noqa: ANN001
+def test_crashing_script_fails_step_with_exit_code_and_log_tail(sagemaker, s3, bucket, aws) -> None:
     good = put_script(s3, bucket, "import pathlib; p = pathlib.Path('/opt/ml/processing/output/o'); "
                                   "p.mkdir(parents=True, exist_ok=True); (p / 'kept.txt').write_text('kept')")
     bad = put_script(s3, bucket, "import sys\nprint('reading the input')\nprint('boom: column price is missing', file=sys.stderr)\nsys.exit(3)")
@@ -120,7 +120,7 @@ def test_crashing_script_fails_step_with_exit_code_and_log_tail(sagemaker, s3, b
     assert "boom: column price is missing" in [event["message"] for event in events]
 
 
-def test_missing_input_data_fails_step_naming_the_uri(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_missing_input_data_fails_step_naming_the_uri(sagemaker, s3, bucket) -> None:
     script = put_script(s3, bucket, "print('never runs')")
     missing = f"s3://{bucket}/nothing-here/ds=2024-01-01/"
     name = create_pipeline(sagemaker, [processing_step("Read", bucket, script, inputs={"data": missing})])
@@ -129,7 +129,7 @@ def test_missing_input_data_fails_step_naming_the_uri(sagemaker, s3, bucket) -> 
     assert missing in steps_by_name(sagemaker, arn)["Read"]["FailureReason"]
 
 
-def test_image_it_cannot_emulate_fails_naming_the_image(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_image_it_cannot_emulate_fails_naming_the_image(sagemaker, s3, bucket) -> None:
     script = put_script(s3, bucket, "print('never runs')")
     step = processing_step("Custom", bucket, script)
     step["Arguments"]["AppSpecification"]["ImageUri"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-r-image:latest"
@@ -139,7 +139,7 @@ def test_image_it_cannot_emulate_fails_naming_the_image(sagemaker, s3, bucket) -
     assert "my-r-image:latest" in steps_by_name(sagemaker, arn)["Custom"]["FailureReason"]
 
 
-def test_stop_ends_running_step_processes(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_stop_ends_running_step_processes(sagemaker, s3, bucket) -> None:
     pid_key = f"stop/{time.time_ns()}/pid"
     script = put_script(s3, bucket, f"""
 import os, time, boto3
@@ -179,7 +179,7 @@ def _assert_process_gone(pid: int) -> None:
     pytest.fail(f"step process {pid} still runs after the stop")
 
 
-def test_retry_reruns_from_the_failed_step(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_retry_reruns_from_the_failed_step(sagemaker, s3, bucket) -> None:
     flag = f"retry/{time.time_ns()}/ready"
     counter = put_script(s3, bucket, "import pathlib; p = pathlib.Path('/opt/ml/processing/output/o'); "
                                      "p.mkdir(parents=True, exist_ok=True); (p / 'x').write_text('1')")

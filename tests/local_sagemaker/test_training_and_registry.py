@@ -36,14 +36,14 @@ def _training_step(bucket: str, prefix: str, hyperparameters: dict, image: str =
     }}
 
 
-def _seed(s3, bucket: str) -> str:  # noqa: ANN001
+def _seed(s3, bucket: str) -> str:
     prefix = unique("training")
     s3.put_object(Bucket=bucket, Key=f"{prefix}/train/train.csv", Body=_csv(800, 1))
     s3.put_object(Bucket=bucket, Key=f"{prefix}/validation/validation.csv", Body=_csv(200, 2))
     return prefix
 
 
-def test_builtin_xgboost_trains_reports_metrics_and_registers_the_model(sagemaker, s3, bucket, aws) -> None:  # noqa: ANN001
+def test_builtin_xgboost_trains_reports_metrics_and_registers_the_model(sagemaker, s3, bucket, aws) -> None:
     prefix = _seed(s3, bucket)
     group = unique("group")
     train = _training_step(bucket, prefix, {"objective": "binary:logistic", "num_round": "20", "max_depth": "3",
@@ -89,7 +89,7 @@ def test_builtin_xgboost_trains_reports_metrics_and_registers_the_model(sagemake
     assert sagemaker.describe_model(ModelName=model_arn.rsplit("/", 1)[-1])["PrimaryContainer"]["ModelDataUrl"] == artifact_uri
 
 
-def test_xgboost_without_num_round_fails_with_the_algorithm_error(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_xgboost_without_num_round_fails_with_the_algorithm_error(sagemaker, s3, bucket) -> None:
     prefix = _seed(s3, bucket)
     name = create_pipeline(sagemaker, [_training_step(bucket, prefix, {"objective": "binary:logistic"})])
     arn = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
@@ -97,7 +97,7 @@ def test_xgboost_without_num_round_fails_with_the_algorithm_error(sagemaker, s3,
     assert "Missing required hyperparameter: num_round" in steps_by_name(sagemaker, arn)["Train"]["FailureReason"]
 
 
-def test_script_mode_training_follows_the_toolkit_contract(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_script_mode_training_follows_the_toolkit_contract(sagemaker, s3, bucket) -> None:
     prefix = _seed(s3, bucket)
     script = """
 import argparse, json, os, pathlib
@@ -134,7 +134,7 @@ print(f'loss={0.25}')
     assert model == {"depth": 4, "rows": 800, "hps": {"depth": "4"}, "channels": ["train", "validation"]}
 
 
-def test_training_image_it_cannot_emulate_fails_naming_it(sagemaker, s3, bucket) -> None:  # noqa: ANN001
+def test_training_image_it_cannot_emulate_fails_naming_it(sagemaker, s3, bucket) -> None:
     prefix = _seed(s3, bucket)
     image = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
     name = create_pipeline(sagemaker, [_training_step(bucket, prefix, {"feature_dim": "4"}, image=image)])

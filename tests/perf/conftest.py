@@ -13,13 +13,13 @@ DAY = date(2024, 3, 1)
 
 
 @pytest.fixture(scope="session")
-def session(endpoint: str):  # noqa: ANN201
+def session(endpoint: str):
     """A boto3 session whose every client (the SDK's too) reaches the local endpoint."""
     return boto3_session("us-east-1", endpoint)
 
 
 @pytest.fixture(scope="session")
-def seeded_bucket(session) -> str:  # noqa: ANN001
+def seeded_bucket(session) -> str:
     seed_partitions(session.client("s3"), BUCKET, DAY, DAY)
     return BUCKET
 

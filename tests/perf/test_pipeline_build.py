@@ -12,7 +12,7 @@ BUILD_GOAL_SECONDS = 1.0
 
 
 @pytest.mark.perf
-def test_definition_builds_in_under_a_second_once_the_sdk_is_imported(session, settings) -> None:  # noqa: ANN001
+def test_definition_builds_in_under_a_second_once_the_sdk_is_imported(session, settings) -> None:
     started = time.perf_counter()
     build_definition(settings, session)  # first build: imports the SDK
     first = time.perf_counter() - started
@@ -28,7 +28,7 @@ def test_definition_builds_in_under_a_second_once_the_sdk_is_imported(session, s
 
 
 @pytest.mark.perf
-def test_upsert_of_an_unchanged_pipeline_makes_no_update_call(session, settings) -> None:  # noqa: ANN001
+def test_upsert_of_an_unchanged_pipeline_makes_no_update_call(session, settings) -> None:
     calls: list[str] = []
     session.events.register("before-call.sagemaker.*", lambda model, **_: calls.append(model.name))
     first = upsert_pipeline(session, settings.__class__(**{**settings.__dict__, "pipeline_name": "upsert-perf"}))

@@ -14,11 +14,11 @@ from tests.local_sagemaker.pipelines import steps_by_name, wait_for
 
 
 @pytest.fixture(scope="module")
-def pipeline(session, settings):  # noqa: ANN001, ANN201
+def pipeline(session, settings):
     return upsert_pipeline(session, settings)
 
 
-def _start(session, settings, **parameters: str) -> str:  # noqa: ANN001
+def _start(session, settings, **parameters: str) -> str:
     sagemaker = session.client("sagemaker")
     return sagemaker.start_pipeline_execution(
         PipelineName=settings.pipeline_name,
@@ -26,7 +26,7 @@ def _start(session, settings, **parameters: str) -> str:  # noqa: ANN001
     )["PipelineExecutionArn"]
 
 
-def test_low_threshold_registers_a_model_whose_metrics_point_at_the_report(session, settings, pipeline, day_uri) -> None:  # noqa: ANN001
+def test_low_threshold_registers_a_model_whose_metrics_point_at_the_report(session, settings, pipeline, day_uri) -> None:
     sagemaker, s3 = session.client("sagemaker"), session.client("s3")
     arn = _start(session, settings, InputDataUrl=day_uri, MinAucThreshold="0.5")
     assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Succeeded"
@@ -45,7 +45,7 @@ def test_low_threshold_registers_a_model_whose_metrics_point_at_the_report(sessi
     assert set(report["classification_metrics"]) >= {"accuracy", "precision", "recall", "f1", "confusion_matrix"}
 
 
-def test_high_threshold_takes_the_fail_branch_with_the_auc_in_the_reason(session, settings, pipeline, day_uri) -> None:  # noqa: ANN001
+def test_high_threshold_takes_the_fail_branch_with_the_auc_in_the_reason(session, settings, pipeline, day_uri) -> None:
     sagemaker = session.client("sagemaker")
     arn = _start(session, settings, InputDataUrl=day_uri, MinAucThreshold="0.99")
     description = wait_for(sagemaker, arn, timeout=300)
@@ -56,7 +56,7 @@ def test_high_threshold_takes_the_fail_branch_with_the_auc_in_the_reason(session
     assert "RegisterModel" not in listed and listed["ModelQualityTooLow"]["StepStatus"] == "Failed"
 
 
-def test_malformed_input_fails_preprocessing_naming_the_column(session, settings, pipeline) -> None:  # noqa: ANN001
+def test_malformed_input_fails_preprocessing_naming_the_column(session, settings, pipeline) -> None:
     sagemaker, s3 = session.client("sagemaker"), session.client("s3")
     frame = daily_partition(date(2024, 3, 2), rows=100).rename(columns={"educ": "education"})
     buffer = io.StringIO()
@@ -68,7 +68,7 @@ def test_malformed_input_fails_preprocessing_naming_the_column(session, settings
     assert "missing column(s) educ" in reason and "unexpected column(s) education" in reason
 
 
-def test_sdk_start_and_wait_run_the_pipeline(session, settings, pipeline, day_uri) -> None:  # noqa: ANN001
+def test_sdk_start_and_wait_run_the_pipeline(session, settings, pipeline, day_uri) -> None:
     from include.pipelines.definition import build_pipeline
     from include.pipelines.sdk_session import pipeline_session
     from include.pipelines.upsert import code_uris

@@ -60,7 +60,7 @@ def read_hyperparameters(root: Path) -> tuple[dict[str, object], int, int | None
     return params, num_round, int(early) if early is not None else None  # type: ignore[arg-type]
 
 
-def load_channel(root: Path, channel: str, content_type: str):  # noqa: ANN201 - xgboost.DMatrix
+def load_channel(root: Path, channel: str, content_type: str):
     import numpy as np
     import pandas as pd
     import xgboost as xgb
@@ -105,7 +105,7 @@ def train(root: Path) -> None:
     print(f"Train matrix has {dtrain.num_row()} rows and {dtrain.num_col()} columns", flush=True)
 
     class SageMakerLog(xgb.callback.TrainingCallback):
-        def after_iteration(self, model, epoch, evals_log) -> bool:  # noqa: ANN001
+        def after_iteration(self, model, epoch, evals_log) -> bool:
             parts = [f"[{epoch}]"]
             for data_name, metrics in evals_log.items():
                 for metric_name, history in metrics.items():

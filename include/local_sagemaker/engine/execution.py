@@ -158,7 +158,7 @@ class PipelineExecutionRun:
                     for future in done:
                         running.pop(future)
             self._finish()
-        except Exception:  # noqa: BLE001 - the engine must never leave an execution hanging
+        except Exception:
             with self._lock:
                 self.failure_reason = f"InternalError: {traceback.format_exc(limit=3)[-900:]}"
                 self._set_status("Failed")
@@ -232,7 +232,7 @@ class PipelineExecutionRun:
             self._end(record, "Stopped")
         except StepFailure as error:
             self._end(record, "Failed", str(error))
-        except Exception as error:  # noqa: BLE001 - a bug in a runner fails the step, not the endpoint
+        except Exception as error:
             self._end(record, "Failed", f"InternalError: {type(error).__name__}: {error}")
         else:
             with self._lock:

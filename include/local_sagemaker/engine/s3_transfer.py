@@ -82,7 +82,7 @@ def read_json(s3: Any, uri: str) -> Any:
     bucket, key = split_s3_uri(uri)
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as error:  # noqa: BLE001 - any S3 error becomes the step's reason
+    except Exception as error:
         raise StepFailure(f"Cannot read {uri}: {error}") from None
     try:
         return json.loads(body)

@@ -14,7 +14,7 @@ import tarfile
 from pathlib import Path
 
 
-def load_model(model_dir: Path):  # noqa: ANN201 - xgboost.Booster
+def load_model(model_dir: Path):
     import xgboost as xgb
 
     archive = model_dir / "model.tar.gz"
@@ -27,7 +27,7 @@ def load_model(model_dir: Path):  # noqa: ANN201 - xgboost.Booster
     return booster
 
 
-def evaluate(booster, test_dir: Path, threshold: float = 0.5) -> dict:  # noqa: ANN001
+def evaluate(booster, test_dir: Path, threshold: float = 0.5) -> dict:
     import numpy as np
     import pandas as pd
     import xgboost as xgb
@@ -54,7 +54,7 @@ def evaluate(booster, test_dir: Path, threshold: float = 0.5) -> dict:  # noqa: 
             },
         },
         "decision_threshold": threshold,
-        "rows": {"test": int(len(labels)), "positive": int(labels.sum())},
+        "rows": {"test": len(labels), "positive": int(labels.sum())},
     }
 
 

@@ -23,7 +23,7 @@ class SchemaError(ValueError):
     pass
 
 
-def read_input(input_dir: Path):  # noqa: ANN201 - pandas.DataFrame
+def read_input(input_dir: Path):
     import pandas as pd
 
     files = sorted(path for path in input_dir.rglob("*.csv") if path.is_file())
@@ -40,7 +40,7 @@ def read_input(input_dir: Path):  # noqa: ANN201 - pandas.DataFrame
     return data
 
 
-def check_schema(frame, source: str) -> None:  # noqa: ANN001
+def check_schema(frame, source: str) -> None:
     expected = {LABEL_COLUMN, *FEATURE_COLUMNS}
     missing = [column for column in [LABEL_COLUMN, *FEATURE_COLUMNS] if column not in frame.columns]
     unexpected = [column for column in frame.columns if column not in expected]
@@ -56,11 +56,11 @@ def check_schema(frame, source: str) -> None:  # noqa: ANN001
         shown = sorted(map(str, labels - {0, 1}))[:5] or ["empty values"]
         raise SchemaError(f"{source}: label column {LABEL_COLUMN} must be 0 or 1; found {', '.join(shown)}")
     for column in FEATURE_COLUMNS:
-        if not frame[column].dtype.kind in "biuf":
+        if frame[column].dtype.kind not in "biuf":
             raise SchemaError(f"{source}: column {column} must be numeric; found type {frame[column].dtype}")
 
 
-def split(data):  # noqa: ANN001, ANN201
+def split(data):
     from sklearn.model_selection import train_test_split
 
     if data[LABEL_COLUMN].nunique() < 2:

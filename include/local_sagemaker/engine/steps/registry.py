@@ -15,7 +15,7 @@ def _call(runtime: StepRuntime, operation: str, **arguments: Any) -> dict[str, A
         return getattr(runtime.clients.sagemaker, operation)(**arguments)
     except ClientError as error:
         raise StepFailure(f"{error.response['Error'].get('Code')}: {error.response['Error'].get('Message')}") from None
-    except Exception as error:  # noqa: BLE001 - e.g. botocore's parameter validation
+    except Exception as error:
         raise StepFailure(f"{type(error).__name__}: {error}") from None
 
 

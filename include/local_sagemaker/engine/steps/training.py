@@ -8,6 +8,7 @@ hyperparameters as arguments, the submitted code) or the job's own ContainerEntr
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -135,7 +136,7 @@ def _script_mode(runtime: StepRuntime, job: ContainerJob, program: str, hyperpar
         bucket, key = split_s3_uri(submit)
         try:
             runtime.clients.s3.download_file(bucket, key, str(archive))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise StepFailure(f"Cannot download sagemaker_submit_directory {submit}: {error}") from None
         with tarfile.open(archive) as bundle:
             bundle.extractall(code_dir, filter="data")
@@ -179,8 +180,6 @@ def _toolkit_environment(channels: list[str], hyperparameters: dict[str, str], r
 
 
 def _cpu_count() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 
