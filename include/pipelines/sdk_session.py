@@ -74,3 +74,19 @@ def pipeline_session(session: boto3.session.Session, bucket: str) -> Any:
     # create) the bucket in S3 while the definition is built. The bucket is given and exists.
     sdk_session._default_bucket = bucket
     return sdk_session
+
+
+def session_from_airflow_connection(aws_conn_id: str = "aws_default") -> boto3.session.Session:
+    """The boto3 session of an Airflow AWS connection, its `endpoint_url` included.
+
+    One switch chooses real AWS or the local endpoint: the connection's endpoint_url.
+    """
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+    hook = AwsBaseHook(aws_conn_id=aws_conn_id, client_type="sagemaker")
+    region = hook.conn_config.region_name or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise ValueError(f"Airflow connection '{aws_conn_id}' has no region_name: set it in the connection's extra")
+    credentials = hook.get_session(region_name=region).get_credentials()
+    frozen = credentials.get_frozen_credentials() if credentials else None
+    return boto3_session(region, hook.conn_config.endpoint_url, frozen)

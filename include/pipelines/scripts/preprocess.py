@@ -31,7 +31,10 @@ def read_input(input_dir: Path):
         raise SchemaError(f"No CSV files under {input_dir}")
     frames = []
     for path in files:
-        frame = pd.read_csv(path)
+        try:
+            frame = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise SchemaError(f"{path.name} is empty: expected a header row and data") from None
         check_schema(frame, path.name)
         frames.append(frame[[LABEL_COLUMN, *FEATURE_COLUMNS]])
     data = pd.concat(frames, ignore_index=True)
@@ -51,6 +54,8 @@ def check_schema(frame, source: str) -> None:
         if unexpected:
             parts.append(f"unexpected column(s) {', '.join(map(str, unexpected))}")
         raise SchemaError(f"{source}: {'; '.join(parts)}; expected {LABEL_COLUMN}, {', '.join(FEATURE_COLUMNS)}")
+    if frame.empty:
+        return  # a header-only file adds nothing; an input with no rows at all is refused later
     labels = set(frame[LABEL_COLUMN].dropna().unique().tolist())
     if not labels <= {0, 1} or frame[LABEL_COLUMN].isna().any():
         shown = sorted(map(str, labels - {0, 1}))[:5] or ["empty values"]
