@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,39 @@ def aws(endpoint: str):
         return session.client(service, endpoint_url=endpoint)
 
     return client
+
+
+# --- the classification pipeline on the endpoint (tests/pipelines, tests/perf) -----------
+PIPELINE_BUCKET = "ml-pipeline-tests"
+PIPELINE_DAY = date(2024, 3, 1)
+
+
+@pytest.fixture(scope="session")
+def session(endpoint: str):
+    """A boto3 session whose every client (the SDK's too) reaches the local endpoint."""
+    from include.pipelines.sdk_session import boto3_session
+
+    return boto3_session("us-east-1", endpoint)
+
+
+@pytest.fixture(scope="session")
+def seeded_bucket(session) -> str:
+    from include.data.partitions import seed_partitions
+
+    seed_partitions(session.client("s3"), PIPELINE_BUCKET, PIPELINE_DAY, PIPELINE_DAY)
+    return PIPELINE_BUCKET
+
+
+@pytest.fixture(scope="session")
+def settings(seeded_bucket: str):
+    from include.pipelines.settings import PipelineSettings
+
+    return PipelineSettings(region="us-east-1", role_arn="arn:aws:iam::123456789012:role/SageMakerPipelineRole",
+                            bucket=seeded_bucket, pipeline_name="classification-test")
+
+
+@pytest.fixture(scope="session")
+def day_uri(seeded_bucket: str) -> str:
+    from include.data.partitions import partition_uri
+
+    return partition_uri(seeded_bucket, PIPELINE_DAY)
