@@ -6,7 +6,6 @@ import os
 import socket
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -64,14 +63,6 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = server.start()
     yield url
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def endpoint_work_dir(endpoint: str) -> Path:
-    from include.local_sagemaker.config import endpoint_config
-
-    assert endpoint_config.work_dir is not None
-    return endpoint_config.work_dir
 
 
 @pytest.fixture(scope="session")

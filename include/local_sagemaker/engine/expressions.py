@@ -57,11 +57,6 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def as_api_string(value: Any) -> str:
-    """How a resolved value is written into a string-only field (hyperparameters, env)."""
-    return _as_text(value)
-
-
 def _get(path: str, context: ResolutionContext) -> Any:
     head, _, rest = path.partition(".")
     if head == "Parameters":

@@ -94,8 +94,5 @@ class Sandbox:
         )
         return [self._rewrite(arg) for arg in argv], rewritten_env, note
 
-    def working_directory(self) -> Path:
-        return self.root
-
     def _rewrite(self, value: str) -> str:
         return value.replace(CONTAINER_ROOT, str(self.root))

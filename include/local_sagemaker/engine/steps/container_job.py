@@ -57,7 +57,7 @@ class ContainerJob:
         command, env, note = self.sandbox.command(argv, env)
         self.log(note)
         self.log(f"Running: {' '.join(argv)}")
-        exit_code = self.process.run(command, env, self.sandbox.working_directory(), max_runtime)
+        exit_code = self.process.run(command, env, self.sandbox.root, max_runtime)
         self.check_stopped()
         if self.process.timed_out:
             raise StepFailure(

@@ -43,15 +43,8 @@ def run_processing_step(runtime: StepRuntime, arguments: dict[str, Any], propert
     runtime.jobs.put("processing", name, record)
     metadata = {"ProcessingJob": {"Arn": arn}}
     runtime.report_metadata(metadata)
-    try:
-        documents = _run(runtime, name, record, property_files)
-    except StepFailure as error:
-        runtime.jobs.update("processing", name, ProcessingJobStatus="Failed",
-                            FailureReason=str(error), ProcessingEndTime=now())
-        raise
-    except BaseException:
-        runtime.jobs.update("processing", name, ProcessingJobStatus="Stopped", ProcessingEndTime=now())
-        raise
+    documents = runtime.jobs.run("processing", name, lambda: _run(runtime, name, record, property_files),
+                                 ("ProcessingJobStatus",), "ProcessingEndTime")
     runtime.jobs.update("processing", name, ProcessingJobStatus="Completed", ProcessingEndTime=now())
     return StepOutcome(runtime.jobs.get("processing", name) or record, metadata, documents)
 

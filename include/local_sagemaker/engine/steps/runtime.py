@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..aws import EndpointClients
+from ..errors import StepFailure
 from ..job_process import JobProcess
 
 FAILURE_REASON_LIMIT = 1024  # the API's maximum length of a FailureReason
@@ -44,6 +45,17 @@ class JobStore:
             record = self._jobs[(kind, name.lower())]
             record.update({key: value for key, value in changes.items() if value is not None})
             record["LastModifiedTime"] = now()
+
+    def run(self, kind: str, name: str, work: Callable[[], Any], status_fields: tuple[str, ...], end_field: str) -> Any:
+        """Run a job's work; a failure or a stop leaves the job Failed or Stopped, with its end time."""
+        try:
+            return work()
+        except StepFailure as error:
+            self.update(kind, name, FailureReason=str(error), **dict.fromkeys(status_fields, "Failed"), **{end_field: now()})
+            raise
+        except BaseException:
+            self.update(kind, name, **dict.fromkeys(status_fields, "Stopped"), **{end_field: now()})
+            raise
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         with self._lock:

@@ -55,16 +55,8 @@ def run_training_step(runtime: StepRuntime, arguments: dict[str, Any]) -> StepOu
     runtime.jobs.put("training", name, record)
     metadata = {"TrainingJob": {"Arn": arn}}
     runtime.report_metadata(metadata)
-    try:
-        artifacts, metrics = _run(runtime, name, record)
-    except StepFailure as error:
-        runtime.jobs.update("training", name, TrainingJobStatus="Failed", SecondaryStatus="Failed",
-                            FailureReason=str(error), TrainingEndTime=now())
-        raise
-    except BaseException:
-        runtime.jobs.update("training", name, TrainingJobStatus="Stopped", SecondaryStatus="Stopped",
-                            TrainingEndTime=now())
-        raise
+    artifacts, metrics = runtime.jobs.run("training", name, lambda: _run(runtime, name, record),
+                                          ("TrainingJobStatus", "SecondaryStatus"), "TrainingEndTime")
     ended = now()
     runtime.jobs.update(
         "training", name, TrainingJobStatus="Completed", SecondaryStatus="Completed",
