@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +24,18 @@ FAKE_ENVIRONMENT = {
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(name, None)
 os.environ.update(FAKE_ENVIRONMENT)
+
+# Airflow reads its configuration when first imported: point it at a throwaway home and
+# SQLite DB, this project's dags/ and plugins/, before any test imports it.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="airflow-tests-"))
+os.environ.update({
+    "AIRFLOW_HOME": str(AIRFLOW_HOME),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+})
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -112,3 +126,9 @@ def day_uri(seeded_bucket: str) -> str:
     from include.data.partitions import partition_uri
 
     return partition_uri(seeded_bucket, PIPELINE_DAY)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import shutil
+
+    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)

@@ -56,3 +56,22 @@ class PipelineSettings:
 
 
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+
+
+def settings_from_mapping(values: object, region: str, source: str = "settings") -> PipelineSettings:
+    """PipelineSettings from a JSON-like mapping (an Airflow Variable, say); errors name `source`."""
+    from dataclasses import fields
+
+    if not isinstance(values, dict):
+        raise ValueError(f"{source} must be a JSON object with at least bucket and role_arn, got {values!r}")
+    allowed = {f.name for f in fields(PipelineSettings)} - {"region"}
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ValueError(f"{source} has unknown keys {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    missing = [name for name in ("bucket", "role_arn") if name not in values]
+    if missing:
+        raise ValueError(f"{source} lacks {', '.join(missing)}")
+    try:
+        return PipelineSettings(region=region, **values)
+    except ValueError as error:
+        raise ValueError(f"{source}: {error}") from None

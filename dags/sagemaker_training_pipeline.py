@@ -1,0 +1,168 @@
+"""
+### Train the classification model with SageMaker Pipelines, one run per day of data
+
+Each run trains on **its own day's partition**: the run for data interval
+`[D, D+1)` reads `s3://<bucket>/raw-data/ds=D/` (the schedule is a data-interval timetable, so
+`ds` and `data_interval_start` are the day the data belongs to, and the run starts once that
+day is over). `airflow backfill create --from-date … --to-date …` therefore starts one SageMaker
+execution per day, each on that day's data. Catchup is off; `max_active_runs` and the
+`sagemaker_pipelines` pool (create it, with deferred tasks counted) cap concurrent executions.
+
+1. **upsert_pipeline** builds the pipeline definition (SageMaker SDK, imported only here) and
+   creates or updates it. Settings come from the JSON Variable `sagemaker_pipeline_settings`.
+2. **start_execution** starts one execution for the run. Its ClientRequestToken and display
+   name derive from the DAG run, so a retry or a clear finds the same execution.
+3. **wait_for_execution** waits in the triggerer and logs every step as it moves; a failed or
+   stopped execution fails it with SageMaker's reason; at the timeout, or when it is marked
+   failed, it stops the execution. The pipeline's own quality gate (`ModelQualityTooLow`)
+   failing is a decision, not a crash: the run goes on to record and announce it.
+4. **read_metrics** reads `evaluation.json` of the EvaluateModel step and the group's champion.
+5. **decide_model** approves when AUC ≥ `min_auc_threshold` and the candidate is at most
+   `champion_margin` worse than the approved model; **approve_model** / **reject_model** set
+   the model package's status with a description naming this run.
+6. **notify** sends the report (SNS topic from the Variable `sagemaker_pipelines_sns_topic_arn`;
+   email and Slack where configured). Any task that fails for good notifies too.
+
+Every AWS call goes through the `aws_default` connection: its `endpoint_url` chooses between
+real AWS and the local endpoint.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+from sagemaker_pipelines_airflow.notifications import FailureNotification
+from sagemaker_pipelines_airflow.operators.evaluation import ReadEvaluationMetricsOperator
+from sagemaker_pipelines_airflow.operators.model_approval import ModelPackageApprovalOperator
+from sagemaker_pipelines_airflow.operators.model_decision import ModelDecisionBranchOperator
+from sagemaker_pipelines_airflow.operators.notify_run import NotifyRunOperator
+from sagemaker_pipelines_airflow.operators.start_pipeline import StartPipelineExecutionOperator
+from sagemaker_pipelines_airflow.operators.upsert_pipeline import UpsertPipelineOperator
+from sagemaker_pipelines_airflow.sensors.pipeline_execution import PipelineExecutionSensor
+
+from include.data.partitions import partition_uri
+
+PIPELINE_TIMEOUT = timedelta(hours=6)
+UPSERTED = "ti.xcom_pull(task_ids='upsert_pipeline')"  # the pipeline's name, bucket and group, per run
+DECISION = "ti.xcom_pull(task_ids='decide_model', key='decision')"
+EVALUATION = "ti.xcom_pull(task_ids='read_metrics')"
+
+with DAG(
+    dag_id="sagemaker_training_pipeline",
+    description="Daily: train, evaluate and register the classification model with SageMaker Pipelines",
+    doc_md=__doc__,
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=3,
+    tags=["sagemaker", "mlops", "training"],
+    user_defined_macros={"partition_uri": partition_uri},
+    default_args={
+        "owner": "ml-platform",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": FailureNotification(),
+    },
+    params={
+        "min_auc_threshold": Param(
+            0.7, type="number", minimum=0, maximum=1, title="Minimum AUC",
+            description="Lowest test AUC a model may have to be registered and approved (0 to 1).",
+        ),
+        "champion_margin": Param(
+            0.02, type="number", minimum=0, maximum=1, title="Champion margin",
+            description="How much lower than the approved model's AUC the new model's may be.",
+        ),
+        "training_instance_type": Param(
+            "ml.m5.xlarge", type="string", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", title="Training instance type",
+            description="A SageMaker ml.* instance type, e.g. ml.m5.xlarge.",
+        ),
+        "input_data_url": Param(
+            None, type=["null", "string"], pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$",
+            title="Input data URL", description="Leave empty for the run's own day partition; else an s3:// prefix.",
+        ),
+        "model_approval_status": Param(
+            "PendingManualApproval", type="string", enum=["PendingManualApproval", "Approved", "Rejected"],
+            title="Registration status", description="The status the pipeline registers the model with.",
+        ),
+        "notify": Param(True, type="boolean", title="Notify", description="Send the run report (SNS, email, Slack)."),
+    },
+) as dag:
+    upsert_pipeline = UpsertPipelineOperator(
+        task_id="upsert_pipeline",
+        doc_md="Create or update the SageMaker pipeline from `include/pipelines` (no call when unchanged).",
+    )
+
+    start_execution = StartPipelineExecutionOperator(
+        task_id="start_execution",
+        doc_md="Start this run's execution, idempotently: a retry or clear gets the same execution back.",
+        pool="sagemaker_pipelines",
+        pipeline_name=f"{{{{ {UPSERTED}['pipeline_name'] }}}}",
+        pipeline_params={
+            "InputDataUrl": f"{{{{ params.input_data_url or partition_uri({UPSERTED}['bucket'], data_interval_start.date()) }}}}",
+            "MinAucThreshold": "{{ params.min_auc_threshold }}",
+            "TrainingInstanceType": "{{ params.training_instance_type }}",
+            "ModelApprovalStatus": "{{ params.model_approval_status }}",
+        },
+    )
+
+    wait_for_execution = PipelineExecutionSensor(
+        task_id="wait_for_execution",
+        doc_md="Wait in the triggerer; the log shows each step's status changes and any failure's reason.",
+        pool="sagemaker_pipelines",
+        pipeline_exec_arn=start_execution.output,
+        poll_interval="{{ var.value.get('sagemaker_pipelines_poll_seconds', 30) }}",
+        quality_gate_steps=["ModelQualityTooLow"],
+        timeout=PIPELINE_TIMEOUT.total_seconds(),
+        execution_timeout=PIPELINE_TIMEOUT + timedelta(minutes=15),
+        retries=0,  # a retry would only re-read the same finished execution
+    )
+
+    read_metrics = ReadEvaluationMetricsOperator(
+        task_id="read_metrics",
+        doc_md="Read evaluation.json of the EvaluateModel step, the registered package and the champion.",
+        execution=wait_for_execution.output,
+        model_package_group=f"{{{{ {UPSERTED}['model_package_group'] }}}}",
+    )
+
+    decide_model = ModelDecisionBranchOperator(
+        task_id="decide_model",
+        doc_md="Approve when AUC meets the threshold and is within the margin of the champion.",
+        evaluation=read_metrics.output,
+        min_auc_threshold="{{ params.min_auc_threshold }}",
+        champion_margin="{{ params.champion_margin }}",
+        approve_task_id="approve_model",
+        reject_task_id="reject_model",
+    )
+
+    approval_description = f"{{{{ {DECISION}['reason'] }}}} (Airflow DAG run {{{{ dag.dag_id }}}}/{{{{ run_id }}}})"
+    approve_model = ModelPackageApprovalOperator(
+        task_id="approve_model",
+        doc_md="Set the registered model package to Approved.",
+        approval_status="Approved",
+        model_package_arn=f"{{{{ {EVALUATION}['model_package_arn'] or '' }}}}",
+        approval_description=approval_description,
+    )
+    reject_model = ModelPackageApprovalOperator(
+        task_id="reject_model",
+        doc_md="Set the registered model package to Rejected (if one was registered) and record why.",
+        approval_status="Rejected",
+        model_package_arn=f"{{{{ {EVALUATION}['model_package_arn'] or '' }}}}",
+        approval_description=approval_description,
+    )
+
+    notify = NotifyRunOperator(
+        task_id="notify",
+        doc_md="Send the run report: decision, metrics, model package, execution ARN and console link.",
+        trigger_rule="none_failed_min_one_success",
+        evaluation=read_metrics.output,
+        decision_task_id="decide_model",
+        approval_task_ids=["approve_model", "reject_model"],
+        start_task_id="start_execution",
+    )
+
+    upsert_pipeline >> start_execution >> wait_for_execution >> read_metrics >> decide_model
+    decide_model >> [approve_model, reject_model] >> notify

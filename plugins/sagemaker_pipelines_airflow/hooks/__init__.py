@@ -1,0 +1,1 @@
+"""Hooks: the provider's SageMakerHook, extended with the calls this package needs."""

@@ -1,0 +1,176 @@
+"""Tell people how a run ended: SNS first, then email and Slack where they are configured.
+
+Which channels are on is configuration, read when a notification is sent (never at parse
+time): the SNS topic ARN from an Airflow Variable, email when a recipients Variable is set,
+Slack when the Slack provider is installed and its webhook connection exists.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .links import SageMakerPipelineExecutionLink
+
+if TYPE_CHECKING:
+    from airflow.sdk.bases.notifier import BaseNotifier
+
+log = logging.getLogger(__name__)
+
+SNS_TOPIC_VARIABLE = "sagemaker_pipelines_sns_topic_arn"
+EMAIL_TO_VARIABLE = "sagemaker_pipelines_email_to"
+SLACK_WEBHOOK_CONN_ID = "slack_webhook_default"
+SMTP_CONN_ID = "smtp_default"
+SNS_SUBJECT_MAX = 100
+
+
+@dataclass
+class RunReport:
+    """Everything a notification says about one DAG run."""
+
+    dag_id: str
+    run_id: str
+    outcome: str  # approved | rejected | failed
+    execution_arn: str | None = None
+    console_url: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    decision_reason: str | None = None
+    model_package_arn: str | None = None
+    model_package_status: str | None = None
+    failed_task: str | None = None
+    error: str | None = None
+
+    @property
+    def subject(self) -> str:
+        auc = f" AUC {self.metrics['auc']:.4f}" if "auc" in self.metrics else ""
+        text = f"[{self.outcome.upper()}] {self.dag_id}{auc} {self.run_id}"
+        text = text.encode("ascii", "replace").decode().replace("\n", " ")
+        return text[:SNS_SUBJECT_MAX]
+
+    @property
+    def message(self) -> str:
+        lines = [f"DAG run: {self.dag_id} / {self.run_id}", f"Outcome: {self.outcome}"]
+        if self.failed_task:
+            lines.append(f"Failed task: {self.failed_task}")
+        if self.error:
+            lines.append(f"Error: {self.error}")
+        if self.execution_arn:
+            lines.append(f"Pipeline execution: {self.execution_arn}")
+        if self.console_url:
+            lines.append(f"Console: {self.console_url}")
+        if self.metrics:
+            lines.append("Metrics: " + ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                                                 for k, v in self.metrics.items()))
+        if self.decision_reason:
+            lines.append(f"Decision: {self.decision_reason}")
+        if self.model_package_arn:
+            lines.append(f"Model package: {self.model_package_arn} ({self.model_package_status})")
+        # The same facts as JSON, for subscribers that parse (SQS, Lambda).
+        return "\n".join(lines) + "\n\n" + json.dumps(asdict(self), sort_keys=True)
+
+
+def console_url_from_xcom(context: Any, start_task_id: str) -> str | None:
+    """The console URL the start task stored for its extra link."""
+    value = context["ti"].xcom_pull(task_ids=start_task_id, key=SageMakerPipelineExecutionLink.key)
+    return SageMakerPipelineExecutionLink().format_link(**value) if value else None
+
+
+def configured_notifiers(report: RunReport, aws_conn_id: str | None) -> list[BaseNotifier]:
+    from airflow.sdk import Variable
+
+    notifiers: list[BaseNotifier] = []
+    topic_arn = Variable.get(SNS_TOPIC_VARIABLE, default=None)
+    if topic_arn:
+        from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+
+        notifiers.append(SnsNotifier(aws_conn_id=aws_conn_id, target_arn=topic_arn,
+                                     subject=report.subject, message=report.message))
+    else:
+        log.warning("Airflow Variable %s is not set: no SNS notification", SNS_TOPIC_VARIABLE)
+    recipients = Variable.get(EMAIL_TO_VARIABLE, default=None)
+    if recipients:
+        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        notifiers.append(SmtpNotifier(to=[r.strip() for r in recipients.split(",") if r.strip()],
+                                      subject=report.subject, html_content=f"<pre>{_escape(report.message)}</pre>",
+                                      smtp_conn_id=SMTP_CONN_ID))
+    slack = _slack_notifier(report)
+    if slack is not None:
+        notifiers.append(slack)
+    return notifiers
+
+
+def _slack_notifier(report: RunReport) -> BaseNotifier | None:
+    try:
+        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+    except ImportError:
+        return None
+    from airflow.sdk import BaseHook
+
+    try:
+        BaseHook.get_connection(SLACK_WEBHOOK_CONN_ID)
+    except Exception:  # AirflowNotFoundException: Slack is simply not configured
+        return None
+    return SlackWebhookNotifier(slack_webhook_conn_id=SLACK_WEBHOOK_CONN_ID, text=f"*{report.subject}*\n{report.message}")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def send_report(report: RunReport, context: Any, aws_conn_id: str | None) -> list[str]:
+    """Send through every configured channel; returns the errors (one channel failing spares the others).
+
+    `notify()` is called directly: the message is final text, and JSON braces must not go
+    through Jinja.
+    """
+    errors = []
+    for notifier in configured_notifiers(report, aws_conn_id):
+        try:
+            notifier.notify(context)
+            log.info("Sent %s notification: %s", type(notifier).__name__, report.subject)
+        except Exception as error:  # report every channel's failure, then let the caller decide
+            errors.append(f"{type(notifier).__name__}: {error}")
+            log.error("%s notification failed: %s", type(notifier).__name__, error)
+    return errors
+
+
+def notifications_enabled(context: Any) -> bool:
+    value = (context.get("params") or {}).get("notify", True)
+    return value not in (False, "false", "False", 0)
+
+
+def failure_report(context: Any, start_task_id: str) -> RunReport:
+    ti = context["ti"]
+    arn = ti.xcom_pull(task_ids=start_task_id)
+    try:
+        console_url = console_url_from_xcom(context, start_task_id)
+    except Exception:  # a failure report must go out even if the link cannot be rebuilt
+        console_url = None
+    return RunReport(
+        dag_id=ti.dag_id,
+        run_id=ti.run_id,
+        outcome="failed",
+        execution_arn=arn if isinstance(arn, str) else None,
+        console_url=console_url,
+        failed_task=ti.task_id,
+        error=str(context.get("exception") or "unknown error")[:2000],
+    )
+
+
+@dataclass(frozen=True)
+class FailureNotification:
+    """An on_failure_callback: a task failed for good (its retries spent); say so on every channel."""
+
+    aws_conn_id: str | None = "aws_default"
+    start_task_id: str = "start_execution"
+
+    def __call__(self, context: Any) -> None:
+        if not notifications_enabled(context):
+            log.info("Notifications are off for this run (params.notify)")
+            return
+        report = failure_report(context, self.start_task_id)
+        for error in send_report(report, context, self.aws_conn_id):
+            log.error("Failure notification not sent: %s", error)

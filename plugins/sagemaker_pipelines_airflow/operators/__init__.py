@@ -1,0 +1,1 @@
+"""Operators: start, read the evaluation, decide, approve or reject, upsert."""

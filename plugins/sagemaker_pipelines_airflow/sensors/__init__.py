@@ -1,0 +1,1 @@
+"""Sensors that follow a pipeline execution."""

@@ -1,0 +1,151 @@
+"""Follow a pipeline execution to its end, deferred by default, and stop it when the task is killed.
+
+Closes the provider sensor's gaps: it has no deferrable mode, counts Stopped as success, says
+"Unknown" for every failure (or raises KeyError when there is no FailureReason), and leaves
+the execution running when the task is marked failed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.sensors.sagemaker import SageMakerPipelineSensor
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout, PokeReturnValue
+
+from ..hooks.pipeline_execution import PipelineExecutionHook
+from ..job_logs import log_tail_of_step
+from ..step_progress import StepProgress, execution_failure
+from ..triggers.pipeline_execution import PipelineExecutionTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+# The triggerer enforces its own timeout without calling on_kill; give ours time to stop the
+# execution first.
+_TRIGGER_TIMEOUT_MARGIN = timedelta(minutes=10)
+
+
+class PipelineExecutionSensor(SageMakerPipelineSensor):
+    """Wait for a pipeline execution; returns a summary dict for downstream tasks.
+
+    The summary: execution_arn, execution_status, and for a failure failure_reason, failed_step
+    and failed_step_type. A Failed or Stopped execution fails the task with SageMaker's reason,
+    except when the failed step is one of `quality_gate_steps`: that is the pipeline deciding the
+    model is not good enough, and the summary (gate_failed=True) lets the DAG record and announce
+    that decision instead of crashing.
+
+    :param pipeline_exec_arn: the execution to follow (templated).
+    :param poll_interval: seconds between polls, one describe and one step listing each (templated).
+    :param timeout: seconds before the execution is stopped and the task fails.
+    :param quality_gate_steps: names of Fail steps whose failure is a decision, not an error.
+    :param deferrable: wait in the triggerer, holding no worker slot (default True).
+    :param stop_on_kill: stop the execution when the task is killed or marked failed (default True).
+    :param log_tail_lines: lines of the failed step's job log to copy into the task log.
+    """
+
+    aws_hook_class = PipelineExecutionHook
+    template_fields: Sequence[str] = aws_template_fields("pipeline_exec_arn", "poll_interval")
+
+    def __init__(
+        self,
+        *,
+        pipeline_exec_arn: str,
+        poll_interval: int | float | str = 30,
+        quality_gate_steps: Sequence[str] = (),
+        deferrable: bool = True,
+        stop_on_kill: bool = True,
+        log_tail_lines: int = 40,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(pipeline_exec_arn=pipeline_exec_arn, **kwargs)
+        self.poll_interval = poll_interval
+        self.quality_gate_steps = tuple(quality_gate_steps)
+        self.deferrable = deferrable
+        self.stop_on_kill = stop_on_kill
+        self.log_tail_lines = log_tail_lines
+        self._progress = StepProgress()
+
+    def _poll_seconds(self) -> float:
+        try:
+            seconds = float(self.poll_interval)
+        except (TypeError, ValueError):
+            raise ValueError(f"poll_interval={self.poll_interval!r}: expected a number of seconds") from None
+        if seconds <= 0:
+            raise ValueError(f"poll_interval={self.poll_interval!r}: expected a positive number of seconds")
+        return seconds
+
+    def execute(self, context: Context) -> Any:
+        self.poke_interval = self._poll_seconds()
+        if not self.deferrable:
+            return super().execute(context)
+        self.log.info("Waiting for %s in the triggerer, polling every %s s", self.pipeline_exec_arn, self.poke_interval)
+        self.defer(
+            trigger=PipelineExecutionTrigger(
+                pipeline_execution_arn=self.pipeline_exec_arn,
+                waiter_delay=self.poke_interval,
+                deadline=time.time() + float(self.timeout),
+                stop_on_kill=self.stop_on_kill,
+                aws_conn_id=self.aws_conn_id,
+                region_name=self.region_name,
+                verify=self.verify,
+                botocore_config=self.botocore_config,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=float(self.timeout)) + _TRIGGER_TIMEOUT_MARGIN,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        if not event or "status" not in event:
+            raise AirflowException(f"The pipeline trigger ended without a usable event: {event!r}")
+        summary = {
+            "execution_arn": event["value"],
+            "execution_status": event.get("execution_status"),
+            "failure_reason": event.get("failure_reason"),
+            "failed_step": event.get("failed_step"),
+            "failed_step_type": event.get("failed_step_type"),
+        }
+        return self._conclude(summary, timed_out=event["status"] == "timeout")
+
+    def poke(self, context: Context) -> Any:
+        """The synchronous path: same logs, same verdicts as the trigger."""
+        description = self.hook.describe_execution(self.pipeline_exec_arn)
+        steps = self.hook.list_execution_steps(self.pipeline_exec_arn)
+        for line in self._progress.changes(steps):
+            self.log.info(line)
+        status = description["PipelineExecutionStatus"]
+        if status not in ("Succeeded", "Failed", "Stopped"):
+            return False
+        summary: dict[str, Any] = {"execution_arn": self.pipeline_exec_arn, "execution_status": status}
+        if status != "Succeeded":
+            failure = execution_failure(description, steps)
+            summary.update(failure_reason=failure.reason, failed_step=failure.failed_step,
+                           failed_step_type=failure.failed_step_type)
+        return PokeReturnValue(is_done=True, xcom_value=self._conclude(summary, timed_out=False))
+
+    def _conclude(self, summary: dict[str, Any], *, timed_out: bool) -> dict[str, Any]:
+        arn, status = summary["execution_arn"], summary["execution_status"]
+        if timed_out:
+            raise AirflowSensorTimeout(
+                f"Pipeline execution {arn} did not finish within {self.timeout} s; it was asked to stop "
+                f"({summary.get('failure_reason') or 'deadline reached'})"
+            )
+        if status == "Succeeded":
+            return {**summary, "gate_failed": False}
+        if status == "Failed" and summary.get("failed_step") in self.quality_gate_steps:
+            self.log.warning("The pipeline's quality gate %s failed: %s", summary["failed_step"], summary["failure_reason"])
+            return {**summary, "gate_failed": True}
+        step = summary.get("failed_step")
+        if step:
+            log_tail_of_step(self.hook, arn, step, self.log_tail_lines, self.log)
+        where = f" at step {step}" if step else ""
+        raise AirflowException(f"Pipeline execution {arn} {status}{where}: {summary.get('failure_reason')}")
+
+    def on_kill(self) -> None:
+        """Killed while poking synchronously: stop the execution rather than leave it running."""
+        if self.stop_on_kill and self.pipeline_exec_arn:
+            self.log.info("Task killed: stopping %s", self.pipeline_exec_arn)
+            self.hook.stop_execution(self.pipeline_exec_arn)

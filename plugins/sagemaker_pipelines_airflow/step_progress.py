@@ -1,0 +1,97 @@
+"""What changed between two step listings, and why an execution failed, as log-ready text.
+
+Shared by the trigger (async, in the triggerer) and the sensor's synchronous poke, so both
+write the same lines to the task log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+_JOB_KINDS = ("ProcessingJob", "TrainingJob", "TransformJob", "TuningJob")
+
+
+def step_kind(step: dict[str, Any]) -> str | None:
+    """What the step is, from its Metadata (ListPipelineExecutionSteps has no step type field)."""
+    metadata = step.get("Metadata") or {}
+    return next(iter(metadata), None)
+
+
+def _step_resource(step: dict[str, Any]) -> str:
+    metadata = step.get("Metadata") or {}
+    for kind, entry in metadata.items():
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("Arn"):
+            # Job names are what people search logs for; other resources need the whole ARN.
+            label = entry["Arn"].rsplit("/", 1)[-1] if kind in _JOB_KINDS else entry["Arn"]
+            return f" [{kind} {label}]"
+        if "Outcome" in entry:
+            return f" [{kind} outcome {entry['Outcome']}]"
+    return ""
+
+
+def _duration(step: dict[str, Any]) -> str:
+    start, end = step.get("StartTime"), step.get("EndTime")
+    if start is None or end is None or not hasattr(end, "__sub__"):
+        return ""
+    return f" after {(end - start).total_seconds():.1f} s"
+
+
+@dataclass
+class StepProgress:
+    """Remembers each step's last status; `changes` yields one line per step that moved."""
+
+    statuses: dict[str, str] = field(default_factory=dict)
+
+    def changes(self, steps: list[dict[str, Any]]) -> list[str]:
+        lines = []
+        for step in steps:
+            name, status = step["StepName"], step["StepStatus"]
+            previous = self.statuses.get(name)
+            if previous == status:
+                continue
+            self.statuses[name] = status
+            transition = f"{previous} -> {status}" if previous else status
+            line = f"Step {name}: {transition}{_step_resource(step)}"
+            if status in ("Succeeded", "Failed", "Stopped"):
+                line += _duration(step)
+            if step.get("FailureReason"):
+                line += f": {step['FailureReason']}"
+            lines.append(line)
+        return lines
+
+
+@dataclass(frozen=True)
+class ExecutionFailure:
+    """Why an execution did not succeed, in SageMaker's own words."""
+
+    status: str
+    reason: str
+    failed_step: str | None = None
+    failed_step_type: str | None = None
+
+    def message(self, execution_arn: str) -> str:
+        where = f" at step {self.failed_step}" if self.failed_step else ""
+        return f"Pipeline execution {execution_arn} {self.status}{where}: {self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason,
+                "failed_step": self.failed_step, "failed_step_type": self.failed_step_type}
+
+
+def execution_failure(description: dict[str, Any], steps: list[dict[str, Any]]) -> ExecutionFailure:
+    """The first failed step and the execution's FailureReason, never 'Unknown' when SageMaker said more."""
+    status = description["PipelineExecutionStatus"]
+    failed = [s for s in steps if s.get("StepStatus") in ("Failed", "Stopped")]
+    first = failed[0] if failed else None  # listings are requested oldest first
+    reason = description.get("FailureReason") or (first or {}).get("FailureReason")
+    if not reason:
+        reason = "stopped before it finished" if status == "Stopped" else "SageMaker gave no failure reason"
+    return ExecutionFailure(
+        status=status,
+        reason=reason,
+        failed_step=(first or {}).get("StepName"),
+        failed_step_type=step_kind(first) if first else None,
+    )

@@ -1,0 +1,1 @@
+"""Triggers that run in the triggerer while a task is deferred."""

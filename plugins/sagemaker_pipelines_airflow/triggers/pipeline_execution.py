@@ -1,0 +1,129 @@
+"""Wait for a pipeline execution in the triggerer, logging every step as it moves.
+
+The provider's SageMakerPipelineTrigger reads only the first page of the step listing, logs
+counts rather than steps, cannot stop the execution on timeout and has no on_kill. This
+subclass polls once per interval (one DescribePipelineExecution, one ListPipelineExecutionSteps
+per page), logs one line per step status change, reports a Failed or Stopped execution with
+SageMaker's own reason, stops the execution when the deadline passes, and stops it when a user
+marks the deferred task failed or clears it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
+from airflow.triggers.base import TriggerEvent
+from botocore.exceptions import ClientError
+
+from ..hooks.pipeline_execution import PipelineExecutionHook
+from ..step_progress import ExecutionFailure, StepProgress, execution_failure
+
+UNLIMITED_POLLS = 1_000_000
+
+
+class PipelineExecutionTrigger(SageMakerPipelineTrigger):
+    """Fires one event: success, failed (with the failed step and reason) or timeout.
+
+    :param pipeline_execution_arn: the execution to follow.
+    :param waiter_delay: seconds between polls.
+    :param deadline: epoch seconds after which the execution is stopped and the event is timeout;
+        None waits for as long as waiter_max_attempts allows.
+    :param stop_on_kill: stop the execution when a user kills the deferred task.
+    """
+
+    def __init__(
+        self,
+        pipeline_execution_arn: str,
+        waiter_delay: int | float,
+        aws_conn_id: str | None,
+        waiter_max_attempts: int = UNLIMITED_POLLS,
+        deadline: float | None = None,
+        stop_on_kill: bool = True,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict | None = None,
+        waiter_type: int = SageMakerPipelineTrigger.Type.COMPLETE,
+    ):
+        super().__init__(
+            waiter_type=waiter_type,
+            pipeline_execution_arn=pipeline_execution_arn,
+            waiter_delay=waiter_delay,  # type: ignore[arg-type]
+            waiter_max_attempts=waiter_max_attempts,
+            aws_conn_id=aws_conn_id,
+            region_name=region_name,
+            verify=verify,
+            botocore_config=botocore_config,
+        )
+        self.deadline = deadline
+        self.stop_on_kill = stop_on_kill
+        self.serialized_fields.update(deadline=deadline, stop_on_kill=stop_on_kill)
+
+    def hook(self) -> PipelineExecutionHook:
+        return PipelineExecutionHook(
+            aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify, config=self.botocore_config
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        arn = self.pipeline_execution_arn
+        progress = StepProgress()
+        async with await self.hook().get_async_conn() as conn:
+            for _ in range(self.attempts):
+                description = await conn.describe_pipeline_execution(PipelineExecutionArn=arn)
+                steps = await _list_all_steps(conn, arn)
+                for line in progress.changes(steps):
+                    self.log.info(line)
+                status = description["PipelineExecutionStatus"]
+                if status == "Succeeded":
+                    self.log.info("Pipeline execution %s Succeeded", arn)
+                    yield TriggerEvent({"status": "success", "value": arn, "execution_status": status})
+                    return
+                if status in ("Failed", "Stopped"):
+                    failure = execution_failure(description, steps)
+                    self.log.error(failure.message(arn))
+                    yield TriggerEvent({"status": "failed", "value": arn, **_failure_fields(failure)})
+                    return
+                if self.deadline is not None and time.time() >= self.deadline:
+                    self.log.error("Pipeline execution %s still %s at the deadline: stopping it", arn, status)
+                    await _stop(conn, arn, self.log)
+                    yield TriggerEvent({"status": "timeout", "value": arn, "execution_status": status})
+                    return
+                await asyncio.sleep(float(self.waiter_delay))
+        yield TriggerEvent({"status": "timeout", "value": arn, "execution_status": "Executing",
+                            "failure_reason": f"no end after {self.attempts} polls"})
+
+    async def on_kill(self) -> None:
+        """The user marked the deferred task failed, success, or cleared it: stop what it started."""
+        if not self.stop_on_kill:
+            return
+        async with await self.hook().get_async_conn() as conn:
+            await _stop(conn, self.pipeline_execution_arn, self.log)
+
+
+def _failure_fields(failure: ExecutionFailure) -> dict[str, Any]:
+    return {
+        "execution_status": failure.status,
+        "failure_reason": failure.reason,
+        "failed_step": failure.failed_step,
+        "failed_step_type": failure.failed_step_type,
+    }
+
+
+async def _list_all_steps(conn: Any, arn: str) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = []
+    async for page in conn.get_paginator("list_pipeline_execution_steps").paginate(
+        PipelineExecutionArn=arn, SortOrder="Ascending"
+    ):
+        steps.extend(page["PipelineExecutionSteps"])
+    return steps
+
+
+async def _stop(conn: Any, arn: str, log: Any) -> None:
+    try:
+        await conn.stop_pipeline_execution(PipelineExecutionArn=arn)
+        log.info("Asked SageMaker to stop %s", arn)
+    except ClientError as error:  # an execution that already ended cannot be stopped; say so and go on
+        log.warning("Could not stop %s: %s", arn, error)

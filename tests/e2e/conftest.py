@@ -1,0 +1,145 @@
+"""The training DAG run for real with dag.test(): Airflow's SQLite DB, the local endpoint, SNS -> SQS."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PIPELINE_DAY, PROJECT_ROOT
+
+DAG_ID = "sagemaker_training_pipeline"
+ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerPipelineRole"
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    from include.local_airflow.environment import prepare_metadata_db
+
+    prepare_metadata_db({})
+
+
+@pytest.fixture(scope="session")
+def notifications(aws) -> dict[str, str]:
+    """An SNS topic with an SQS queue subscribed: what the DAG publishes can be read back."""
+    sns, sqs = aws("sns"), aws("sqs")
+    topic = sns.create_topic(Name="training-dag-tests")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="training-dag-tests")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    return {"topic_arn": topic, "queue_url": queue_url}
+
+
+@pytest.fixture(scope="session")
+def airflow_environment(endpoint: str, airflow_db: None, notifications: dict[str, str]) -> Iterator[None]:
+    from include.local_airflow.environment import aws_connection_uri_json
+
+    values = {
+        "AIRFLOW_CONN_AWS_DEFAULT": aws_connection_uri_json(endpoint),
+        "AIRFLOW_VAR_SAGEMAKER_PIPELINES_SNS_TOPIC_ARN": notifications["topic_arn"],
+        "AIRFLOW_VAR_SAGEMAKER_PIPELINES_POLL_SECONDS": "0.5",
+    }
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def training_dag(airflow_environment: None) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert not bag.import_errors, bag.import_errors
+    return bag.get_dag(DAG_ID)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One test's own pipeline and model package group, so tests do not see each other's models."""
+
+    pipeline_name: str
+    model_package_group: str
+    bucket: str
+
+
+@pytest.fixture
+def deployment(request: pytest.FixtureRequest, seeded_bucket: str, monkeypatch: pytest.MonkeyPatch) -> Deployment:
+    name = re.sub(r"[^a-zA-Z0-9]+", "-", request.node.name.removeprefix("test_"))[:40].strip("-")
+    found = Deployment(f"dag-{name}", f"models-{name}", seeded_bucket)
+    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINE_SETTINGS", json.dumps({
+        "bucket": found.bucket, "role_arn": ROLE_ARN,
+        "pipeline_name": found.pipeline_name, "model_package_group": found.model_package_group,
+    }))
+    return found
+
+
+@dataclass
+class DagRunResult:
+    run_id: str
+    state: str
+    task_states: dict[str, str | None]
+    xcoms: dict[tuple[str, str], Any]
+
+    def log_of(self, task_id: str) -> str:
+        """The task's log file(s), all attempts."""
+        base = Path(os.environ["AIRFLOW_HOME"]) / "logs" / f"dag_id={DAG_ID}" / f"run_id={self.run_id}" / f"task_id={task_id}"
+        return "\n".join(path.read_text() for path in sorted(base.glob("attempt=*.log")))
+
+
+def data_day_run_date(day: date) -> datetime:
+    """A manual run covers the day before its logical date: run on D+1 to read partition D."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+
+
+@pytest.fixture
+def run_training_dag(training_dag: Any) -> Callable[..., DagRunResult]:
+    def run(conf: dict[str, Any] | None = None, day: date = PIPELINE_DAY, run_after: datetime | None = None) -> DagRunResult:
+        from airflow.models import TaskInstance
+        from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        logical_date = data_day_run_date(day)
+        dag_run = training_dag.test(logical_date=logical_date, run_conf=conf, run_after=run_after)
+        with create_session() as session:
+            tis = session.scalars(select(TaskInstance).where(
+                TaskInstance.dag_id == DAG_ID, TaskInstance.run_id == dag_run.run_id)).all()
+            rows = session.scalars(select(XComModel).where(
+                XComModel.dag_id == DAG_ID, XComModel.run_id == dag_run.run_id)).all()
+            xcoms = {(row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
+            return DagRunResult(dag_run.run_id, str(dag_run.state), {ti.task_id: ti.state for ti in tis}, xcoms)
+
+    return run
+
+
+@pytest.fixture
+def received_notifications(aws, notifications: dict[str, str]) -> Callable[[], list[dict[str, str]]]:
+    """Drain the queue: each SNS message as {'Subject': ..., 'Message': ...}."""
+    sqs = aws("sqs")
+    sqs.purge_queue(QueueUrl=notifications["queue_url"])
+
+    def drain() -> list[dict[str, str]]:
+        received = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=notifications["queue_url"], MaxNumberOfMessages=10,
+                                        WaitTimeSeconds=0).get("Messages", [])
+            if not batch:
+                return received
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                received.append({"Subject": envelope.get("Subject"), "Message": envelope["Message"]})
+                sqs.delete_message(QueueUrl=notifications["queue_url"], ReceiptHandle=message["ReceiptHandle"])
+
+    return drain
