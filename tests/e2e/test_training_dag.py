@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from botocore.exceptions import ClientError
 
 APPROVE_PATH = {"upsert_pipeline": "success", "start_execution": "success", "wait_for_execution": "success",
                 "read_metrics": "success", "decide_model": "success", "approve_model": "success",
@@ -33,3 +39,165 @@ def test_good_model_is_approved_and_announced(run_training_dag, deployment, aws,
     assert body["model_package_arn"] == evaluation["model_package_arn"] and body["model_package_status"] == "Approved"
     assert body["console_url"].startswith("https://console.aws.amazon.com/sagemaker/home?region=us-east-1#/pipelines/")
     assert body["metrics"]["auc"] == evaluation["metrics"]["auc"]
+
+
+def test_pipeline_quality_gate_rejection_is_recorded_and_announced_not_a_crash(
+    run_training_dag, deployment, aws, received_notifications
+) -> None:
+    result = run_training_dag(conf={"min_auc_threshold": 0.99})
+    assert result.state == "success", result.task_states
+    assert result.task_states["reject_model"] == "success" and result.task_states["approve_model"] == "skipped"
+
+    [execution] = executions_of(aws, deployment.pipeline_name)
+    assert execution["PipelineExecutionStatus"] == "Failed"  # the pipeline's Fail step said no
+    summary = result.xcoms[("wait_for_execution", "return_value")]
+    assert summary["gate_failed"] and summary["failed_step"] == "ModelQualityTooLow"
+    decision = result.xcoms[("decide_model", "decision")]
+    assert decision["status"] == "Rejected" and "quality gate" in decision["reason"] and "0.99" in decision["reason"]
+    assert result.xcoms[("reject_model", "return_value")]["model_package_arn"] is None
+
+    [message] = received_notifications()
+    assert message["Subject"].startswith("[REJECTED]")
+    assert "MinAucThreshold" in message["Message"]
+
+
+def test_challenger_worse_than_the_champion_is_rejected(run_training_dag, deployment, aws, session) -> None:
+    sagemaker, s3 = aws("sagemaker"), aws("s3")
+    key = f"champions/{deployment.model_package_group}/evaluation.json"
+    s3.put_object(Bucket=deployment.bucket, Key=key,
+                  Body=json.dumps({"classification_metrics": {"auc_roc": {"value": 0.97}}}).encode())
+    sagemaker.create_model_package_group(ModelPackageGroupName=deployment.model_package_group)
+    champion = sagemaker.create_model_package(
+        ModelPackageGroupName=deployment.model_package_group,
+        ModelApprovalStatus="Approved",
+        InferenceSpecification={"Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json",
+                                                      "S3Uri": f"s3://{deployment.bucket}/{key}"}}},
+    )["ModelPackageArn"]
+
+    result = run_training_dag()
+    assert result.state == "success", result.task_states
+    assert result.task_states["reject_model"] == "success" and result.task_states["approve_model"] == "skipped"
+    evaluation = result.xcoms[("read_metrics", "return_value")]
+    assert evaluation["champion"] == {"arn": champion, "auc": 0.97}
+    candidate = sagemaker.describe_model_package(ModelPackageName=evaluation["model_package_arn"])
+    assert candidate["ModelApprovalStatus"] == "Rejected"
+    assert "worse than the approved model" in candidate["ApprovalDescription"]
+    assert sagemaker.describe_model_package(ModelPackageName=champion)["ModelApprovalStatus"] == "Approved"
+
+
+def test_failing_step_shows_in_the_task_log_and_sends_a_failure_notification(
+    run_training_dag, deployment, aws, received_notifications
+) -> None:
+    aws("s3").put_object(Bucket=deployment.bucket, Key="broken/ds=2024-03-01/data.csv", Body=b"a,b\n1,2\n")
+    result = run_training_dag(conf={"input_data_url": f"s3://{deployment.bucket}/broken/ds=2024-03-01/"})
+    assert result.state == "failed"
+    assert result.task_states["wait_for_execution"] == "failed"
+    assert result.task_states["read_metrics"] == "upstream_failed"
+
+    [execution] = executions_of(aws, deployment.pipeline_name)
+    assert execution["PipelineExecutionStatus"] == "Failed"
+    log = result.log
+    assert "Step PreprocessData: Executing -> Failed" in log
+    assert re.search(r"Last \d+ lines of pipelines-\w+-PreprocessData-\w+ \(", log)  # copied from CloudWatch Logs
+    assert "Input data error" in log
+    assert "Unknown" not in log
+
+    [message] = received_notifications()
+    assert message["Subject"].startswith("[FAILED] sagemaker_training_pipeline")
+    assert "Failed task: wait_for_execution" in message["Message"]
+    assert "at step PreprocessData" in message["Message"]
+    assert execution["PipelineExecutionArn"] in message["Message"]
+
+
+def test_execution_stopped_mid_run_fails_the_wait_and_is_announced(
+    run_training_dag, deployment, aws, received_notifications
+) -> None:
+    sagemaker = aws("sagemaker")
+    stopped: list[str] = []
+
+    def stop_once_training_starts() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not stopped:
+            time.sleep(0.2)
+            try:
+                executions = executions_of(aws, deployment.pipeline_name)
+            except ClientError:  # the DAG has not created the pipeline yet
+                continue
+            for execution in executions:
+                arn = execution["PipelineExecutionArn"]
+                steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+                if any(s["StepName"] == "TrainModel" for s in steps):
+                    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
+                    stopped.append(arn)
+
+    stopper = threading.Thread(target=stop_once_training_starts)
+    stopper.start()
+    result = run_training_dag()
+    stopper.join()
+
+    assert stopped, "the execution never reached TrainModel"
+    assert result.task_states["wait_for_execution"] == "failed"  # Stopped is not success
+    assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=stopped[0])["PipelineExecutionStatus"] == "Stopped"
+    assert f"Pipeline execution {stopped[0]} Stopped" in result.log
+    [message] = received_notifications()
+    assert message["Subject"].startswith("[FAILED]") and "Stopped" in message["Message"]
+
+
+def test_start_retried_after_a_lost_response_and_a_cleared_run_leave_one_execution(
+    run_training_dag, training_dag, deployment, aws, monkeypatch
+) -> None:
+    from botocore.exceptions import ConnectionClosedError
+    from sagemaker_pipelines_airflow.hooks.pipeline_execution import PipelineExecutionHook
+
+    real_start = PipelineExecutionHook.start_pipeline_execution
+    calls: list[str] = []
+
+    def start_then_lose_the_first_response(self, **kwargs):
+        arn = real_start(self, **kwargs)
+        calls.append(arn)
+        if len(calls) == 1:  # SageMaker started it, but the answer never came back
+            raise ConnectionClosedError(endpoint_url="http://sagemaker")
+        return arn
+
+    monkeypatch.setattr(PipelineExecutionHook, "start_pipeline_execution", start_then_lose_the_first_response)
+    start_task = training_dag.get_task("start_execution")
+    monkeypatch.setattr(start_task, "retry_delay", timedelta(0))
+    monkeypatch.setattr(start_task, "retry_exponential_backoff", False)
+    run_after = datetime.now(UTC).replace(microsecond=0)
+
+    first = run_training_dag(run_after=run_after)
+    assert first.state == "success", first.task_states
+    assert len(calls) == 2 and calls[0] == calls[1]
+    assert "Failed to start" not in first.log
+    [execution] = executions_of(aws, deployment.pipeline_name)
+
+    cleared = run_training_dag(run_after=run_after)  # the same run, cleared and run again
+    assert cleared.run_id == first.run_id and cleared.state == "success"
+    assert executions_of(aws, deployment.pipeline_name) == [execution]
+    assert cleared.xcoms[("start_execution", "return_value")] == execution["PipelineExecutionArn"]
+
+
+def test_malformed_evaluation_report_fails_clearly_and_approves_nothing(
+    run_training_dag, deployment, aws, received_notifications
+) -> None:
+    run_after = datetime.now(UTC).replace(microsecond=0)
+    first = run_training_dag(run_after=run_after, mark_success_pattern="read_metrics|decide_model|approve_model|reject_model|notify")
+    [execution] = executions_of(aws, deployment.pipeline_name)
+    assert execution["PipelineExecutionStatus"] == "Succeeded"
+    received_notifications()
+
+    report_key = f"pipeline/executions/{execution['PipelineExecutionArn'].rsplit('/', 1)[1]}/evaluation/evaluation.json"
+    aws("s3").put_object(Bucket=deployment.bucket, Key=report_key,
+                         Body=b'{"classification_metrics": {"auc_roc": {"value": NaN}}}')
+    second = run_training_dag(run_after=run_after)
+    assert second.run_id == first.run_id
+    assert second.task_states["read_metrics"] == "failed"
+    assert second.task_states["approve_model"] == "upstream_failed"
+    assert f"s3://{deployment.bucket}/{report_key}: classification_metrics.auc_roc.value is nan" in second.log
+
+    packages = aws("sagemaker").list_model_packages(ModelPackageGroupName=deployment.model_package_group)
+    assert [p["ModelApprovalStatus"] for p in packages["ModelPackageSummaryList"]] == ["PendingManualApproval"]
+    [message] = received_notifications()
+    assert message["Subject"].startswith("[FAILED]") and "Failed task: read_metrics" in message["Message"]
