@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.common.compat.sdk import AirflowFailException
 
 from ..evaluation_report import EvaluationReportError
 from ..hooks.model_registry import ModelRegistryHook, read_evaluation_report
@@ -54,6 +55,13 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         self.register_step = register_step
 
     def execute(self, context: Context) -> dict[str, Any]:
+        try:
+            return self._evaluate()
+        except EvaluationReportError as error:
+            # A missing or malformed report does not mend itself: fail now, without retries.
+            raise AirflowFailException(str(error)) from error
+
+    def _evaluate(self) -> dict[str, Any]:
         if not isinstance(self.execution, dict) or not self.execution.get("execution_arn"):
             raise ValueError(f"execution={self.execution!r}: expected the PipelineExecutionSensor's summary dict")
         arn = self.execution["execution_arn"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.providers.standard.operators.branch import BaseBranchOperator
 
 from ..model_decision import decide
@@ -45,14 +46,17 @@ class ModelDecisionBranchOperator(BaseBranchOperator):
         if not isinstance(evaluation, dict) or "metrics" not in evaluation:
             raise ValueError(f"evaluation={evaluation!r}: expected ReadEvaluationMetricsOperator's result")
         champion = evaluation.get("champion") or {}
-        decision = decide(
-            auc=evaluation["metrics"].get("auc"),
-            min_auc=self.min_auc_threshold,
-            champion_margin=self.champion_margin,
-            champion_auc=champion.get("auc"),
-            champion_arn=champion.get("arn"),
-            gate_failure=evaluation.get("gate_failure_reason") if evaluation.get("gate_failed") else None,
-        )
+        try:
+            decision = decide(
+                auc=evaluation["metrics"].get("auc"),
+                min_auc=self.min_auc_threshold,
+                champion_margin=self.champion_margin,
+                champion_auc=champion.get("auc"),
+                champion_arn=champion.get("arn"),
+                gate_failure=evaluation.get("gate_failure_reason") if evaluation.get("gate_failed") else None,
+            )
+        except ValueError as error:  # a bad number: retrying gives the same answer, and never an approval
+            raise AirflowFailException(f"Cannot decide on the model: {error}") from error
         self.log.info("Decision: %s. %s", decision.status, decision.reason)
         context["ti"].xcom_push(key="decision", value=decision.as_dict())
         return self.approve_task_id if decision.approved else self.reject_task_id

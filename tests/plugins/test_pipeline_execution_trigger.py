@@ -1,0 +1,134 @@
+"""The trigger and the sensor against real executions on the local endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import pytest
+from sagemaker_pipelines_airflow.hooks.pipeline_execution import PipelineExecutionHook
+from sagemaker_pipelines_airflow.sensors.pipeline_execution import PipelineExecutionSensor
+from sagemaker_pipelines_airflow.triggers.pipeline_execution import PipelineExecutionTrigger
+
+from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, unique, wait_for
+
+STEPS_BEYOND_ONE_PAGE = 55  # the API's default page holds 50
+
+
+def condition_chain(count: int) -> list[dict[str, Any]]:
+    """`count` instant steps in a row: an execution whose step listing spans two pages."""
+    return [{"Name": f"Check{i:02d}", "Type": "Condition",
+             **({"DependsOn": [f"Check{i - 1:02d}"]} if i else {}),
+             "Arguments": {"Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}],
+                           "IfSteps": [], "ElseSteps": []}}
+            for i in range(count)]
+
+
+@pytest.fixture(scope="module")
+def sagemaker(aws):
+    return aws("sagemaker")
+
+
+@pytest.fixture(scope="module")
+def bucket(aws) -> str:
+    name = unique("trigger-bucket")
+    aws("s3").create_bucket(Bucket=name)
+    return name
+
+
+def start(sagemaker, pipeline_name: str) -> str:
+    return sagemaker.start_pipeline_execution(PipelineName=pipeline_name)["PipelineExecutionArn"]
+
+
+def script_pipeline(aws, sagemaker, bucket: str, source: str) -> str:
+    key = put_script(aws("s3"), bucket, source)
+    return create_pipeline(sagemaker, [processing_step("RunScript", bucket, key)])
+
+
+def trigger_for(arn: str, **kwargs: Any) -> PipelineExecutionTrigger:
+    return PipelineExecutionTrigger(pipeline_execution_arn=arn, waiter_delay=0.2, aws_conn_id="aws_default", **kwargs)
+
+
+def first_event(trigger: PipelineExecutionTrigger) -> dict[str, Any]:
+    async def run() -> dict[str, Any]:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("the trigger ended without an event")
+
+    return asyncio.run(run())
+
+
+def test_success_is_logged_step_by_step_across_listing_pages(aws_default_connection, sagemaker, capfd) -> None:
+    arn = start(sagemaker, create_pipeline(sagemaker, condition_chain(STEPS_BEYOND_ONE_PAGE)))
+    wait_for(sagemaker, arn)
+    capfd.readouterr()
+
+    event = first_event(trigger_for(arn))
+
+    assert event == {"status": "success", "value": arn, "execution_status": "Succeeded"}
+    logged = capfd.readouterr()
+    step_lines = re.findall(r"Step Check\d+: \w+", logged.out + logged.err)
+    assert len(step_lines) == STEPS_BEYOND_ONE_PAGE
+    assert step_lines[-1] == f"Step Check{STEPS_BEYOND_ONE_PAGE - 1}: Succeeded"
+    assert len(PipelineExecutionHook(aws_conn_id="aws_default").list_execution_steps(arn)) == STEPS_BEYOND_ONE_PAGE
+
+
+def test_failure_event_names_the_step_and_sagemakers_reason(aws_default_connection, aws, sagemaker, bucket) -> None:
+    pipeline = script_pipeline(aws, sagemaker, bucket, "import sys\nprint('feature x is empty')\nsys.exit(3)\n")
+    arn = start(sagemaker, pipeline)
+
+    event = first_event(trigger_for(arn))
+
+    assert event["status"] == "failed" and event["execution_status"] == "Failed"
+    assert event["failed_step"] == "RunScript" and event["failed_step_type"] == "ProcessingJob"
+    assert "exited with code 3" in event["failure_reason"]
+
+
+def test_deadline_stops_the_execution_and_reports_a_timeout(aws_default_connection, aws, sagemaker, bucket) -> None:
+    arn = start(sagemaker, script_pipeline(aws, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+
+    event = first_event(trigger_for(arn, deadline=time.time() + 1))
+
+    assert event["status"] == "timeout"
+    assert wait_for(sagemaker, arn, timeout=30)["PipelineExecutionStatus"] == "Stopped"
+
+
+def test_killing_the_deferred_task_stops_the_execution(aws_default_connection, aws, sagemaker, bucket) -> None:
+    arn = start(sagemaker, script_pipeline(aws, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+    wait_for(sagemaker, arn, statuses=("Executing",))
+
+    asyncio.run(trigger_for(arn).on_kill())
+
+    assert wait_for(sagemaker, arn, timeout=30)["PipelineExecutionStatus"] == "Stopped"
+
+
+def test_trigger_survives_serialization_to_the_triggerer() -> None:
+    trigger = trigger_for("arn:aws:sagemaker:us-east-1:1:pipeline/p/execution/e", deadline=123.0, stop_on_kill=False)
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "sagemaker_pipelines_airflow.triggers.pipeline_execution.PipelineExecutionTrigger"
+    rebuilt = PipelineExecutionTrigger(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert (rebuilt.deadline, rebuilt.stop_on_kill, rebuilt.waiter_delay) == (123.0, False, 0.2)
+
+
+def test_synchronous_sensor_counts_stopped_as_failure(aws_default_connection, aws, sagemaker, bucket) -> None:
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    arn = start(sagemaker, script_pipeline(aws, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+    wait_for(sagemaker, arn, statuses=("Executing",))
+    sensor = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False)
+    assert sensor.poke({}) is False
+    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
+    wait_for(sagemaker, arn)
+    with pytest.raises(AirflowException, match=f"Pipeline execution {arn} Stopped at step RunScript"):
+        sensor.poke({})
+
+
+def test_synchronous_sensor_returns_the_summary_on_success(aws_default_connection, sagemaker) -> None:
+    arn = start(sagemaker, create_pipeline(sagemaker, condition_chain(2)))
+    wait_for(sagemaker, arn)
+    done = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False).poke({})
+    assert done.is_done
+    assert done.xcom_value == {"execution_arn": arn, "execution_status": "Succeeded", "gate_failed": False}
