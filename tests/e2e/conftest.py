@@ -62,7 +62,7 @@ def training_dag(airflow_environment: None) -> Any:
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     assert not bag.import_errors, bag.import_errors
-    return bag.get_dag(DAG_ID)
+    return bag.dags[DAG_ID]
 
 
 @dataclass(frozen=True)
