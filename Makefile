@@ -16,9 +16,9 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
-# The main job: the classification pipeline end to end on the local endpoint (no AWS account).
+# The main job: the training DAG end to end with `airflow dags test` on the local endpoint (no AWS account).
 run: $(STAMP)
-	$(PY) -m include.run_locally
+	$(PY) -m include.local_airflow.run_training_dag
 
 test: $(STAMP)
 	$(PY) -m ruff check .

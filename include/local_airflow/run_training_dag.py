@@ -1,0 +1,157 @@
+"""`make run`: the training DAG end to end with `airflow dags test`, on the local endpoint.
+
+Starts the local SageMaker endpoint on a free loopback port, seeds the day's partition,
+creates the SNS topic with an SQS queue subscribed, prepares a throwaway Airflow home
+(SQLite, the pool, the aws_default connection and the Variables, all as env vars), runs
+`airflow dags test` for the day, then prints a summary: the execution, each step's status and
+duration, the AUC, the decision, the model package, and the SNS message as the queue received
+it. Exits non-zero when anything failed; stops the endpoint and removes the Airflow home.
+No AWS account is used: every client points at 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from include.local_airflow.environment import (
+    BUCKET,
+    FAKE_AWS,
+    PROJECT_ROOT,
+    REGION,
+    airflow_environment,
+    prepare_metadata_db,
+)
+
+DAG_ID = "sagemaker_training_pipeline"
+PIPELINE_NAME = "ml-classification-pipeline"
+# The lines of the `dags test` output worth showing while it runs.
+PROGRESS_MARKERS = ("Step ", "Decision:", "[DAG TEST] end task", "Pipeline execution", "[error", "Sent SnsNotifier")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m include.local_airflow.run_training_dag",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--day", type=date.fromisoformat, default=datetime.now(UTC).date() - timedelta(days=1),
+                        help="the data partition to train on (default: yesterday, UTC)")
+    parser.add_argument("--min-auc", type=float, default=None, help="override the DAG's min_auc_threshold param")
+    options = parser.parse_args(argv)
+    os.environ.update(FAKE_AWS)
+
+    import boto3
+
+    from include.data.partitions import seed_partitions
+    from include.local_sagemaker.server import LocalSageMakerEndpoint
+
+    airflow_home = Path(tempfile.mkdtemp(prefix="airflow-run-"))
+    try:
+        with LocalSageMakerEndpoint("127.0.0.1", 0, airflow_home / "endpoint") as endpoint:
+            print(f"Local SageMaker endpoint: {endpoint.url}")
+            session = boto3.session.Session(region_name=REGION)
+            clients = {name: session.client(name, endpoint_url=endpoint.url) for name in ("s3", "sns", "sqs", "sagemaker")}
+            seed_partitions(clients["s3"], BUCKET, options.day, options.day)
+            print(f"Seeded s3://{BUCKET}/raw-data/ds={options.day}/")
+            topic_arn, queue_url = _topic_with_queue(clients["sns"], clients["sqs"])
+            env = airflow_environment(airflow_home, endpoint.url, sns_topic_arn=topic_arn)
+            print("Preparing the Airflow metadata DB (SQLite) ...")
+            prepare_metadata_db(env)
+            returncode = _dags_test(env, options, airflow_home / "dags-test.log")
+            ok = _summarize(clients, queue_url) and returncode == 0
+            if not ok:
+                print(f"\nFAILED: airflow dags test exited {returncode}; rerun with KEEP_AIRFLOW_HOME=1 "
+                      "to keep its full log (dags-test.log in the Airflow home)")
+                return 1
+            print("\nSUCCESS")
+            return 0
+    finally:
+        if os.environ.get("KEEP_AIRFLOW_HOME"):
+            print(f"Airflow home kept in {airflow_home}")
+        else:
+            shutil.rmtree(airflow_home, ignore_errors=True)
+
+
+def _topic_with_queue(sns: Any, sqs: Any) -> tuple[str, str]:
+    topic_arn = sns.create_topic(Name="ml-pipeline-notifications")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="ml-pipeline-notifications")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return topic_arn, queue_url
+
+
+def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path) -> int:
+    """`airflow dags test` for the run whose data interval is options.day; progress lines are echoed."""
+    logical_date = (options.day + timedelta(days=1)).isoformat()  # a manual run covers the day before
+    command = [str(Path(sys.executable).with_name("airflow")), "dags", "test", DAG_ID, logical_date]
+    if options.min_auc is not None:
+        command += ["--conf", json.dumps({"min_auc_threshold": options.min_auc})]
+    print(f"$ airflow dags test {DAG_ID} {logical_date}")
+    with log_path.open("w") as log, subprocess.Popen(
+        command, env={**os.environ, **env}, cwd=PROJECT_ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            if any(marker in line for marker in PROGRESS_MARKERS):
+                print("  " + _short(line))
+    return process.returncode
+
+
+def _short(line: str) -> str:
+    """Drop the timestamp and the logger suffix Airflow adds."""
+    text = line.strip()
+    if "] " in text:
+        text = text.split("] ", 1)[1]
+    return text.rsplit(" [", 1)[0][:220]
+
+
+def _summarize(clients: dict[str, Any], queue_url: str) -> bool:
+    sagemaker = clients["sagemaker"]
+    executions = sagemaker.list_pipeline_executions(PipelineName=PIPELINE_NAME)["PipelineExecutionSummaries"]
+    if not executions:
+        print("\nNo pipeline execution was started.")
+        return False
+    arn = executions[0]["PipelineExecutionArn"]
+    description = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
+    print(f"\nExecution  {arn}")
+    print(f"Status     {description['PipelineExecutionStatus']}"
+          + (f" ({description['FailureReason']})" if description.get("FailureReason") else ""))
+    steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn, SortOrder="Ascending")
+    for step in steps["PipelineExecutionSteps"]:
+        seconds = (step.get("EndTime", step["StartTime"]) - step["StartTime"]).total_seconds()
+        print(f"  {step['StepName']:<20} {step['StepStatus']:<10} {seconds:6.1f} s")
+    report = _received_report(clients["sqs"], queue_url)
+    if report is None:
+        print("SNS        no message received")
+        return False
+    subject, facts = report
+    auc = facts.get("metrics", {}).get("auc")
+    print(f"AUC        {auc:.4f}" if isinstance(auc, float) else "AUC        -")
+    print(f"Decision   {facts['outcome']}: {facts.get('decision_reason') or facts.get('error')}")
+    if facts.get("model_package_arn"):
+        package = sagemaker.describe_model_package(ModelPackageName=facts["model_package_arn"])
+        print(f"Package    {package['ModelPackageArn']} ({package['ModelApprovalStatus']})")
+    print(f"SNS        {subject}")
+    print(f"           {json.dumps(facts, sort_keys=True)}")
+    return facts["outcome"] in ("approved", "rejected")
+
+
+def _received_report(sqs: Any, queue_url: str) -> tuple[str, dict[str, Any]] | None:
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    if not messages:
+        return None
+    envelope = json.loads(messages[-1]["Body"])
+    facts = json.loads(envelope["Message"].split("\n\n", 1)[1])
+    return envelope.get("Subject", ""), facts
+
+
+if __name__ == "__main__":
+    sys.exit(main())
