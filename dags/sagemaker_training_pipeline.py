@@ -42,7 +42,7 @@ from sagemaker_pipelines_airflow.operators.start_pipeline import StartPipelineEx
 from sagemaker_pipelines_airflow.operators.upsert_pipeline import UpsertPipelineOperator
 from sagemaker_pipelines_airflow.sensors.pipeline_execution import PipelineExecutionSensor
 
-from include.data.partitions import partition_uri
+from include.data.layout import partition_uri
 
 PIPELINE_TIMEOUT = timedelta(hours=6)
 UPSERTED = "ti.xcom_pull(task_ids='upsert_pipeline')"  # the pipeline's name, bucket and group, per run

@@ -13,9 +13,10 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
+from include.data.layout import RAW_PREFIX, partition_key, partition_uri
 from include.pipelines.scripts.preprocess import FEATURE_COLUMNS, LABEL_COLUMN
 
-RAW_PREFIX = "raw-data"
+__all__ = ["RAW_PREFIX", "partition_key", "partition_uri", "seed_partitions"]
 DEFAULT_ROWS = 2000
 DRIFT_START = date(2024, 1, 1)
 
@@ -45,15 +46,6 @@ def daily_partition(day: date, rows: int = DEFAULT_ROWS, drift_per_day: float = 
         flips = rng.random(rows) < flip_share
         sample.loc[flips, LABEL_COLUMN] = 1 - sample.loc[flips, LABEL_COLUMN]
     return sample
-
-
-def partition_key(day: date) -> str:
-    return f"{RAW_PREFIX}/ds={day.isoformat()}/dataset.csv"
-
-
-def partition_uri(bucket: str, day: date) -> str:
-    """The S3 prefix one DAG run reads: that day's folder."""
-    return f"s3://{bucket}/{RAW_PREFIX}/ds={day.isoformat()}/"
 
 
 def seed_partitions(

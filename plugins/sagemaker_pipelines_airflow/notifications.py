@@ -7,9 +7,7 @@ Slack when the Slack provider is installed and its webhook connection exists.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .links import SageMakerPipelineExecutionLink
@@ -17,58 +15,14 @@ from .links import SageMakerPipelineExecutionLink
 if TYPE_CHECKING:
     from airflow.sdk.bases.notifier import BaseNotifier
 
+    from .run_report import RunReport
+
 log = logging.getLogger(__name__)
 
 SNS_TOPIC_VARIABLE = "sagemaker_pipelines_sns_topic_arn"
 EMAIL_TO_VARIABLE = "sagemaker_pipelines_email_to"
 SLACK_WEBHOOK_CONN_ID = "slack_webhook_default"
 SMTP_CONN_ID = "smtp_default"
-SNS_SUBJECT_MAX = 100
-
-
-@dataclass
-class RunReport:
-    """Everything a notification says about one DAG run."""
-
-    dag_id: str
-    run_id: str
-    outcome: str  # approved | rejected | failed
-    execution_arn: str | None = None
-    console_url: str | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    decision_reason: str | None = None
-    model_package_arn: str | None = None
-    model_package_status: str | None = None
-    failed_task: str | None = None
-    error: str | None = None
-
-    @property
-    def subject(self) -> str:
-        auc = f" AUC {self.metrics['auc']:.4f}" if "auc" in self.metrics else ""
-        text = f"[{self.outcome.upper()}] {self.dag_id}{auc} {self.run_id}"
-        text = text.encode("ascii", "replace").decode().replace("\n", " ")
-        return text[:SNS_SUBJECT_MAX]
-
-    @property
-    def message(self) -> str:
-        lines = [f"DAG run: {self.dag_id} / {self.run_id}", f"Outcome: {self.outcome}"]
-        if self.failed_task:
-            lines.append(f"Failed task: {self.failed_task}")
-        if self.error:
-            lines.append(f"Error: {self.error}")
-        if self.execution_arn:
-            lines.append(f"Pipeline execution: {self.execution_arn}")
-        if self.console_url:
-            lines.append(f"Console: {self.console_url}")
-        if self.metrics:
-            lines.append("Metrics: " + ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
-                                                 for k, v in self.metrics.items()))
-        if self.decision_reason:
-            lines.append(f"Decision: {self.decision_reason}")
-        if self.model_package_arn:
-            lines.append(f"Model package: {self.model_package_arn} ({self.model_package_status})")
-        # The same facts as JSON, for subscribers that parse (SQS, Lambda).
-        return "\n".join(lines) + "\n\n" + json.dumps(asdict(self), sort_keys=True)
 
 
 def console_url_from_xcom(context: Any, start_task_id: str) -> str | None:
@@ -143,6 +97,8 @@ def notifications_enabled(context: Any) -> bool:
 
 
 def failure_report(context: Any, start_task_id: str) -> RunReport:
+    from .run_report import RunReport
+
     ti = context["ti"]
     arn = ti.xcom_pull(task_ids=start_task_id)
     try:
@@ -160,12 +116,15 @@ def failure_report(context: Any, start_task_id: str) -> RunReport:
     )
 
 
-@dataclass(frozen=True)
 class FailureNotification:
     """An on_failure_callback: a task failed for good (its retries spent); say so on every channel."""
 
-    aws_conn_id: str | None = "aws_default"
-    start_task_id: str = "start_execution"
+    def __init__(self, aws_conn_id: str | None = "aws_default", start_task_id: str = "start_execution") -> None:
+        self.aws_conn_id = aws_conn_id
+        self.start_task_id = start_task_id
+
+    def __repr__(self) -> str:
+        return f"FailureNotification(aws_conn_id={self.aws_conn_id!r}, start_task_id={self.start_task_id!r})"
 
     def __call__(self, context: Any) -> None:
         if not notifications_enabled(context):

@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from ..evaluation_report import EvaluationReportError
-from ..hooks.model_registry import ModelRegistryHook, read_evaluation_report
 from ..hooks.pipeline_execution import PipelineExecutionHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from ..hooks.model_registry import ModelRegistryHook
 
 
 class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
@@ -55,6 +54,8 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         self.register_step = register_step
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from ..evaluation_report import EvaluationReportError  # imported here to keep DAG parsing fast
+
         try:
             return self._evaluate()
         except EvaluationReportError as error:
@@ -62,12 +63,17 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
             raise AirflowFailException(str(error)) from error
 
     def _evaluate(self) -> dict[str, Any]:
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        from ..hooks.model_registry import ModelRegistryHook, read_evaluation_report
+
         if not isinstance(self.execution, dict) or not self.execution.get("execution_arn"):
             raise ValueError(f"execution={self.execution!r}: expected the PipelineExecutionSensor's summary dict")
         arn = self.execution["execution_arn"]
         steps = {step["StepName"]: step for step in self.hook.list_execution_steps(arn)}
         report_uri = self._report_uri(arn, steps)
-        metrics = read_evaluation_report(self._s3_hook(), report_uri)
+        metrics = read_evaluation_report(S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name,
+                                                verify=self.verify), report_uri)
         self.log.info("Evaluation metrics of %s from %s: %s", arn, report_uri, metrics)
 
         registry = ModelRegistryHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
@@ -82,10 +88,9 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
             "gate_failure_reason": self.execution.get("failure_reason") if self.execution.get("gate_failed") else None,
         }
 
-    def _s3_hook(self) -> S3Hook:
-        return S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
-
     def _report_uri(self, arn: str, steps: dict[str, dict[str, Any]]) -> str:
+        from ..evaluation_report import EvaluationReportError
+
         step = steps.get(self.evaluation_step)
         if step is None:
             raise EvaluationReportError(f"execution {arn} has no step {self.evaluation_step!r}; steps: {', '.join(steps)}")
@@ -106,6 +111,8 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         return (step.get("Metadata") or {}).get("RegisterModel", {}).get("Arn")
 
     def _champion(self, registry: ModelRegistryHook, candidate_arn: str | None) -> dict[str, Any] | None:
+        from ..evaluation_report import EvaluationReportError
+
         champion = registry.latest_approved_package(self.model_package_group, exclude_arn=candidate_arn)
         if champion is None:
             self.log.info("No approved model in %s yet: nothing to compare with", self.model_package_group)

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.providers.standard.operators.branch import BaseBranchOperator
 
-from ..model_decision import decide
-
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -45,6 +43,8 @@ class ModelDecisionBranchOperator(BaseBranchOperator):
         evaluation = self.evaluation
         if not isinstance(evaluation, dict) or "metrics" not in evaluation:
             raise ValueError(f"evaluation={evaluation!r}: expected ReadEvaluationMetricsOperator's result")
+        from ..model_decision import decide  # imported here to keep DAG parsing fast
+
         champion = evaluation.get("champion") or {}
         try:
             decision = decide(

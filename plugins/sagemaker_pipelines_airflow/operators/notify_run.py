@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
-from ..notifications import RunReport, console_url_from_xcom, notifications_enabled, send_report
+from ..notifications import console_url_from_xcom, notifications_enabled, send_report
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -42,6 +42,8 @@ class NotifyRunOperator(BaseOperator):
         self.aws_conn_id = aws_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from ..run_report import RunReport  # imported here to keep DAG parsing fast
+
         ti = context["ti"]
         decision = ti.xcom_pull(task_ids=self.decision_task_id, key="decision") or {}
         approvals = [a for a in ti.xcom_pull(task_ids=self.approval_task_ids) or [] if a]

@@ -17,9 +17,9 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout, PokeReturnValue
 
 from ..hooks.pipeline_execution import PipelineExecutionHook
-from ..job_logs import log_tail_of_step
-from ..step_progress import StepProgress, execution_failure
-from ..triggers.pipeline_execution import PipelineExecutionTrigger
+
+# The trigger, the step log formatting and the job log reader are imported where they are
+# used: a DAG file importing this sensor stays fast to parse.
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -67,7 +67,7 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         self.deferrable = deferrable
         self.stop_on_kill = stop_on_kill
         self.log_tail_lines = log_tail_lines
-        self._progress = StepProgress()
+        self._progress: Any = None  # StepProgress of the synchronous path, made on first poke
 
     def _poll_seconds(self) -> float:
         try:
@@ -79,6 +79,8 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         return seconds
 
     def execute(self, context: Context) -> Any:
+        from ..triggers.pipeline_execution import PipelineExecutionTrigger
+
         self.poke_interval = self._poll_seconds()
         if not self.deferrable:
             return super().execute(context)
@@ -112,6 +114,9 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
 
     def poke(self, context: Context) -> Any:
         """The synchronous path: same logs, same verdicts as the trigger."""
+        from ..step_progress import StepProgress, execution_failure
+
+        self._progress = self._progress or StepProgress()
         description = self.hook.describe_execution(self.pipeline_exec_arn)
         steps = self.hook.list_execution_steps(self.pipeline_exec_arn)
         for line in self._progress.changes(steps):
@@ -140,6 +145,8 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
             return {**summary, "gate_failed": True}
         step = summary.get("failed_step")
         if step:
+            from ..job_logs import log_tail_of_step
+
             log_tail_of_step(self.hook, arn, step, self.log_tail_lines, self.log)
         where = f" at step {step}" if step else ""
         raise AirflowException(f"Pipeline execution {arn} {status}{where}: {summary.get('failure_reason')}")

@@ -1,4 +1,6 @@
-"""The training DAG run for real with dag.test(): Airflow's SQLite DB, the local endpoint, SNS -> SQS."""
+"""Fixtures that run the training DAG for real with dag.test(): SQLite DB, the local endpoint, SNS -> SQS.
+
+Shared by tests/e2e and tests/perf (registered in the root conftest)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,54 @@
+"""What a notification says about one DAG run, as text for people and JSON for programs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SNS_SUBJECT_MAX = 100
+
+
+@dataclass
+class RunReport:
+    """Everything a notification says about one DAG run."""
+
+    dag_id: str
+    run_id: str
+    outcome: str  # approved | rejected | failed
+    execution_arn: str | None = None
+    console_url: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    decision_reason: str | None = None
+    model_package_arn: str | None = None
+    model_package_status: str | None = None
+    failed_task: str | None = None
+    error: str | None = None
+
+    @property
+    def subject(self) -> str:
+        auc = f" AUC {self.metrics['auc']:.4f}" if "auc" in self.metrics else ""
+        text = f"[{self.outcome.upper()}] {self.dag_id}{auc} {self.run_id}"
+        text = text.encode("ascii", "replace").decode().replace("\n", " ")
+        return text[:SNS_SUBJECT_MAX]
+
+    @property
+    def message(self) -> str:
+        lines = [f"DAG run: {self.dag_id} / {self.run_id}", f"Outcome: {self.outcome}"]
+        if self.failed_task:
+            lines.append(f"Failed task: {self.failed_task}")
+        if self.error:
+            lines.append(f"Error: {self.error}")
+        if self.execution_arn:
+            lines.append(f"Pipeline execution: {self.execution_arn}")
+        if self.console_url:
+            lines.append(f"Console: {self.console_url}")
+        if self.metrics:
+            lines.append("Metrics: " + ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                                                 for k, v in self.metrics.items()))
+        if self.decision_reason:
+            lines.append(f"Decision: {self.decision_reason}")
+        if self.model_package_arn:
+            lines.append(f"Model package: {self.model_package_arn} ({self.model_package_status})")
+        # The same facts as JSON, for subscribers that parse (SQS, Lambda).
+        return "\n".join(lines) + "\n\n" + json.dumps(asdict(self), sort_keys=True)
