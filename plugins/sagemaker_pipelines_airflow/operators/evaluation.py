@@ -9,15 +9,15 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from ..hooks.pipeline_execution import PipelineExecutionHook
+from ..evaluation_report import EvaluationReportError
+from ..hooks.model_registry import ModelRegistryHook, read_evaluation_report
 
 if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import Context
 
-    from ..hooks.model_registry import ModelRegistryHook
 
-
-class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
+class ReadEvaluationMetricsOperator(AwsBaseOperator[ModelRegistryHook]):
     """Find the evaluation report through the step listing, DescribeProcessingJob and S3.
 
     Returns (and so pushes to XCom) a dict: execution_arn, metrics (auc, accuracy, ...),
@@ -31,7 +31,7 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     :param register_step: the step that registers the model package.
     """
 
-    aws_hook_class = PipelineExecutionHook
+    aws_hook_class = ModelRegistryHook
     template_fields: Sequence[str] = aws_template_fields("execution", "model_package_group")
 
     def __init__(
@@ -54,8 +54,6 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         self.register_step = register_step
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from ..evaluation_report import EvaluationReportError  # imported here to keep DAG parsing fast
-
         try:
             return self._evaluate()
         except EvaluationReportError as error:
@@ -65,32 +63,27 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     def _evaluate(self) -> dict[str, Any]:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        from ..hooks.model_registry import ModelRegistryHook, read_evaluation_report
-
         if not isinstance(self.execution, dict) or not self.execution.get("execution_arn"):
             raise ValueError(f"execution={self.execution!r}: expected the PipelineExecutionSensor's summary dict")
         arn = self.execution["execution_arn"]
         steps = {step["StepName"]: step for step in self.hook.list_execution_steps(arn)}
         report_uri = self._report_uri(arn, steps)
-        metrics = read_evaluation_report(S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name,
-                                                verify=self.verify), report_uri)
+        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
+        metrics = read_evaluation_report(s3, report_uri)
         self.log.info("Evaluation metrics of %s from %s: %s", arn, report_uri, metrics)
 
-        registry = ModelRegistryHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
         package_arn = self._registered_package(steps)
         return {
             "execution_arn": arn,
             "metrics": metrics,
             "report_uri": report_uri,
             "model_package_arn": package_arn,
-            "champion": self._champion(registry, package_arn),
+            "champion": self._champion(s3, package_arn),
             "gate_failed": bool(self.execution.get("gate_failed")),
             "gate_failure_reason": self.execution.get("failure_reason") if self.execution.get("gate_failed") else None,
         }
 
     def _report_uri(self, arn: str, steps: dict[str, dict[str, Any]]) -> str:
-        from ..evaluation_report import EvaluationReportError
-
         step = steps.get(self.evaluation_step)
         if step is None:
             raise EvaluationReportError(f"execution {arn} has no step {self.evaluation_step!r}; steps: {', '.join(steps)}")
@@ -110,16 +103,14 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
             return None
         return (step.get("Metadata") or {}).get("RegisterModel", {}).get("Arn")
 
-    def _champion(self, registry: ModelRegistryHook, candidate_arn: str | None) -> dict[str, Any] | None:
-        from ..evaluation_report import EvaluationReportError
-
-        champion = registry.latest_approved_package(self.model_package_group, exclude_arn=candidate_arn)
+    def _champion(self, s3: S3Hook, candidate_arn: str | None) -> dict[str, Any] | None:
+        champion = self.hook.latest_approved_package(self.model_package_group, exclude_arn=candidate_arn)
         if champion is None:
             self.log.info("No approved model in %s yet: nothing to compare with", self.model_package_group)
             return None
         arn = champion["ModelPackageArn"]
         try:
-            metrics = registry.package_metrics(arn)
+            metrics = self.hook.package_metrics(arn, s3)
         except EvaluationReportError as error:
             self.log.warning("The approved model %s has unreadable metrics (%s): not compared", arn, error)
             return None
