@@ -134,3 +134,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import shutil
 
     shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
+
+
+# --- clients and a scratch bucket for tests that drive the endpoint directly -------------
+@pytest.fixture(scope="module")
+def sagemaker(aws):
+    return aws("sagemaker")
+
+
+@pytest.fixture(scope="module")
+def s3(aws):
+    return aws("s3")
+
+
+@pytest.fixture(scope="module")
+def bucket(s3) -> str:
+    from tests.local_sagemaker.pipelines import unique
+
+    name = unique("bucket")
+    s3.create_bucket(Bucket=name)
+    return name
+

@@ -12,7 +12,7 @@ from sagemaker_pipelines_airflow.hooks.pipeline_execution import PipelineExecuti
 from sagemaker_pipelines_airflow.sensors.pipeline_execution import PipelineExecutionSensor
 from sagemaker_pipelines_airflow.triggers.pipeline_execution import PipelineExecutionTrigger
 
-from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, unique, wait_for
+from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, wait_for
 
 STEPS_BEYOND_ONE_PAGE = 55  # the API's default page holds 50
 
@@ -24,18 +24,6 @@ def condition_chain(count: int) -> list[dict[str, Any]]:
              "Arguments": {"Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}],
                            "IfSteps": [], "ElseSteps": []}}
             for i in range(count)]
-
-
-@pytest.fixture(scope="module")
-def sagemaker(aws):
-    return aws("sagemaker")
-
-
-@pytest.fixture(scope="module")
-def bucket(aws) -> str:
-    name = unique("trigger-bucket")
-    aws("s3").create_bucket(Bucket=name)
-    return name
 
 
 def start(sagemaker, pipeline_name: str) -> str:
