@@ -30,6 +30,7 @@ from include.local_airflow.environment import (
     airflow_environment,
     prepare_metadata_db,
 )
+from include.local_airflow.seed_local_stack import topic_with_queue
 
 DAG_ID = "sagemaker_training_pipeline"
 PIPELINE_NAME = "ml-classification-pipeline"
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             clients = {name: session.client(name, endpoint_url=endpoint.url) for name in ("s3", "sns", "sqs", "sagemaker")}
             seed_partitions(clients["s3"], BUCKET, options.day, options.day)
             print(f"Seeded s3://{BUCKET}/raw-data/ds={options.day}/")
-            topic_arn, queue_url = _topic_with_queue(clients["sns"], clients["sqs"])
+            topic_arn, queue_url = topic_with_queue(clients["sns"], clients["sqs"])
             env = airflow_environment(airflow_home, endpoint.url, sns_topic_arn=topic_arn)
             print("Preparing the Airflow metadata DB (SQLite) ...")
             prepare_metadata_db(env)
@@ -76,14 +77,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Airflow home kept in {airflow_home}")
         else:
             shutil.rmtree(airflow_home, ignore_errors=True)
-
-
-def _topic_with_queue(sns: Any, sqs: Any) -> tuple[str, str]:
-    topic_arn = sns.create_topic(Name="ml-pipeline-notifications")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="ml-pipeline-notifications")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    return topic_arn, queue_url
 
 
 def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path) -> int:
