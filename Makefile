@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 4566
 
-.PHONY: venv run test lint endpoint seed perf clean
+.PHONY: venv run airflow test lint endpoint seed perf clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,10 @@ $(STAMP): requirements.txt
 # The main job: the training DAG end to end with `airflow dags test` on the local endpoint (no AWS account).
 run: $(STAMP)
 	$(PY) -m include.local_airflow.run_training_dag
+
+# The docker-compose stack natively: Airflow 3 (SQLite, LocalExecutor) + the endpoint; Ctrl-C stops it.
+airflow: $(STAMP)
+	$(PY) -m include.local_airflow.stack --port 8080 --endpoint-port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m ruff check .
@@ -39,4 +43,4 @@ perf: $(STAMP)
 	$(PY) -m pytest tests/perf -s -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .airflow
