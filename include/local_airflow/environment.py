@@ -53,6 +53,8 @@ def airflow_environment(
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "include.local_airflow.sqlite_settings.CONNECT_ARGS",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "include.local_airflow.sqlite_settings.CONNECT_ARGS_ASYNC",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW_CONN_AWS_DEFAULT": aws_connection_uri_json(endpoint_url),
         "AIRFLOW_VAR_SAGEMAKER_PIPELINE_SETTINGS": json.dumps(settings),
@@ -75,6 +77,12 @@ def airflow_cli(env: dict[str, str], *args: str, check: bool = True, capture: bo
 
 def prepare_metadata_db(env: dict[str, str]) -> None:
     """Migrate the SQLite DB and create the pool the DAG's SageMaker tasks run in (deferred ones count)."""
-    Path(env.get("AIRFLOW_HOME") or os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    from include.local_airflow.sqlite_settings import enable_write_ahead_log
+
+    home = Path(env.get("AIRFLOW_HOME") or os.environ["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
     airflow_cli(env, "db", "migrate")
+    database_url = env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
+    if database_url.startswith("sqlite:///"):
+        enable_write_ahead_log(Path(database_url.removeprefix("sqlite:///")))
     airflow_cli(env, "pools", "set", POOL, str(POOL_SLOTS), "SageMaker pipeline executions", "--include-deferred")
