@@ -61,7 +61,11 @@ def build_definition(settings: PipelineSettings, session: Any) -> str:
 
 
 def upsert_pipeline(session: Any, settings: PipelineSettings, description: str = "") -> UpsertResult:
-    """`session` is a boto3 session whose clients reach SageMaker (see sdk_session.boto3_session)."""
+    """`session` is a boto3 session whose clients reach SageMaker (see sdk_session.boto3_session).
+
+    Safe to run from concurrent DAG runs: when another run creates the pipeline between our
+    describe and our create, the create's "already exists" sends us down the update path.
+    """
     upload_scripts(session.client("s3"), settings)
     definition = build_definition(settings, session)
     sagemaker = session.client("sagemaker")
@@ -70,13 +74,18 @@ def upsert_pipeline(session: Any, settings: PipelineSettings, description: str =
     except ClientError as error:
         if not _is_not_found(error):
             raise
-        arn = sagemaker.create_pipeline(
-            PipelineName=settings.pipeline_name,
-            PipelineDefinition=definition,
-            PipelineDescription=description,
-            RoleArn=settings.role_arn,
-        )["PipelineArn"]
-        return UpsertResult(arn, "created", definition)
+        try:
+            arn = sagemaker.create_pipeline(
+                PipelineName=settings.pipeline_name,
+                PipelineDefinition=definition,
+                PipelineDescription=description,
+                RoleArn=settings.role_arn,
+            )["PipelineArn"]
+            return UpsertResult(arn, "created", definition)
+        except ClientError as create_error:
+            if not _already_exists(create_error):
+                raise
+            current = sagemaker.describe_pipeline(PipelineName=settings.pipeline_name)
     if json.loads(current["PipelineDefinition"]) == json.loads(definition) and current.get("RoleArn") == settings.role_arn:
         return UpsertResult(current["PipelineArn"], "unchanged", definition)
     arn = sagemaker.update_pipeline(
@@ -86,6 +95,12 @@ def upsert_pipeline(session: Any, settings: PipelineSettings, description: str =
         RoleArn=settings.role_arn,
     )["PipelineArn"]
     return UpsertResult(arn, "updated", definition)
+
+
+def _already_exists(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    message = error.response.get("Error", {}).get("Message", "")
+    return code == "ResourceInUse" or (code == "ValidationException" and "already exists" in message)
 
 
 def _is_not_found(error: ClientError) -> bool:
