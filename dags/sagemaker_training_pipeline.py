@@ -4,7 +4,7 @@
 Each run trains on **its own day's partition**: the run for data interval
 `[D, D+1)` reads `s3://<bucket>/raw-data/ds=D/` (the schedule is a data-interval timetable, so
 `ds` and `data_interval_start` are the day the data belongs to, and the run starts once that
-day is over). `airflow backfill create --from-date … --to-date …` therefore starts one SageMaker
+day is over; a run triggered without a logical date takes the last complete day). `airflow backfill create --from-date … --to-date …` therefore starts one SageMaker
 execution per day, each on that day's data. Catchup is off; `max_active_runs` and the
 `sagemaker_pipelines` pool (create it, with deferred tasks counted) cap concurrent executions.
 
@@ -42,12 +42,14 @@ from sagemaker_pipelines_airflow.operators.start_pipeline import StartPipelineEx
 from sagemaker_pipelines_airflow.operators.upsert_pipeline import UpsertPipelineOperator
 from sagemaker_pipelines_airflow.sensors.pipeline_execution import PipelineExecutionSensor
 
-from include.data.layout import partition_uri
+from include.data.layout import day_of_run, partition_uri
 
 PIPELINE_TIMEOUT = timedelta(hours=6)
 UPSERTED = "ti.xcom_pull(task_ids='upsert_pipeline')"  # the pipeline's name, bucket and group, per run
 DECISION = "ti.xcom_pull(task_ids='decide_model', key='decision')"
 EVALUATION = "ti.xcom_pull(task_ids='read_metrics')"
+# A run triggered with no logical date has no data interval: it takes the last complete day.
+RUN_DAY = "day_of_run(data_interval_start if data_interval_start is defined else none, dag_run.run_after)"
 
 with DAG(
     dag_id="sagemaker_training_pipeline",
@@ -58,7 +60,7 @@ with DAG(
     catchup=False,
     max_active_runs=3,
     tags=["sagemaker", "mlops", "training"],
-    user_defined_macros={"partition_uri": partition_uri},
+    user_defined_macros={"partition_uri": partition_uri, "day_of_run": day_of_run},
     default_args={
         "owner": "ml-platform",
         "retries": 2,
@@ -102,7 +104,7 @@ with DAG(
         pool="sagemaker_pipelines",
         pipeline_name=f"{{{{ {UPSERTED}['pipeline_name'] }}}}",
         pipeline_params={
-            "InputDataUrl": f"{{{{ params.input_data_url or partition_uri({UPSERTED}['bucket'], data_interval_start.date()) }}}}",
+            "InputDataUrl": f"{{{{ params.input_data_url or partition_uri({UPSERTED}['bucket'], {RUN_DAY}) }}}}",
             "MinAucThreshold": "{{ params.min_auc_threshold }}",
             "TrainingInstanceType": "{{ params.training_instance_type }}",
             "ModelApprovalStatus": "{{ params.model_approval_status }}",

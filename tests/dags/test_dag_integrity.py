@@ -119,4 +119,4 @@ def test_defaults_are_valid_and_partition_url_defaults_to_the_runs_own_day(dag) 
     resolved = dag.params.validate()
     assert resolved["input_data_url"] is None and 0 < resolved["min_auc_threshold"] < 1
     start = dag.get_task("start_execution")
-    assert "data_interval_start" in start.pipeline_params["InputDataUrl"]
+    assert "day_of_run(data_interval_start" in start.pipeline_params["InputDataUrl"]

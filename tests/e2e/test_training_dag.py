@@ -201,3 +201,13 @@ def test_malformed_evaluation_report_fails_clearly_and_approves_nothing(
     assert [p["ModelApprovalStatus"] for p in packages["ModelPackageSummaryList"]] == ["PendingManualApproval"]
     [message] = received_notifications()
     assert message["Subject"].startswith("[FAILED]") and "Failed task: read_metrics" in message["Message"]
+
+
+def test_run_triggered_without_a_logical_date_trains_on_the_last_complete_day(training_dag, deployment, aws) -> None:
+    run_after = datetime(2024, 3, 2, 6, 0, tzinfo=UTC)  # the seeded day is 2024-03-01
+    dag_run = training_dag.test(logical_date=None, run_after=run_after)
+    assert str(dag_run.state) == "success"
+    [execution] = executions_of(aws, deployment.pipeline_name)
+    parameters = aws("sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=execution["PipelineExecutionArn"])["PipelineParameters"]
+    assert {"Name": "InputDataUrl", "Value": f"s3://{deployment.bucket}/raw-data/ds=2024-03-01/"} in parameters

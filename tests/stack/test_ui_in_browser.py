@@ -1,0 +1,119 @@
+"""The Airflow UI in headless Chromium, as a person uses it: log in, read the doc, trigger, follow the run.
+
+Screenshots go to `.artifacts/ui/` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+
+from include.local_airflow.environment import PROJECT_ROOT
+from include.local_airflow.stack import ADMIN_USER
+
+DAG_ID = "sagemaker_training_pipeline"
+SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "ui"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without the networking flags Chromium keeps calling Google hosts this machine cannot reach.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser_page(stack) -> Iterator:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def wait_for_run(api, run_id: str, timeout: float = 300) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id)}")["state"]
+        if state in ("success", "failed"):
+            return state
+        time.sleep(2)
+    raise TimeoutError(f"{run_id} not finished after {timeout:.0f} s")
+
+
+def test_a_person_logs_in_reads_the_doc_triggers_and_follows_the_run(stack, api, browser_page) -> None:
+    page = browser_page
+    api.wait_for_dag(DAG_ID)
+
+    page.goto(stack.url)
+    page.get_by_label("Username").fill(ADMIN_USER)
+    page.get_by_label("Password").fill(stack.password)
+    shot(page, "01-login")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{stack.url}/", timeout=20_000)
+
+    page.goto(f"{stack.url}/dags/{DAG_ID}")
+    page.get_by_role("button", name="Dag Docs").click()
+    docs = page.get_by_role("dialog")
+    docs.get_by_text("Train the classification model with SageMaker Pipelines").wait_for()
+    assert "ds=D" in docs.inner_text()
+    shot(page, "02-dag-doc")
+    page.keyboard.press("Escape")
+
+    # The form clamps numbers to the schema; JSON conf reaches the API, which refuses it.
+    page.get_by_role("button", name="Trigger Dag").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Minimum AUC").wait_for()
+    dialog.get_by_text("Advanced Options").click()
+    dialog.locator(".monaco-editor").first.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text('{"min_auc_threshold": 1.5}')
+    with page.expect_response(lambda r: r.url.endswith(f"/dags/{DAG_ID}/dagRuns") and r.request.method == "POST") as refused:
+        dialog.get_by_role("button", name="Trigger", exact=True).click()
+    assert refused.value.status == 400
+    assert "Invalid input for param min_auc_threshold: 1.5 is greater than the maximum of 1" in refused.value.json()["detail"]
+    page.get_by_text("Failed to Trigger Dag").wait_for()
+    shot(page, "03-bad-threshold-refused")
+    page.keyboard.press("Escape")
+
+    page.reload()
+    page.get_by_role("button", name="Trigger Dag").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Minimum AUC").wait_for()
+    shot(page, "04-trigger-form")
+    with page.expect_response(lambda r: r.url.endswith(f"/dags/{DAG_ID}/dagRuns") and r.request.method == "POST") as accepted:
+        dialog.get_by_role("button", name="Trigger", exact=True).click()
+    assert accepted.value.status == 200, accepted.value.text()
+    run_id = accepted.value.json()["dag_run_id"]
+    assert wait_for_run(api, run_id) == "success"
+
+    run_path = f"{stack.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id)}"
+    page.goto(f"{run_path}/tasks/start_execution")
+    link = page.get_by_role("link", name="SageMaker Pipeline Execution")
+    link.wait_for()
+    href = link.get_attribute("href") or ""
+    assert href.startswith("https://console.aws.amazon.com/sagemaker/home?region=us-east-1#/pipelines/"
+                           "ml-classification-pipeline/executions/")
+    shot(page, "05-console-link")
+
+    page.goto(f"{run_path}/tasks/wait_for_execution")
+    page.get_by_text("Step TrainModel: Executing -> Succeeded").first.wait_for()
+    log_text = page.locator("body").inner_text()
+    for step in ("PreprocessData", "TrainModel", "EvaluateModel", "CheckModelQuality", "RegisterModel"):
+        assert f"Step {step}: " in log_text
+    shot(page, "06-step-by-step-log")
