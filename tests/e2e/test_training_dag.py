@@ -148,8 +148,8 @@ def test_execution_stopped_mid_run_fails_the_wait_and_is_announced(
 def test_start_retried_after_a_lost_response_and_a_cleared_run_leave_one_execution(
     run_training_dag, training_dag, deployment, aws, monkeypatch
 ) -> None:
+    from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
     from botocore.exceptions import ConnectionClosedError
-    from sagemaker_pipelines_airflow.hooks.pipeline_execution import PipelineExecutionHook
 
     real_start = PipelineExecutionHook.start_pipeline_execution
     calls: list[str] = []

@@ -7,8 +7,8 @@ import math
 import time
 
 import pytest
-from sagemaker_pipelines_airflow.sensors.pipeline_execution import PipelineExecutionSensor
-from sagemaker_pipelines_airflow.triggers.pipeline_execution import PipelineExecutionTrigger
+from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
+from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExecutionTrigger
 
 from include.local_sagemaker.models import LocalSageMakerBackend
 from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, unique

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sagemaker_pipelines_airflow.evaluation_report import EvaluationReportError, parse_evaluation_report
+from airflow_sagemaker_pipelines.evaluation_report import EvaluationReportError, parse_evaluation_report
 
 URI = "s3://bucket/pipeline/executions/abc/evaluation/evaluation.json"
 

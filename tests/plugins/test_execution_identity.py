@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sagemaker_pipelines_airflow.execution_identity import client_request_token, execution_display_name
+from airflow_sagemaker_pipelines.execution_identity import client_request_token, execution_display_name
 
 DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 RUN_IDS = [

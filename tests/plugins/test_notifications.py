@@ -8,8 +8,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sagemaker_pipelines_airflow.notifications import send_report
-from sagemaker_pipelines_airflow.run_report import RunReport
+from airflow_sagemaker_pipelines.notifications import send_report
+from airflow_sagemaker_pipelines.run_report import RunReport
 
 EXECUTION = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/abc123"
 

@@ -8,9 +8,9 @@ import time
 from typing import Any
 
 import pytest
-from sagemaker_pipelines_airflow.hooks.pipeline_execution import PipelineExecutionHook
-from sagemaker_pipelines_airflow.sensors.pipeline_execution import PipelineExecutionSensor
-from sagemaker_pipelines_airflow.triggers.pipeline_execution import PipelineExecutionTrigger
+from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
+from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
+from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExecutionTrigger
 
 from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, wait_for
 
@@ -95,7 +95,7 @@ def test_killing_the_deferred_task_stops_the_execution(aws_default_connection, a
 def test_trigger_survives_serialization_to_the_triggerer() -> None:
     trigger = trigger_for("arn:aws:sagemaker:us-east-1:1:pipeline/p/execution/e", deadline=123.0, stop_on_kill=False)
     classpath, kwargs = trigger.serialize()
-    assert classpath == "sagemaker_pipelines_airflow.triggers.pipeline_execution.PipelineExecutionTrigger"
+    assert classpath == "airflow_sagemaker_pipelines.triggers.pipeline_execution.PipelineExecutionTrigger"
     rebuilt = PipelineExecutionTrigger(**kwargs)
     assert rebuilt.serialize() == (classpath, kwargs)
     assert (rebuilt.deadline, rebuilt.stop_on_kill, rebuilt.waiter_delay) == (123.0, False, 0.2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sagemaker_pipelines_airflow.step_progress import StepProgress, execution_failure
+from airflow_sagemaker_pipelines.step_progress import StepProgress, execution_failure
 
 T0 = datetime(2024, 3, 1, 12, 0, 0)
 

@@ -8,5 +8,5 @@ from .links import SageMakerPipelineExecutionLink
 
 
 class SageMakerPipelinesPlugin(AirflowPlugin):
-    name = "sagemaker_pipelines_airflow"
+    name = "airflow_sagemaker_pipelines"
     operator_extra_links = [SageMakerPipelineExecutionLink()]  # noqa: RUF012 - the attribute Airflow reads
