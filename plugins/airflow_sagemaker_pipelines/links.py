@@ -16,13 +16,6 @@ class SageMakerPipelineExecutionLink(BaseAwsLink):
     )
 
 
-def execution_console_url(region_name: str, execution_arn: str, aws_domain: str = "aws.amazon.com") -> str:
-    """The same URL, for messages: arn:aws:sagemaker:<region>:<account>:pipeline/<name>/execution/<id>."""
-    return SageMakerPipelineExecutionLink().format_link(
-        aws_domain=aws_domain, region_name=region_name, **execution_arn_parts(execution_arn)
-    )
-
-
 def execution_arn_parts(execution_arn: str) -> dict[str, str]:
     resource = execution_arn.split(":", 5)[-1]  # pipeline/<name>/execution/<id>
     parts = resource.split("/")

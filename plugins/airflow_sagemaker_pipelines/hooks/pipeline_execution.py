@@ -12,7 +12,6 @@ from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from botocore.exceptions import ClientError
 
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
-RUNNING_STATUSES = frozenset({"Executing", "Stopping"})
 
 
 def stringify_parameters(parameters: dict[str, Any] | None) -> list[dict[str, str]]:

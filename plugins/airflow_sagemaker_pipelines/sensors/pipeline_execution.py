@@ -16,7 +16,7 @@ from airflow.providers.amazon.aws.sensors.sagemaker import SageMakerPipelineSens
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout, PokeReturnValue
 
-from ..hooks.pipeline_execution import PipelineExecutionHook
+from ..hooks.pipeline_execution import TERMINAL_STATUSES, PipelineExecutionHook
 
 # The trigger, the step log formatting and the job log reader are imported where they are
 # used: a DAG file importing this sensor stays fast to parse.
@@ -122,7 +122,7 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         for line in self._progress.changes(steps):
             self.log.info(line)
         status = description["PipelineExecutionStatus"]
-        if status not in ("Succeeded", "Failed", "Stopped"):
+        if status not in TERMINAL_STATUSES:
             return False
         summary: dict[str, Any] = {"execution_arn": self.pipeline_exec_arn, "execution_status": status}
         if status != "Succeeded":
