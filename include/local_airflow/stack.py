@@ -75,6 +75,8 @@ class LocalAirflowStack:
         env.update({
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",  # as in docker-compose.yaml
+            # Several processes write one SQLite file: savepoints run inside a transaction.
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_SESSION_MAKER": "include.local_airflow.sqlite_settings.session_maker",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API__HOST": "127.0.0.1",

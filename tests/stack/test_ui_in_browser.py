@@ -1,19 +1,22 @@
 """The Airflow UI in headless Chromium, as a person uses it: log in, read the doc, trigger, follow the run.
 
-Screenshots go to `.artifacts/ui/` (git-ignored).
+Screenshots go to `.artifacts/ui/` (git-ignored). The browser reaches only the stack on
+127.0.0.1: the AWS console is answered by a stand-in page, and any other host is refused.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import urllib.parse
 from collections.abc import Iterator
 
+import boto3
 import pytest
 
-from include.local_airflow.environment import PROJECT_ROOT
+from include.local_airflow.environment import PROJECT_ROOT, REGION
 from include.local_airflow.stack import ADMIN_USER
 
 DAG_ID = "sagemaker_training_pipeline"
@@ -22,6 +25,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the networking flags Chromium keeps calling Google hosts this machine cannot reach.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+AWS_CONSOLE = "https://console.aws.amazon.com/"
+NOT_THE_STACK = re.compile(r"^(?!https?://127\.0\.0\.1[:/])[a-z-]+://")
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +40,33 @@ def browser_page(stack) -> Iterator:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context.route(NOT_THE_STACK, answer_outside_requests)
+        page = context.new_page()
         page.set_default_timeout(30_000)
         yield page
         browser.close()
+
+
+def answer_outside_requests(route) -> None:
+    """The console link must open the console; nothing may leave this machine."""
+    if route.request.url.startswith(AWS_CONSOLE):
+        route.fulfill(status=200, content_type="text/html",
+                      body="<html><title>AWS console (stand-in)</title><body>AWS console stand-in</body></html>")
+    else:
+        route.abort()
+
+
+@pytest.fixture(scope="module")
+def signed_in_page(stack, browser_page):
+    page = browser_page
+    page.goto(stack.url)
+    page.get_by_label("Username").fill(ADMIN_USER)
+    page.get_by_label("Password").fill(stack.password)
+    shot(page, "01-login")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{stack.url}/", timeout=20_000)
+    return page
 
 
 def shot(page, name: str) -> None:
@@ -55,16 +83,9 @@ def wait_for_run(api, run_id: str, timeout: float = 300) -> str:
     raise TimeoutError(f"{run_id} not finished after {timeout:.0f} s")
 
 
-def test_a_person_logs_in_reads_the_doc_is_refused_a_bad_threshold_and_triggers_a_run(stack, api, browser_page) -> None:
-    page = browser_page
+def test_a_person_reads_the_doc_is_refused_a_bad_threshold_and_triggers_a_run(stack, api, signed_in_page) -> None:
+    page = signed_in_page
     api.wait_for_dag(DAG_ID)
-
-    page.goto(stack.url)
-    page.get_by_label("Username").fill(ADMIN_USER)
-    page.get_by_label("Password").fill(stack.password)
-    shot(page, "01-login")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{stack.url}/", timeout=20_000)
 
     page.goto(f"{stack.url}/dags/{DAG_ID}")
     page.get_by_role("button", name="Dag Docs").click()
@@ -105,5 +126,36 @@ def test_a_person_logs_in_reads_the_doc_is_refused_a_bad_threshold_and_triggers_
     page.goto(f"{stack.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id)}")
     page.get_by_text(run_id).first.wait_for()
     shot(page, "05-run-succeeded")
-    # Not yet driven here: opening start_execution's console link and wait_for_execution's log
-    # in the UI (the link's URL and the step lines are checked through the API and dag.test()).
+
+
+def test_a_person_opens_the_console_link_and_reads_the_step_lines_in_the_wait_log(stack, api, signed_in_page) -> None:
+    page = signed_in_page
+    api.wait_for_dag(DAG_ID)
+    api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
+    run_id = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns", body={"logical_date": None, "conf": {}})["dag_run_id"]
+    assert wait_for_run(api, run_id) == "success"
+    run_path = f"/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id)}"  # in the UI
+    execution_arn = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id)}"
+                             "/taskInstances/start_execution/xcomEntries/return_value")["value"]
+    sagemaker = boto3.session.Session(region_name=REGION).client("sagemaker", endpoint_url=stack.endpoint_url)
+    execution = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+    assert execution["PipelineExecutionStatus"] == "Succeeded"
+    pipeline_name, execution_id = execution_arn.split(":pipeline/")[1].split("/execution/")
+
+    page.goto(f"{stack.url}{run_path}/tasks/start_execution/details")
+    page.get_by_text("Extra Links").wait_for()
+    shot(page, "06-start-task-extra-links")
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="SageMaker Pipeline Execution").click()
+    console = opened.value
+    console.wait_for_load_state()
+    assert console.url == (f"{AWS_CONSOLE}sagemaker/home?region={REGION}"
+                           f"#/pipelines/{pipeline_name}/executions/{execution_id}")
+    console.get_by_text("AWS console stand-in").wait_for()
+    console.close()
+
+    page.goto(f"{stack.url}{run_path}/tasks/wait_for_execution")
+    for step in ("PreprocessData", "TrainModel", "EvaluateModel", "CheckModelQuality", "RegisterModel"):
+        page.get_by_text(re.compile(rf"Step {step}: .*Succeeded")).first.wait_for()
+    page.get_by_text(re.compile(r"Step TrainModel: Executing -> Succeeded \[TrainingJob pipelines-")).first.wait_for()
+    shot(page, "07-wait-task-step-log")
