@@ -10,6 +10,7 @@ tests start, on free ports.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -33,6 +34,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _kill_group(process_group: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process_group, signal.SIGKILL)
 
 
 def wait_for_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
@@ -85,6 +91,7 @@ class LocalAirflowStack:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__CORE__PARALLELISM": "8",  # LocalExecutor forks this many workers up front; 3 runs at once use at most 6
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         })
         return env
@@ -125,20 +132,24 @@ class LocalAirflowStack:
 
     def stop(self, grace_seconds: float = 30) -> None:
         """Stop in reverse order of start (the components before the API they report to, the
-        endpoint last): SIGTERM each process group, SIGKILL what outlives the grace period."""
+        endpoint last). SIGTERM goes to each main process only, as `docker stop` does: the
+        scheduler then ends its LocalExecutor workers itself (signalling the workers too can
+        kill one holding the queue's lock and hang the scheduler's shutdown). What outlives
+        the grace period, and anything a component left behind, gets SIGKILL."""
         waves = [[n for n in reversed(COMPONENTS) if n != "api-server"], ["api-server"], ["local-sagemaker"]]
         for wave in waves:
             running = [self.processes[name] for name in wave if name in self.processes]
             for process in running:
                 if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGTERM)
+                    process.terminate()
             deadline = time.monotonic() + grace_seconds
             for process in running:
                 try:
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+                    _kill_group(process.pid)
                     process.wait()
+                _kill_group(process.pid)  # leftovers of a clean exit; usually none
         for log in self._logs:
             log.close()
 
