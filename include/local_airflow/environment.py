@@ -77,12 +77,7 @@ def airflow_cli(env: dict[str, str], *args: str, check: bool = True, capture: bo
 
 def prepare_metadata_db(env: dict[str, str]) -> None:
     """Migrate the SQLite DB and create the pool the DAG's SageMaker tasks run in (deferred ones count)."""
-    from include.local_airflow.sqlite_settings import enable_write_ahead_log
-
     home = Path(env.get("AIRFLOW_HOME") or os.environ["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     airflow_cli(env, "db", "migrate")
-    database_url = env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") or os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
-    if database_url.startswith("sqlite:///"):
-        enable_write_ahead_log(Path(database_url.removeprefix("sqlite:///")))
     airflow_cli(env, "pools", "set", POOL, str(POOL_SLOTS), "SageMaker pipeline executions", "--include-deferred")

@@ -1,8 +1,9 @@
 """SQLite for several Airflow processes at once (scheduler, dag-processor, triggerer, api-server, CLI).
 
-Write-ahead logging lets readers go on while one process writes, and a busy timeout makes a
-writer wait for the lock instead of failing with "database is locked". Production uses Postgres
-(docker-compose.yaml); this is the laptop and CI stack.
+Airflow puts every SQLite connection in write-ahead-log mode (readers go on while one process
+writes); the busy timeout here makes a writer wait for the lock instead of failing with
+"database is locked". Production uses Postgres (docker-compose.yaml); this is the laptop and
+CI stack.
 
 The busy timeout alone is not enough. Python's sqlite3 driver opens a transaction only before
 an INSERT/UPDATE/DELETE, so a SAVEPOINT outside one starts a transaction that SQLite commits at
@@ -18,9 +19,6 @@ a reading session open while another one writes (`airflow db migrate` does).
 """
 
 from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -44,9 +42,3 @@ def _begin_before_a_savepoint_outside_a_transaction(connection: Connection, _nam
     if not driver_connection.in_transaction:
         # The driver commits or rolls this back with the session, like a transaction it began.
         driver_connection.execute("BEGIN IMMEDIATE")
-
-
-def enable_write_ahead_log(database: Path) -> None:
-    """WAL mode is a property of the database file: set once, every connection uses it."""
-    with sqlite3.connect(database) as connection:
-        connection.execute("PRAGMA journal_mode=WAL")
