@@ -87,7 +87,9 @@ def test_a_person_reads_the_doc_is_refused_a_bad_threshold_and_triggers_a_run(st
     page = signed_in_page
     api.wait_for_dag(DAG_ID)
 
-    page.goto(f"{stack.url}/dags/{DAG_ID}")
+    page.get_by_role("link", name="Dags").first.click()  # the sidebar
+    page.get_by_role("link", name=DAG_ID, exact=True).first.click()
+    page.wait_for_url(f"{stack.url}/dags/{DAG_ID}**")
     page.get_by_role("button", name="Dag Docs").click()
     docs = page.get_by_role("dialog")
     docs.get_by_text("Train the classification model with SageMaker Pipelines").wait_for()
@@ -95,7 +97,8 @@ def test_a_person_reads_the_doc_is_refused_a_bad_threshold_and_triggers_a_run(st
     shot(page, "02-dag-doc")
     page.keyboard.press("Escape")
 
-    # The form clamps numbers to the schema; JSON conf reaches the API, which refuses it.
+    # The form clamps numbers to the schema; JSON conf reaches the API, which refuses it, and
+    # the dialog shows the API's reason.
     page.get_by_role("button", name="Trigger Dag").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Minimum AUC").wait_for()
@@ -109,6 +112,8 @@ def test_a_person_reads_the_doc_is_refused_a_bad_threshold_and_triggers_a_run(st
     assert refused.value.status == 400
     assert "Invalid input for param min_auc_threshold: 1.5 is greater than the maximum of 1" in refused.value.json()["detail"]
     page.get_by_text("Failed to Trigger Dag").wait_for()
+    reason = dialog.get_by_text("Invalid input for param min_auc_threshold: 1.5 is greater than the maximum of 1")
+    reason.scroll_into_view_if_needed()
     shot(page, "03-bad-threshold-refused")
     page.keyboard.press("Escape")
 
