@@ -144,12 +144,10 @@ class LocalAirflowStack:
                     process.terminate()
             deadline = time.monotonic() + grace_seconds
             for process in running:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    _kill_group(process.pid)
-                    process.wait()
-                _kill_group(process.pid)  # leftovers of a clean exit; usually none
+                _kill_group(process.pid)  # what outlived the grace period, or leftovers of a clean exit
+                process.wait()
         for log in self._logs:
             log.close()
 

@@ -5,8 +5,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 
+import boto3
 import pytest
 
+from include.local_airflow.environment import REGION
 from include.local_airflow.stack import ADMIN_USER, LocalAirflowStack
 
 SEEDED_DAYS = 10
@@ -51,3 +53,9 @@ class Api:
 @pytest.fixture(scope="package")
 def api(stack: LocalAirflowStack) -> Api:
     return Api(stack)
+
+
+@pytest.fixture(scope="package")
+def stack_sagemaker(stack: LocalAirflowStack):
+    """A SageMaker client on the stack's own endpoint (not the session-wide one in tests/conftest.py)."""
+    return boto3.session.Session(region_name=REGION).client("sagemaker", endpoint_url=stack.endpoint_url)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 
-from include.local_airflow.environment import BUCKET, REGION, airflow_cli
+from include.local_airflow.environment import BUCKET, airflow_cli
 from include.local_airflow.stack import LocalAirflowStack
 
 DAG_ID = "sagemaker_training_pipeline"
@@ -55,7 +54,7 @@ def overlap(intervals: list[tuple[datetime, datetime]]) -> int:
 
 
 @pytest.mark.timeout(1200)
-def test_backfill_of_7_days_starts_one_execution_per_day_and_a_rerun_starts_none(stack, api) -> None:
+def test_backfill_of_7_days_starts_one_execution_per_day_and_a_rerun_starts_none(stack, api, stack_sagemaker) -> None:
     api.wait_for_dag(DAG_ID)
     # The DAG starts paused (as in docker-compose.yaml), and a paused DAG runs none of its backfill runs.
     api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
@@ -75,16 +74,15 @@ def test_backfill_of_7_days_starts_one_execution_per_day_and_a_rerun_starts_none
     starts_and_ends = [(datetime.fromisoformat(r["start_date"]), datetime.fromisoformat(r["end_date"])) for r in runs]
     assert overlap(starts_and_ends) <= 3  # --max-active-runs
 
-    sagemaker = boto3.session.Session(region_name=REGION).client("sagemaker", endpoint_url=stack.endpoint_url)
     wanted = [f"s3://{BUCKET}/raw-data/ds={first + timedelta(days=i)}/" for i in range(DAYS)]
     # Unpausing also scheduled the latest day (yesterday), outside the backfill's range.
-    assert sorted(u for u in execution_inputs(sagemaker) if u in wanted) == wanted
+    assert sorted(u for u in execution_inputs(stack_sagemaker) if u in wanted) == wanted
     assert 0 < max(pool_samples) <= 3  # the sagemaker_pipelines pool: 3 slots, deferred tasks counted
 
     again = backfill(stack, first.isoformat(), last.isoformat(), "--reprocess-behavior", "none")
     time.sleep(10)  # give a wrongly created run time to start an execution
     assert len(backfill_runs(api)) == DAYS, again.stdout + again.stderr
-    assert sorted(u for u in execution_inputs(sagemaker) if u in wanted) == wanted
+    assert sorted(u for u in execution_inputs(stack_sagemaker) if u in wanted) == wanted
 
 
 def execution_inputs(sagemaker) -> list[str]:

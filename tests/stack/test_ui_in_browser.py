@@ -13,7 +13,6 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 
-import boto3
 import pytest
 
 from include.local_airflow.environment import PROJECT_ROOT, REGION
@@ -133,7 +132,8 @@ def test_a_person_reads_the_doc_is_refused_a_bad_threshold_and_triggers_a_run(st
     shot(page, "05-run-succeeded")
 
 
-def test_a_person_opens_the_console_link_and_reads_the_step_lines_in_the_wait_log(stack, api, signed_in_page) -> None:
+def test_a_person_opens_the_console_link_and_reads_the_step_lines_in_the_wait_log(
+        stack, api, signed_in_page, stack_sagemaker) -> None:
     page = signed_in_page
     api.wait_for_dag(DAG_ID)
     api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
@@ -142,8 +142,7 @@ def test_a_person_opens_the_console_link_and_reads_the_step_lines_in_the_wait_lo
     run_path = f"/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id)}"  # in the UI
     execution_arn = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id)}"
                              "/taskInstances/start_execution/xcomEntries/return_value")["value"]
-    sagemaker = boto3.session.Session(region_name=REGION).client("sagemaker", endpoint_url=stack.endpoint_url)
-    execution = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+    execution = stack_sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
     assert execution["PipelineExecutionStatus"] == "Succeeded"
     pipeline_name, execution_id = execution_arn.split(":pipeline/")[1].split("/execution/")
 
