@@ -4,23 +4,25 @@
 Each run trains on **its own day's partition**: the run for data interval
 `[D, D+1)` reads `s3://<bucket>/raw-data/ds=D/` (the schedule is a data-interval timetable, so
 `ds` and `data_interval_start` are the day the data belongs to, and the run starts once that
-day is over; a run triggered without a logical date takes the last complete day). `airflow backfill create --from-date … --to-date …` therefore starts one SageMaker
-execution per day, each on that day's data. Catchup is off; `max_active_runs` and the
+day is over; a run triggered without a logical date takes the last complete day).
+`airflow backfill create --from-date … --to-date …` therefore starts one SageMaker execution
+per day, each on that day's data. Catchup is off; `max_active_runs` and the
 `sagemaker_pipelines` pool (create it, with deferred tasks counted) cap concurrent executions.
 
 1. **upsert_pipeline** builds the pipeline definition (SageMaker SDK, imported only here) and
-   creates or updates it. Settings come from the JSON Variable `sagemaker_pipeline_settings`.
-2. **start_execution** starts one execution for the run. Its ClientRequestToken and display
+   creates or updates it. Settings come from the JSON Variable `sagemaker_pipelines_settings`.
+2. **choose_partition** picks the run's day of data and checks that it is there.
+3. **start_execution** starts one execution for the run. Its ClientRequestToken and display
    name derive from the DAG run, so a retry or a clear finds the same execution.
-3. **wait_for_execution** waits in the triggerer and logs every step as it moves; a failed or
+4. **wait_for_execution** waits in the triggerer and logs every step as it moves; a failed or
    stopped execution fails it with SageMaker's reason; at the timeout, or when it is marked
-   failed, it stops the execution. The pipeline's own quality gate (`ModelQualityTooLow`)
-   failing is a decision, not a crash: the run goes on to record and announce it.
-4. **read_metrics** reads `evaluation.json` of the EvaluateModel step and the group's champion.
-5. **decide_model** approves when AUC ≥ `min_auc_threshold` and the candidate is at most
+   failed, it stops the execution. The pipeline's own quality gate failing is a decision, not
+   a crash: the run goes on to record and announce it.
+5. **read_metrics** reads the evaluation report of the evaluation step and the group's champion.
+6. **decide_model** approves when AUC ≥ `min_auc_threshold` and the candidate is at most
    `champion_margin` worse than the approved model; **approve_model** / **reject_model** set
    the model package's status with a description naming this run.
-6. **notify** sends the report (SNS topic from the Variable `sagemaker_pipelines_sns_topic_arn`;
+7. **notify** sends the report (SNS topic from the Variable `sagemaker_pipelines_sns_topic_arn`;
    email and Slack where configured). Any task that fails for good notifies too.
 
 Every AWS call goes through the `aws_default` connection: its `endpoint_url` chooses between
@@ -32,24 +34,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, XComArg
 from airflow_sagemaker_pipelines.notifications import FailureNotification
+from airflow_sagemaker_pipelines.operators.data_partition import DataPartitionOperator
 from airflow_sagemaker_pipelines.operators.evaluation import ReadEvaluationMetricsOperator
 from airflow_sagemaker_pipelines.operators.model_approval import ModelPackageApprovalOperator
-from airflow_sagemaker_pipelines.operators.model_decision import ModelDecisionBranchOperator
+from airflow_sagemaker_pipelines.operators.model_decision import DECISION_KEY, ModelDecisionBranchOperator
 from airflow_sagemaker_pipelines.operators.notify_run import NotifyRunOperator
 from airflow_sagemaker_pipelines.operators.start_pipeline import StartPipelineExecutionOperator
 from airflow_sagemaker_pipelines.operators.upsert_pipeline import UpsertPipelineOperator
 from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
 
-from include.data.layout import day_of_run, partition_uri
+from include.pipelines import contract
+from include.pipelines.upsert import upsert_from_settings
 
 PIPELINE_TIMEOUT = timedelta(hours=6)
-UPSERTED = "ti.xcom_pull(task_ids='upsert_pipeline')"  # the pipeline's name, bucket and group, per run
-DECISION = "ti.xcom_pull(task_ids='decide_model', key='decision')"
-EVALUATION = "ti.xcom_pull(task_ids='read_metrics')"
-# A run triggered with no logical date has no data interval: it takes the last complete day.
-RUN_DAY = "day_of_run(data_interval_start if data_interval_start is defined else none, dag_run.run_after)"
+SAGEMAKER_POOL = "sagemaker_pipelines"
 
 with DAG(
     dag_id="sagemaker_training_pipeline",
@@ -60,7 +61,7 @@ with DAG(
     catchup=False,
     max_active_runs=3,
     tags=["sagemaker", "mlops", "training"],
-    user_defined_macros={"partition_uri": partition_uri, "day_of_run": day_of_run},
+    render_template_as_native_obj=True,  # numbers stay numbers, None stays None
     default_args={
         "owner": "ml-platform",
         "retries": 2,
@@ -71,7 +72,7 @@ with DAG(
     },
     params={
         "min_auc_threshold": Param(
-            0.7, type="number", minimum=0, maximum=1, title="Minimum AUC",
+            contract.DEFAULT_MIN_AUC_THRESHOLD, type="number", minimum=0, maximum=1, title="Minimum AUC",
             description="Lowest test AUC a model may have to be registered and approved (0 to 1).",
         ),
         "champion_margin": Param(
@@ -87,37 +88,50 @@ with DAG(
             title="Input data URL", description="Leave empty for the run's own day partition; else an s3:// prefix.",
         ),
         "model_approval_status": Param(
-            "PendingManualApproval", type="string", enum=["PendingManualApproval", "Approved", "Rejected"],
+            ApprovalStatus.PENDING_MANUAL_APPROVAL.value, type="string", enum=[s.value for s in ApprovalStatus],
             title="Registration status", description="The status the pipeline registers the model with.",
         ),
         "notify": Param(True, type="boolean", title="Notify", description="Send the run report (SNS, email, Slack)."),
     },
 ) as dag:
-    upsert_pipeline = UpsertPipelineOperator(
+    pipeline = UpsertPipelineOperator(
         task_id="upsert_pipeline",
         doc_md="Create or update the SageMaker pipeline from `include/pipelines` (no call when unchanged).",
+        upsert=upsert_from_settings,
+        settings_variable="sagemaker_pipelines_settings",
+    )
+
+    partition = DataPartitionOperator(
+        task_id="choose_partition",
+        doc_md="The run's day of data: its S3 prefix, checked to hold data, and a fingerprint of its objects.",
+        bucket=pipeline.output["bucket"],
+        partition_uri=contract.partition_uri,
+        input_data_url="{{ params.input_data_url }}",
     )
 
     start_execution = StartPipelineExecutionOperator(
         task_id="start_execution",
         doc_md="Start this run's execution, idempotently: a retry or clear gets the same execution back.",
-        pool="sagemaker_pipelines",
-        pipeline_name=f"{{{{ {UPSERTED}['pipeline_name'] }}}}",
+        pool=SAGEMAKER_POOL,
+        pipeline_name=pipeline.output["pipeline_name"],
         pipeline_params={
-            "InputDataUrl": f"{{{{ params.input_data_url or partition_uri({UPSERTED}['bucket'], {RUN_DAY}) }}}}",
-            "MinAucThreshold": "{{ params.min_auc_threshold }}",
-            "TrainingInstanceType": "{{ params.training_instance_type }}",
-            "ModelApprovalStatus": "{{ params.model_approval_status }}",
+            contract.INPUT_DATA_URL: partition.output["input_data_url"],
+            contract.MIN_AUC_THRESHOLD: "{{ params.min_auc_threshold }}",
+            contract.TRAINING_INSTANCE_TYPE: "{{ params.training_instance_type }}",
+            contract.MODEL_APPROVAL_STATUS: "{{ params.model_approval_status }}",
+            contract.DATA_DAY: partition.output["data_day"],
+            contract.PIPELINE_VERSION: pipeline.output["pipeline_version"],
+            contract.DATA_FINGERPRINT: partition.output["data_fingerprint"],
         },
     )
 
     wait_for_execution = PipelineExecutionSensor(
         task_id="wait_for_execution",
         doc_md="Wait in the triggerer; the log shows each step's status changes and any failure's reason.",
-        pool="sagemaker_pipelines",
+        pool=SAGEMAKER_POOL,
         pipeline_exec_arn=start_execution.output,
         poll_interval="{{ var.value.get('sagemaker_pipelines_poll_seconds', 30) }}",
-        quality_gate_steps=["ModelQualityTooLow"],
+        quality_gate_steps=[contract.QUALITY_GATE_FAIL_STEP],
         timeout=PIPELINE_TIMEOUT.total_seconds(),
         execution_timeout=PIPELINE_TIMEOUT + timedelta(minutes=15),
         retries=0,  # a retry would only re-read the same finished execution
@@ -125,9 +139,16 @@ with DAG(
 
     read_metrics = ReadEvaluationMetricsOperator(
         task_id="read_metrics",
-        doc_md="Read evaluation.json of the EvaluateModel step, the registered package and the champion.",
+        doc_md="Read the evaluation report of the evaluation step, the registered package and the champion.",
         execution=wait_for_execution.output,
-        model_package_group=f"{{{{ {UPSERTED}['model_package_group'] }}}}",
+        model_package_group=pipeline.output["model_package_group"],
+        evaluation_step=contract.EVALUATE_STEP,
+        evaluation_output=contract.EVALUATION_OUTPUT,
+        report_file=contract.EVALUATION_REPORT_FILE,
+        register_step=contract.REGISTER_STEP,
+        metric_paths=contract.METRIC_PATHS,
+        count_paths=contract.COUNT_PATHS,
+        provenance_keys=contract.PROVENANCE,
     )
 
     decide_model = ModelDecisionBranchOperator(
@@ -136,35 +157,34 @@ with DAG(
         evaluation=read_metrics.output,
         min_auc_threshold="{{ params.min_auc_threshold }}",
         champion_margin="{{ params.champion_margin }}",
-        approve_task_id="approve_model",
-        reject_task_id="reject_model",
+        branches={"approved": "approve_model", "rejected": "reject_model"},
     )
+    decision = XComArg(decide_model, key=DECISION_KEY)
 
-    approval_description = f"{{{{ {DECISION}['reason'] }}}} (Airflow DAG run {{{{ dag.dag_id }}}}/{{{{ run_id }}}})"
-    approve_model = ModelPackageApprovalOperator(
-        task_id="approve_model",
-        doc_md="Set the registered model package to Approved.",
-        approval_status="Approved",
-        model_package_arn=f"{{{{ {EVALUATION}['model_package_arn'] or '' }}}}",
-        approval_description=approval_description,
-    )
-    reject_model = ModelPackageApprovalOperator(
-        task_id="reject_model",
-        doc_md="Set the registered model package to Rejected (if one was registered) and record why.",
-        approval_status="Rejected",
-        model_package_arn=f"{{{{ {EVALUATION}['model_package_arn'] or '' }}}}",
-        approval_description=approval_description,
-    )
+    approvals = {
+        outcome: ModelPackageApprovalOperator(
+            task_id=task_id,
+            doc_md=f"Set the registered model package to {status.value}, with the decision's reason.",
+            model_package_arn=read_metrics.output["model_package_arn"],
+            decision=decision,
+            approval_status=status.value,
+        )
+        for outcome, task_id, status in (
+            ("approved", "approve_model", ApprovalStatus.APPROVED),
+            ("rejected", "reject_model", ApprovalStatus.REJECTED),
+        )
+    }
 
     notify = NotifyRunOperator(
         task_id="notify",
         doc_md="Send the run report: decision, metrics, model package, execution ARN and console link.",
         trigger_rule="none_failed_min_one_success",
         evaluation=read_metrics.output,
-        decision_task_id="decide_model",
-        approval_task_ids=["approve_model", "reject_model"],
-        start_task_id="start_execution",
+        decision=decision,
+        approvals={outcome: task.output for outcome, task in approvals.items()},
+        console_link=XComArg(start_execution, key=StartPipelineExecutionOperator.console_link_key),
+        data_day=partition.output["data_day"],
     )
 
-    upsert_pipeline >> start_execution >> wait_for_execution >> read_metrics >> decide_model
-    decide_model >> [approve_model, reject_model] >> notify
+    pipeline >> partition >> start_execution >> wait_for_execution >> read_metrics >> decide_model
+    decide_model >> list(approvals.values()) >> notify

@@ -80,7 +80,7 @@ class Deployment:
 def deployment(request: pytest.FixtureRequest, seeded_bucket: str, monkeypatch: pytest.MonkeyPatch) -> Deployment:
     name = re.sub(r"[^a-zA-Z0-9]+", "-", request.node.name.removeprefix("test_"))[:40].strip("-")
     found = Deployment(f"dag-{name}", f"models-{name}", seeded_bucket)
-    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINE_SETTINGS", json.dumps({
+    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS", json.dumps({
         "bucket": found.bucket, "role_arn": ROLE_ARN,
         "pipeline_name": found.pipeline_name, "model_package_group": found.model_package_group,
     }))

@@ -13,7 +13,7 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
-from include.data.layout import RAW_PREFIX, partition_key, partition_uri
+from include.pipelines.contract import RAW_PREFIX, partition_key, partition_uri
 from include.pipelines.scripts.preprocess import FEATURE_COLUMNS, LABEL_COLUMN
 
 __all__ = ["RAW_PREFIX", "partition_key", "partition_uri", "seed_partitions"]

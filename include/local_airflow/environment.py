@@ -57,7 +57,7 @@ def airflow_environment(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "include.local_airflow.sqlite_settings.CONNECT_ARGS_ASYNC",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW_CONN_AWS_DEFAULT": aws_connection_uri_json(endpoint_url),
-        "AIRFLOW_VAR_SAGEMAKER_PIPELINE_SETTINGS": json.dumps(settings),
+        "AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS": json.dumps(settings),
         "AIRFLOW_VAR_SAGEMAKER_PIPELINES_POLL_SECONDS": str(poll_seconds),
         "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins")]),
     }

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -141,8 +142,13 @@ def _received_report(sqs: Any, queue_url: str) -> tuple[str, dict[str, Any]] | N
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     if not messages:
         return None
+    # The DAG's plugin package reads its own report format back (plugins/ is on Airflow's path,
+    # not on this script's).
+    sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
+    from airflow_sagemaker_pipelines.run_report import RunReport
+
     envelope = json.loads(messages[-1]["Body"])
-    facts = json.loads(envelope["Message"].split("\n\n", 1)[1])
+    facts = asdict(RunReport.from_message(envelope["Message"]))
     return envelope.get("Subject", ""), facts
 
 

@@ -1,24 +1,17 @@
 """The article's classification pipeline, written for SageMaker SDK v3.
 
 PreprocessData -> TrainModel (built-in XGBoost) -> EvaluateModel (evaluation.json) ->
-CheckModelQuality (AUC >= MinAucThreshold) -> RegisterModel | Fail.
-The SDK is imported inside `build_pipeline`, never at module level.
+CheckModelQuality (AUC >= MinAucThreshold) -> RegisterModel | Fail. Every name the DAG relies on
+comes from `contract`. The SDK is imported inside `build_pipeline`, never at module level.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import contract
 from .settings import PipelineSettings
 
-# Parameters as the pipeline declares them: name -> (type, default from settings).
-PARAMETER_TYPES = {
-    "InputDataUrl": "String",
-    "ProcessingInstanceType": "String",
-    "TrainingInstanceType": "String",
-    "ModelApprovalStatus": "String",
-    "MinAucThreshold": "Float",
-}
 XGBOOST_HYPERPARAMETERS = {
     "objective": "binary:logistic",
     "num_round": "200",
@@ -27,7 +20,6 @@ XGBOOST_HYPERPARAMETERS = {
     "subsample": "0.8",
     "eval_metric": "auc",
 }
-AUC_JSON_PATH = "classification_metrics.auc_roc.value"
 
 
 def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris: dict[str, str]) -> Any:
@@ -49,11 +41,14 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
     from sagemaker.train.configs import Compute, InputData, OutputDataConfig
     from sagemaker.train.model_trainer import ModelTrainer
 
-    input_data = ParameterString("InputDataUrl", default_value=f"s3://{settings.bucket}/raw-data/")
-    processing_instance_type = ParameterString("ProcessingInstanceType", default_value=settings.processing_instance_type)
-    training_instance_type = ParameterString("TrainingInstanceType", default_value=settings.training_instance_type)
-    model_approval_status = ParameterString("ModelApprovalStatus", default_value=settings.model_approval_status)
-    min_auc_threshold = ParameterFloat("MinAucThreshold", default_value=settings.min_auc_threshold)
+    input_data = ParameterString(contract.INPUT_DATA_URL, default_value=f"s3://{settings.bucket}/{contract.RAW_PREFIX}/")
+    processing_instance_type = ParameterString(
+        contract.PROCESSING_INSTANCE_TYPE, default_value=settings.processing_instance_type)
+    training_instance_type = ParameterString(contract.TRAINING_INSTANCE_TYPE, default_value=settings.training_instance_type)
+    model_approval_status = ParameterString(contract.MODEL_APPROVAL_STATUS, default_value=settings.model_approval_status)
+    min_auc_threshold = ParameterFloat(contract.MIN_AUC_THRESHOLD, default_value=settings.min_auc_threshold)
+    # Recorded on the registered package, so a later run knows what the champion was trained on.
+    provenance = [ParameterString(name, default_value=contract.UNRECORDED) for name in contract.PROVENANCE.values()]
     # Each execution writes under its own id, so runs never overwrite each other's outputs.
     run_prefix = Join(on="/", values=[settings.s3_uri("executions"), _execution_id()])
 
@@ -77,11 +72,11 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
             s3_uri=Join(on="/", values=[run_prefix, name]), local_path=source, s3_upload_mode="EndOfJob"))
 
     preprocess = ProcessingStep(
-        name="PreprocessData",
+        name=contract.PREPROCESS_STEP,
         step_args=processor(processing_instance_type, "preprocess").run(
             code=code_uris["preprocess.py"],
             inputs=[s3_input("raw", input_data, "/opt/ml/processing/input")],
-            outputs=[s3_output(split, f"/opt/ml/processing/output/{split}") for split in ("train", "validation", "test")],
+            outputs=[s3_output(split, f"/opt/ml/processing/output/{split}") for split in contract.SPLITS],
         ),
         cache_config=CacheConfig(enable_caching=settings.cache_preprocessing, expire_after=settings.cache_expire_after),
     )
@@ -98,7 +93,7 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
         sagemaker_session=sagemaker_session,
     )
     train = TrainingStep(
-        name="TrainModel",
+        name=contract.TRAIN_STEP,
         step_args=trainer.train(input_data_config=[
             InputData(channel_name=split, data_source=outputs[split].S3Output.S3Uri, content_type="text/csv")
             for split in ("train", "validation")
@@ -106,21 +101,23 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
     )
     model_artifacts = train.properties.ModelArtifacts.S3ModelArtifacts
 
-    evaluation_report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
+    evaluation_report = PropertyFile(name=contract.EVALUATION_PROPERTY_FILE, output_name=contract.EVALUATION_OUTPUT,
+                                     path=contract.EVALUATION_REPORT_FILE)
     evaluate = ProcessingStep(
-        name="EvaluateModel",
+        name=contract.EVALUATE_STEP,
         step_args=processor(settings.evaluation_instance_type, "evaluate").run(
             code=code_uris["evaluate.py"],
             inputs=[
                 s3_input("model", model_artifacts, "/opt/ml/processing/model"),
                 s3_input("test", outputs["test"].S3Output.S3Uri, "/opt/ml/processing/test"),
             ],
-            outputs=[s3_output("evaluation", "/opt/ml/processing/evaluation")],
+            outputs=[s3_output(contract.EVALUATION_OUTPUT, "/opt/ml/processing/evaluation")],
         ),
         property_files=[evaluation_report],
     )
     evaluation_uri = Join(on="/", values=[
-        evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri, "evaluation.json"])
+        evaluate.properties.ProcessingOutputConfig.Outputs[contract.EVALUATION_OUTPUT].S3Output.S3Uri,
+        contract.EVALUATION_REPORT_FILE])
 
     model = ModelBuilder(
         s3_model_data_url=model_artifacts,
@@ -129,7 +126,7 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
         sagemaker_session=sagemaker_session,
     )
     register = ModelStep(
-        name="RegisterModel",
+        name=contract.REGISTER_STEP,
         step_args=model.register(
             model_package_group_name=settings.model_package_group,
             content_types=["text/csv"],
@@ -139,22 +136,24 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
             approval_status=model_approval_status,
             model_metrics=ModelMetrics(model_statistics=MetricsSource(
                 s3_uri=evaluation_uri, content_type="application/json")),
+            customer_metadata_properties={parameter.name: parameter for parameter in provenance},
         ),
     )
-    auc = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=AUC_JSON_PATH)
+    auc = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=contract.AUC_JSON_PATH)
     fail = FailStep(
-        name="ModelQualityTooLow",
-        error_message=Join(on=" ", values=["Model AUC", auc, "is below the MinAucThreshold", min_auc_threshold]),
+        name=contract.QUALITY_GATE_FAIL_STEP,
+        error_message=Join(on=" ", values=["Model AUC", auc, f"is below the {contract.MIN_AUC_THRESHOLD}", min_auc_threshold]),
     )
     gate = ConditionStep(
-        name="CheckModelQuality",
+        name=contract.QUALITY_CHECK_STEP,
         conditions=[ConditionGreaterThanOrEqualTo(left=auc, right=min_auc_threshold)],
         if_steps=[register],
         else_steps=[fail],
     )
     return Pipeline(
         name=settings.pipeline_name,
-        parameters=[input_data, processing_instance_type, training_instance_type, model_approval_status, min_auc_threshold],
+        parameters=[input_data, processing_instance_type, training_instance_type, model_approval_status, min_auc_threshold,
+                    *provenance],
         steps=[preprocess, train, evaluate, gate],
         sagemaker_session=sagemaker_session,
     )

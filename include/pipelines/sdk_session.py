@@ -25,7 +25,11 @@ import botocore.session
 
 
 def boto3_session(region: str, endpoint_url: str | None = None, credentials: Any = None) -> boto3.session.Session:
-    """A boto3 session whose every client uses `endpoint_url` (None: the real AWS endpoints)."""
+    """A boto3 session whose every client uses `endpoint_url` (None: the real AWS endpoints).
+
+    For scripts and tests; inside Airflow the session comes from the task's hook
+    (`airflow_sagemaker_pipelines.hooks.connection_session`).
+    """
     core = botocore.session.Session()
     if credentials is not None:
         core.set_credentials(credentials.access_key, credentials.secret_key, credentials.token)
@@ -75,18 +79,3 @@ def pipeline_session(session: boto3.session.Session, bucket: str) -> Any:
     sdk_session._default_bucket = bucket
     return sdk_session
 
-
-def session_from_airflow_connection(aws_conn_id: str = "aws_default") -> boto3.session.Session:
-    """The boto3 session of an Airflow AWS connection, its `endpoint_url` included.
-
-    One switch chooses real AWS or the local endpoint: the connection's endpoint_url.
-    """
-    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-
-    hook = AwsBaseHook(aws_conn_id=aws_conn_id, client_type="sagemaker")
-    region = hook.conn_config.region_name or os.environ.get("AWS_DEFAULT_REGION")
-    if not region:
-        raise ValueError(f"Airflow connection '{aws_conn_id}' has no region_name: set it in the connection's extra")
-    credentials = hook.get_session(region_name=region).get_credentials()
-    frozen = credentials.get_frozen_credentials() if credentials else None
-    return boto3_session(region, hook.conn_config.endpoint_url, frozen)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
+
+from . import contract
+
 _ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
@@ -17,16 +21,16 @@ class PipelineSettings:
     region: str
     role_arn: str
     bucket: str
-    pipeline_name: str = "ml-classification-pipeline"
-    model_package_group: str = "classification-models"
+    pipeline_name: str = contract.PIPELINE_NAME
+    model_package_group: str = contract.MODEL_PACKAGE_GROUP
     prefix: str = "pipeline"
     sklearn_version: str = "1.2-1"
     xgboost_version: str = "1.7-1"
     processing_instance_type: str = "ml.m5.xlarge"
     evaluation_instance_type: str = "ml.m5.large"
     training_instance_type: str = "ml.m5.xlarge"
-    min_auc_threshold: float = 0.75
-    model_approval_status: str = "PendingManualApproval"
+    min_auc_threshold: float = contract.DEFAULT_MIN_AUC_THRESHOLD
+    model_approval_status: str = ApprovalStatus.PENDING_MANUAL_APPROVAL.value
     cache_preprocessing: bool = False
     cache_expire_after: str = "P30D"
 
@@ -55,7 +59,7 @@ class PipelineSettings:
         return "/".join([f"s3://{self.bucket}", self.prefix.strip("/"), *(p.strip("/") for p in parts)])
 
 
-APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+APPROVAL_STATUSES = tuple(status.value for status in ApprovalStatus)
 
 
 def settings_from_mapping(values: object, region: str, source: str = "settings") -> PipelineSettings:

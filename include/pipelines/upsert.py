@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .settings import PipelineSettings
+from .settings import PipelineSettings, settings_from_mapping
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 SCRIPTS = ("preprocess.py", "evaluate.py")
@@ -26,6 +27,16 @@ class UpsertResult:
     pipeline_arn: str
     action: str  # "created" | "updated" | "unchanged"
     definition: str
+
+    @property
+    def version(self) -> str:
+        """A digest of the definition: equal exactly when the pipeline (scripts included) is the same."""
+        return definition_version(self.definition)
+
+
+def definition_version(definition: str) -> str:
+    canonical = json.dumps(json.loads(definition), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def scripts_hash() -> str:
@@ -109,3 +120,21 @@ def _is_not_found(error: ClientError) -> bool:
     return code in ("ResourceNotFound", "ResourceNotFoundException") or (
         code == "ValidationException" and ("does not exist" in message or "Could not find" in message)
     )
+
+
+def upsert_from_settings(session: Any, values: Mapping[str, Any], source: str) -> dict[str, str]:
+    """Settings from a JSON mapping (an Airflow Variable), then the upsert: what UpsertPipelineOperator calls.
+
+    A bad setting is a ValueError naming `source` and the key; nothing is created or updated then.
+    """
+    settings = settings_from_mapping(values, session.region_name, source)
+    result = upsert_pipeline(session, settings)
+    return {
+        "pipeline_name": settings.pipeline_name,
+        "pipeline_arn": result.pipeline_arn,
+        "pipeline_version": result.version,
+        "action": result.action,
+        "bucket": settings.bucket,
+        "model_package_group": settings.model_package_group,
+        "region": settings.region,
+    }

@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from airflow.providers.amazon.aws.hooks.logs import AwsLogsHook
+from .hooks.job_logs import JobLogsHook
+from .hooks.pipeline_execution import PipelineExecutionHook
 
 LOG_GROUPS = {"ProcessingJob": "/aws/sagemaker/ProcessingJobs", "TrainingJob": "/aws/sagemaker/TrainingJobs"}
 
 
-def step_job(hook: Any, step: dict[str, Any]) -> tuple[str, str] | None:
+def step_job(hook: PipelineExecutionHook, step: dict[str, Any]) -> tuple[str, str] | None:
     """(log group, job name) of a processing or training step, else None.
 
     Job ARNs are lower-cased while log streams keep the job name's case, so the name is read
@@ -30,7 +31,9 @@ def step_job(hook: Any, step: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def log_tail_of_step(hook: Any, execution_arn: str, step_name: str, lines: int, log: logging.Logger) -> None:
+def log_tail_of_step(
+    hook: PipelineExecutionHook, execution_arn: str, step_name: str, lines: int, log: logging.Logger
+) -> None:
     """Log the last `lines` lines of the step's job; a step without a job, or no log, is said so."""
     if lines <= 0:
         return
@@ -39,17 +42,13 @@ def log_tail_of_step(hook: Any, execution_arn: str, step_name: str, lines: int, 
     if job is None:
         return
     group, job_name = job
-    logs = AwsLogsHook(aws_conn_id=hook.aws_conn_id, region_name=hook.region_name, verify=hook.verify)
-    streams = logs.conn.describe_log_streams(logGroupName=group, logStreamNamePrefix=f"{job_name}/").get("logStreams", [])
-    if not streams:
+    logs = JobLogsHook(aws_conn_id=hook.aws_conn_id, region_name=hook.region_name, verify=hook.verify,
+                       config=hook.config)
+    tails = logs.job_log_tails(group, job_name, lines)
+    if not tails:
         log.info("No CloudWatch log stream for job %s in %s", job_name, group)
-        return
-    for stream in streams:
-        events = logs.conn.get_log_events(
-            logGroupName=group, logStreamName=stream["logStreamName"], limit=lines, startFromHead=False
-        )["events"]
-        if not events:
-            log.info("Job %s wrote no log lines (%s)", job_name, stream["logStreamName"])
-            continue
-        log.error("Last %d lines of %s (%s):\n%s", len(events), job_name, stream["logStreamName"],
-                  "\n".join(event["message"].rstrip() for event in events))
+    for stream, messages in tails.items():
+        if messages:
+            log.error("Last %d lines of %s (%s):\n%s", len(messages), job_name, stream, "\n".join(messages))
+        else:
+            log.info("Job %s wrote no log lines (%s)", job_name, stream)

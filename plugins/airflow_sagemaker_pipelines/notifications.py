@@ -8,6 +8,7 @@ Slack when the Slack provider is installed and its webhook connection exists.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .links import SageMakerPipelineExecutionLink
@@ -25,10 +26,9 @@ SLACK_WEBHOOK_CONN_ID = "slack_webhook_default"
 SMTP_CONN_ID = "smtp_default"
 
 
-def console_url_from_xcom(context: Any, start_task_id: str) -> str | None:
-    """The console URL the start task stored for its extra link."""
-    value = context["ti"].xcom_pull(task_ids=start_task_id, key=SageMakerPipelineExecutionLink.key)
-    return SageMakerPipelineExecutionLink().format_link(**value) if value else None
+def console_url(link: Mapping[str, Any] | None) -> str | None:
+    """The console URL of the link the start task persisted (its XCom), or None without one."""
+    return SageMakerPipelineExecutionLink().format_link(**link) if link else None
 
 
 def configured_notifiers(report: RunReport, aws_conn_id: str | None) -> list[BaseNotifier]:
@@ -100,17 +100,18 @@ def failure_report(context: Any, start_task_id: str) -> RunReport:
     from .run_report import RunReport
 
     ti = context["ti"]
+    # A callback gets no XComArgs: it reads what the start task stored, by its task id.
     arn = ti.xcom_pull(task_ids=start_task_id)
     try:
-        console_url = console_url_from_xcom(context, start_task_id)
+        url = console_url(ti.xcom_pull(task_ids=start_task_id, key=SageMakerPipelineExecutionLink.key))
     except Exception:  # a failure report must go out even if the link cannot be rebuilt
-        console_url = None
+        url = None
     return RunReport(
         dag_id=ti.dag_id,
         run_id=ti.run_id,
         outcome="failed",
         execution_arn=arn if isinstance(arn, str) else None,
-        console_url=console_url,
+        console_url=url,
         failed_task=ti.task_id,
         error=str(context.get("exception") or "unknown error")[:2000],
     )

@@ -1,9 +1,13 @@
-"""What a notification says about one DAG run, as text for people and JSON for programs."""
+"""What a notification says about one DAG run, as text for people and JSON for programs.
+
+The message is the text, then one line of JSON with the same facts: `RunReport.from_message`
+reads that last line back, whatever blank lines the text (an error, say) contains.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 SNS_SUBJECT_MAX = 100
@@ -15,9 +19,10 @@ class RunReport:
 
     dag_id: str
     run_id: str
-    outcome: str  # approved | rejected | failed
+    outcome: str  # approved | rejected | not_promoted | failed
     execution_arn: str | None = None
     console_url: str | None = None
+    data_day: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     decision_reason: str | None = None
     model_package_arn: str | None = None
@@ -28,13 +33,16 @@ class RunReport:
     @property
     def subject(self) -> str:
         auc = f" AUC {self.metrics['auc']:.4f}" if "auc" in self.metrics else ""
-        text = f"[{self.outcome.upper()}] {self.dag_id}{auc} {self.run_id}"
+        day = f" data {self.data_day}" if self.data_day else ""
+        text = f"[{self.outcome.upper()}] {self.dag_id}{auc}{day} {self.run_id}"
         text = text.encode("ascii", "replace").decode().replace("\n", " ")
         return text[:SNS_SUBJECT_MAX]
 
     @property
     def message(self) -> str:
         lines = [f"DAG run: {self.dag_id} / {self.run_id}", f"Outcome: {self.outcome}"]
+        if self.data_day:
+            lines.append(f"Data day: {self.data_day}")
         if self.failed_task:
             lines.append(f"Failed task: {self.failed_task}")
         if self.error:
@@ -50,5 +58,16 @@ class RunReport:
             lines.append(f"Decision: {self.decision_reason}")
         if self.model_package_arn:
             lines.append(f"Model package: {self.model_package_arn} ({self.model_package_status})")
-        # The same facts as JSON, for subscribers that parse (SQS, Lambda).
+        # The same facts as one line of JSON, for subscribers that parse (SQS, Lambda).
         return "\n".join(lines) + "\n\n" + json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_message(cls, message: str) -> RunReport:
+        """The report a `message` carries (its last line); a message that carries none is a ValueError."""
+        last_line = message.rstrip("\n").rsplit("\n", 1)[-1]
+        try:
+            facts = json.loads(last_line)
+        except json.JSONDecodeError:
+            raise ValueError(f"not a run report message: its last line is not JSON: {last_line[:80]!r}") from None
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in facts.items() if key in known})

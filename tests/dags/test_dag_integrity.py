@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from include.pipelines import contract
 from tests.conftest import PROJECT_ROOT
 
 DAG_ID = "sagemaker_training_pipeline"
@@ -75,7 +76,7 @@ def test_dag_is_documented_tagged_and_bounded(dag) -> None:
     assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"  # runs own their day: backfillable
 
 
-@pytest.mark.parametrize("task_id", ["upsert_pipeline", "start_execution", "wait_for_execution", "read_metrics",
+@pytest.mark.parametrize("task_id", ["upsert_pipeline", "choose_partition", "start_execution", "wait_for_execution", "read_metrics",
                                      "decide_model", "approve_model", "reject_model", "notify"])
 def test_every_task_has_owner_doc_timeout_retries_and_failure_callback(dag, task_id: str) -> None:
     task = dag.get_task(task_id)
@@ -91,7 +92,7 @@ def test_sagemaker_tasks_share_the_pool_and_the_wait_is_deferred(dag) -> None:
         assert dag.get_task(task_id).pool == "sagemaker_pipelines"
     wait = dag.get_task("wait_for_execution")
     assert wait.deferrable and wait.stop_on_kill
-    assert wait.quality_gate_steps == ("ModelQualityTooLow",)
+    assert wait.quality_gate_steps == (contract.QUALITY_GATE_FAIL_STEP,)
     assert wait.execution_timeout > timedelta(seconds=wait.timeout)
 
 
@@ -115,8 +116,49 @@ def test_trigger_form_refuses_bad_values_with_a_clear_message(dag, name: str, va
         params.validate()
 
 
-def test_defaults_are_valid_and_partition_url_defaults_to_the_runs_own_day(dag) -> None:
+def test_defaults_are_valid_and_the_partition_comes_from_the_run_not_a_template(dag) -> None:
+    from airflow.sdk import XComArg
+
     resolved = dag.params.validate()
-    assert resolved["input_data_url"] is None and 0 < resolved["min_auc_threshold"] < 1
-    start = dag.get_task("start_execution")
-    assert "day_of_run(data_interval_start" in start.pipeline_params["InputDataUrl"]
+    assert resolved["input_data_url"] is None and resolved["min_auc_threshold"] == contract.DEFAULT_MIN_AUC_THRESHOLD
+    input_data_url = dag.get_task("start_execution").pipeline_params[contract.INPUT_DATA_URL]
+    assert isinstance(input_data_url, XComArg)
+    assert (input_data_url.operator.task_id, input_data_url.key) == ("choose_partition", "input_data_url")
+    assert dag.render_template_as_native_obj  # numbers reach the operators as numbers
+
+
+def _payload_keys(operator: object) -> set[str]:
+    """The fields of the TypedDict an operator returns (its execute/execute_complete annotation)."""
+    module = sys.modules[type(operator).__module__]
+    for method in ("execute_complete", "execute"):
+        annotation = getattr(getattr(type(operator), method, None), "__annotations__", {}).get("return")
+        payload = eval(annotation, vars(module)) if isinstance(annotation, str) else annotation
+        if hasattr(payload, "__annotations__") and hasattr(payload, "__required_keys__"):
+            return set(payload.__annotations__)
+    return set()
+
+
+def test_every_xcom_field_a_task_reads_is_a_field_its_producer_returns(dag) -> None:
+    """`task.output["field"]` resolves to None at run time when the field is not there: check it here."""
+    from airflow.sdk import XComArg
+    from airflow_sagemaker_pipelines.operators.model_decision import DECISION_KEY
+    from airflow_sagemaker_pipelines.operators.start_pipeline import StartPipelineExecutionOperator
+
+    pushed_by_hand = {DECISION_KEY, StartPipelineExecutionOperator.console_link_key}
+    checked = 0
+    for task in dag.tasks:
+        for field in task.template_fields:
+            for producer, key in XComArg.iter_xcom_references(getattr(task, field)):
+                if key in ("return_value", *pushed_by_hand):
+                    continue
+                assert producer.multiple_outputs, f"{task.task_id}.{field} reads {producer.task_id}[{key!r}]"
+                assert key in _payload_keys(producer), (
+                    f"{task.task_id}.{field} reads {producer.task_id}[{key!r}], which "
+                    f"{type(producer).__name__} does not return ({sorted(_payload_keys(producer))})")
+                checked += 1
+    assert checked >= 8
+
+
+def test_dag_file_holds_no_jinja_built_in_python() -> None:
+    text = (PROJECT_ROOT / "dags" / "sagemaker_training_pipeline.py").read_text()
+    assert "{{{{" not in text and "xcom_pull" not in text

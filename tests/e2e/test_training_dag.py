@@ -8,9 +8,10 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from airflow_sagemaker_pipelines.run_report import RunReport
 from botocore.exceptions import ClientError
 
-APPROVE_PATH = {"upsert_pipeline": "success", "start_execution": "success", "wait_for_execution": "success",
+APPROVE_PATH = {"upsert_pipeline": "success", "choose_partition": "success", "start_execution": "success", "wait_for_execution": "success",
                 "read_metrics": "success", "decide_model": "success", "approve_model": "success",
                 "reject_model": "skipped", "notify": "success"}
 
@@ -34,11 +35,11 @@ def test_good_model_is_approved_and_announced(run_training_dag, deployment, aws,
 
     [message] = received_notifications()
     assert message["Subject"].startswith("[APPROVED] sagemaker_training_pipeline AUC ")
-    body = json.loads(message["Message"].split("\n\n", 1)[1])
-    assert body["execution_arn"] == execution["PipelineExecutionArn"]
-    assert body["model_package_arn"] == evaluation["model_package_arn"] and body["model_package_status"] == "Approved"
-    assert body["console_url"].startswith("https://console.aws.amazon.com/sagemaker/home?region=us-east-1#/pipelines/")
-    assert body["metrics"]["auc"] == evaluation["metrics"]["auc"]
+    report = RunReport.from_message(message["Message"])
+    assert report.execution_arn == execution["PipelineExecutionArn"]
+    assert report.model_package_arn == evaluation["model_package_arn"] and report.model_package_status == "Approved"
+    assert report.console_url.startswith("https://console.aws.amazon.com/sagemaker/home?region=us-east-1#/pipelines/")
+    assert report.metrics["auc"] == evaluation["metrics"]["auc"] and report.data_day == "2024-03-01"
 
 
 def test_pipeline_quality_gate_rejection_is_recorded_and_announced_not_a_crash(
@@ -53,7 +54,7 @@ def test_pipeline_quality_gate_rejection_is_recorded_and_announced_not_a_crash(
     summary = result.xcoms[("wait_for_execution", "return_value")]
     assert summary["gate_failed"] and summary["failed_step"] == "ModelQualityTooLow"
     decision = result.xcoms[("decide_model", "decision")]
-    assert decision["status"] == "Rejected" and "quality gate" in decision["reason"] and "0.99" in decision["reason"]
+    assert decision["approval_status"] == "Rejected" and "quality gate" in decision["reason"] and "0.99" in decision["reason"]
     assert result.xcoms[("reject_model", "return_value")]["model_package_arn"] is None
 
     [message] = received_notifications()
@@ -80,7 +81,7 @@ def test_challenger_worse_than_the_champion_is_rejected(run_training_dag, deploy
     assert result.state == "success", result.task_states
     assert result.task_states["reject_model"] == "success" and result.task_states["approve_model"] == "skipped"
     evaluation = result.xcoms[("read_metrics", "return_value")]
-    assert evaluation["champion"] == {"arn": champion, "auc": 0.97}
+    assert evaluation["champion"]["arn"] == champion and evaluation["champion"]["auc"] == 0.97
     candidate = sagemaker.describe_model_package(ModelPackageName=evaluation["model_package_arn"])
     assert candidate["ModelApprovalStatus"] == "Rejected"
     assert "worse than the approved model" in candidate["ApprovalDescription"]
@@ -151,17 +152,17 @@ def test_start_retried_after_a_lost_response_and_a_cleared_run_leave_one_executi
     from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
     from botocore.exceptions import ConnectionClosedError
 
-    real_start = PipelineExecutionHook.start_pipeline_execution
+    real_start = PipelineExecutionHook.start_pipeline
     calls: list[str] = []
 
-    def start_then_lose_the_first_response(self, **kwargs):
-        arn = real_start(self, **kwargs)
+    def start_then_lose_the_first_response(self, *args, **kwargs):
+        arn = real_start(self, *args, **kwargs)
         calls.append(arn)
         if len(calls) == 1:  # SageMaker started it, but the answer never came back
             raise ConnectionClosedError(endpoint_url="http://sagemaker")
         return arn
 
-    monkeypatch.setattr(PipelineExecutionHook, "start_pipeline_execution", start_then_lose_the_first_response)
+    monkeypatch.setattr(PipelineExecutionHook, "start_pipeline", start_then_lose_the_first_response)
     start_task = training_dag.get_task("start_execution")
     monkeypatch.setattr(start_task, "retry_delay", timedelta(0))
     monkeypatch.setattr(start_task, "retry_exponential_backoff", False)

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from include.pipelines.definition import AUC_JSON_PATH, PARAMETER_TYPES
+from include.pipelines.contract import AUC_JSON_PATH, PARAMETER_TYPES
 from include.pipelines.sdk_session import boto3_session
 from include.pipelines.settings import PipelineSettings
 from include.pipelines.upsert import build_definition
@@ -59,6 +59,13 @@ def test_quality_gate_reads_the_auc_from_the_evaluation_report(offline_definitio
     assert register["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
 
 
+def test_registered_package_records_its_provenance_from_the_run(offline_definition: dict) -> None:
+    gate = next(step for step in offline_definition["Steps"] if step["Name"] == "CheckModelQuality")
+    register = gate["Arguments"]["IfSteps"][0]["Arguments"]
+    assert register["CustomerMetadataProperties"] == {
+        name: {"Get": f"Parameters.{name}"} for name in ("DataDay", "PipelineVersion", "DataFingerprint")}
+
+
 def test_preprocessing_cache_follows_the_settings(offline_definition: dict) -> None:
     preprocess = offline_definition["Steps"][0]
     assert preprocess["CacheConfig"] == {"Enabled": True, "ExpireAfter": "P30D"}
@@ -84,3 +91,11 @@ def test_bad_settings_are_refused_naming_the_field(field: str, value: object, ex
     arguments = {"region": "us-east-1", "role_arn": "arn:aws:iam::123456789012:role/R", "bucket": "ok-bucket", field: value}
     with pytest.raises(ValueError, match=expected.replace("*", r"\*").replace("(", r"\(")):
         PipelineSettings(**arguments)
+
+
+def test_unrecorded_provenance_is_spelled_as_the_plugin_reads_it() -> None:
+    from airflow_sagemaker_pipelines.payloads import UNRECORDED
+
+    from include.pipelines.contract import UNRECORDED as CONTRACT_UNRECORDED
+
+    assert CONTRACT_UNRECORDED == UNRECORDED

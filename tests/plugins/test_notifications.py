@@ -25,9 +25,16 @@ def test_subject_fits_sns_and_message_carries_text_and_json() -> None:
     long_run = report(run_id="manual__" + "x" * 200 + "\nünïcødé")
     assert len(long_run.subject) <= 100 and "\n" not in long_run.subject and long_run.subject.isascii()
     assert report().subject == "[APPROVED] sagemaker_training_pipeline AUC 0.7437 scheduled__2024-03-01T00:00:00+00:00"
-    text, facts = report().message.split("\n\n", 1)
+    text = report().message
     assert "Metrics: auc=0.7437, test_rows=300" in text and f"Pipeline execution: {EXECUTION}" in text
-    assert json.loads(facts)["execution_arn"] == EXECUTION
+    assert RunReport.from_message(text) == report()
+
+
+def test_report_reads_back_from_a_message_whose_error_holds_blank_lines() -> None:
+    failed = report(outcome="failed", error="Traceback:\n\n  File x\n\nValueError: {not json}")
+    assert RunReport.from_message(failed.message) == failed
+    with pytest.raises(ValueError, match="not a run report message"):
+        RunReport.from_message("just text\n\nmore text")
 
 
 class _SmtpSession(socketserver.StreamRequestHandler):

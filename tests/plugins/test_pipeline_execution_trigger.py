@@ -119,4 +119,5 @@ def test_synchronous_sensor_returns_the_summary_on_success(aws_default_connectio
     wait_for(sagemaker, arn)
     done = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False).poke({})
     assert done.is_done
-    assert done.xcom_value == {"execution_arn": arn, "execution_status": "Succeeded", "gate_failed": False}
+    assert done.xcom_value == {"execution_arn": arn, "execution_status": "Succeeded", "failure_reason": None,
+                               "failed_step": None, "failed_step_type": None, "gate_failed": False}

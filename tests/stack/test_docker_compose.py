@@ -78,7 +78,7 @@ def test_connection_and_variables_come_from_the_environment(compose: dict) -> No
     env = compose["services"]["airflow-scheduler"]["environment"]
     assert connection_extra(env["AIRFLOW_CONN_AWS_DEFAULT"]) == {
         "region_name": "us-east-1", "endpoint_url": "http://local-sagemaker:4566"}
-    assert json.loads(env["AIRFLOW_VAR_SAGEMAKER_PIPELINE_SETTINGS"])["bucket"] == "ml-pipeline-data"
+    assert json.loads(env["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"])["bucket"] == "ml-pipeline-data"
     assert env["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SNS_TOPIC_ARN"].startswith("arn:aws:sns:")
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == SECRETS["AIRFLOW_JWT_SECRET"]
 
@@ -94,7 +94,7 @@ def test_real_aws_is_a_few_overrides_in_dot_env(compose: dict) -> None:
     services = yaml.safe_load(completed.stdout)["services"]
     env = services["airflow-scheduler"]["environment"]
     assert connection_extra(env["AIRFLOW_CONN_AWS_DEFAULT"]) == {"region_name": "eu-west-1"}
-    assert json.loads(env["AIRFLOW_VAR_SAGEMAKER_PIPELINE_SETTINGS"]) == {"bucket": "team-ml", "role_arn": role}
+    assert json.loads(env["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"]) == {"bucket": "team-ml", "role_arn": role}
     assert services["airflow-init"]["environment"]["SEED_LOCAL_STACK"] == "false"
 
 

@@ -1,72 +1,65 @@
-"""The model registry: the package an execution registered, the group's champion, approval.
+"""The model registry: packages, their provenance, the group's champion, approval.
 
-The provider has no approve/reject call and nothing that reads a package's metrics.
+The provider has no approve/reject call and nothing that reads a package's metrics or its
+customer metadata; its SageMakerRegisterModelVersionOperator writes the package description
+into the group's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-from botocore.exceptions import ClientError
-
-from ..evaluation_report import EvaluationReportError, parse_evaluation_report
-from .pipeline_execution import PipelineExecutionHook
+from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
 
 APPROVAL_DESCRIPTION_MAX = 1024
+METADATA_VALUE_MAX = 256  # CustomerMetadataProperties values
 
 
-class ModelRegistryHook(PipelineExecutionHook):
-    """Model packages, read and approved through the Airflow AWS connection.
-
-    It extends the pipeline execution hook so that a task reading an execution's outputs and
-    the registry uses one SageMaker client (each costs ~0.2 s to create).
-    """
+class ModelRegistryHook(SageMakerHook):
+    """Model packages, read and approved through the Airflow AWS connection."""
 
     def describe_package(self, package_arn: str) -> dict[str, Any]:
         return self.conn.describe_model_package(ModelPackageName=package_arn)
 
-    def latest_approved_package(self, group_name: str, exclude_arn: str | None = None) -> dict[str, Any] | None:
-        """The most recently created Approved package of the group (the champion), if any."""
+    def approved_packages(self, group_name: str) -> Iterator[dict[str, Any]]:
+        """The group's Approved packages, newest first, each described (metadata and metrics included)
+        only when the caller gets to it: the champion is usually the first."""
         paginator = self.conn.get_paginator("list_model_packages")
-        approved = [
+        summaries = [
             summary
-            for page in paginator.paginate(ModelPackageGroupName=group_name, ModelApprovalStatus="Approved")
+            for page in paginator.paginate(
+                ModelPackageGroupName=group_name, ModelApprovalStatus=ApprovalStatus.APPROVED.value,
+                SortBy="CreationTime", SortOrder="Descending",
+            )
             for summary in page["ModelPackageSummaryList"]
-            if summary.get("ModelApprovalStatus") == "Approved" and summary["ModelPackageArn"] != exclude_arn
+            if summary.get("ModelApprovalStatus") == ApprovalStatus.APPROVED.value
         ]
-        return max(approved, key=lambda s: s["CreationTime"], default=None)
+        summaries.sort(key=lambda summary: summary["CreationTime"], reverse=True)
+        for summary in summaries:
+            yield self.describe_package(summary["ModelPackageArn"])
 
-    def package_metrics(self, package_arn: str, s3: S3Hook) -> dict[str, Any] | None:
-        """The package's evaluation metrics (ModelQuality statistics), or None when it has none."""
-        package = self.describe_package(package_arn)
-        uri = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri")
-        if not uri:
-            return None
-        return read_evaluation_report(s3, uri)
-
-    def set_approval(self, package_arn: str, status: str, description: str) -> dict[str, Any]:
-        """Set the approval status; a package already in that status is left alone (safe to retry)."""
+    def set_approval(
+        self, package_arn: str, status: str, description: str, metadata: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Set the approval status (and add metadata); a package already so is left alone (safe to retry)."""
         current = self.describe_package(package_arn)
-        if current["ModelApprovalStatus"] == status:
+        description = description[:APPROVAL_DESCRIPTION_MAX]
+        metadata = {key: value[:METADATA_VALUE_MAX] for key, value in (metadata or {}).items()}
+        recorded = current.get("CustomerMetadataProperties") or {}
+        if (
+            current["ModelApprovalStatus"] == status
+            and current.get("ApprovalDescription") == description
+            and all(recorded.get(key) == value for key, value in metadata.items())
+        ):
             self.log.info("Model package %s is already %s", package_arn, status)
             return current
-        self.conn.update_model_package(
-            ModelPackageArn=package_arn,
-            ModelApprovalStatus=status,
-            ApprovalDescription=description[:APPROVAL_DESCRIPTION_MAX],
-        )
+        request: dict[str, Any] = {
+            "ModelPackageArn": package_arn, "ModelApprovalStatus": status, "ApprovalDescription": description,
+        }
+        if metadata:
+            request["CustomerMetadataProperties"] = {**recorded, **metadata}
+        self.conn.update_model_package(**request)
         self.log.info("Model package %s: %s -> %s", package_arn, current["ModelApprovalStatus"], status)
         return self.describe_package(package_arn)
-
-
-def read_evaluation_report(s3: S3Hook, uri: str) -> dict[str, Any]:
-    """One GetObject: a missing report is an EvaluationReportError naming the URI."""
-    bucket, key = S3Hook.parse_s3_url(uri)
-    try:
-        body = s3.conn.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NoSuchBucket"):
-            raise EvaluationReportError(f"{uri}: the evaluation report does not exist") from None
-        raise
-    return parse_evaluation_report(body, uri)

@@ -1,17 +1,24 @@
 """SageMakerHook plus what the provider lacks for pipeline executions.
 
-An idempotent start (ClientRequestToken), the whole step listing (every page), a stop that
-tolerates an execution that already ended, and the S3 location of a processing step's output.
+An idempotent start (ClientRequestToken), the whole step listing (every page), a retry of a
+failed execution, the definition an execution ran, and the S3 location of a processing step's
+output; the calls the trigger needs exist async too, beside their sync twins, as the provider
+keeps `describe_training_job_async` beside `describe_training_job`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from botocore.exceptions import ClientError
 
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
+# What SageMaker answers to a stop of an execution that is not Executing; the provider's
+# stop_pipeline(fail_if_not_running=False) recognises the same words.
+NOT_RUNNING_MESSAGE = "Only pipelines with 'Executing' status can be stopped"
+_STOP_CONFLICT_RETRIES = 5
 
 
 def stringify_parameters(parameters: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -28,28 +35,39 @@ def stringify_parameters(parameters: dict[str, Any] | None) -> list[dict[str, st
 class PipelineExecutionHook(SageMakerHook):
     """Pipeline executions through the Airflow AWS connection (its endpoint_url included)."""
 
-    def start_pipeline_execution(
+    def start_pipeline(  # type: ignore[override]
         self,
-        *,
         pipeline_name: str,
-        display_name: str,
-        client_request_token: str,
+        display_name: str = "airflow-triggered-execution",
         pipeline_params: dict[str, Any] | None = None,
+        *,
+        client_request_token: str | None = None,
         description: str | None = None,
     ) -> str:
-        """Start an execution; the same token returns the execution it already started."""
+        """The provider's start_pipeline, plus a ClientRequestToken: the same token returns the
+        execution it already started. Parameter values may be numbers or booleans."""
         request: dict[str, Any] = {
             "PipelineName": pipeline_name,
             "PipelineExecutionDisplayName": display_name,
             "PipelineParameters": stringify_parameters(pipeline_params),
-            "ClientRequestToken": client_request_token,
         }
+        if client_request_token:
+            request["ClientRequestToken"] = client_request_token
         if description:
             request["PipelineExecutionDescription"] = description
         return self.conn.start_pipeline_execution(**request)["PipelineExecutionArn"]
 
-    def describe_execution(self, execution_arn: str) -> dict[str, Any]:
-        return self.conn.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+    def retry_pipeline_execution(self, execution_arn: str, client_request_token: str) -> str:
+        """Run a Failed or Stopped execution again from its failed steps; the succeeded ones are kept."""
+        return self.conn.retry_pipeline_execution(
+            PipelineExecutionArn=execution_arn, ClientRequestToken=client_request_token
+        )["PipelineExecutionArn"]
+
+    def execution_definition(self, execution_arn: str) -> str:
+        """The pipeline definition the execution ran (a later UpdatePipeline does not change it)."""
+        return self.conn.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution_arn)[
+            "PipelineDefinition"
+        ]
 
     def list_execution_steps(self, execution_arn: str) -> list[dict[str, Any]]:
         """Every step of the execution, oldest first, across all pages."""
@@ -58,21 +76,6 @@ class PipelineExecutionHook(SageMakerHook):
         for page in paginator.paginate(PipelineExecutionArn=execution_arn, SortOrder="Ascending"):
             steps.extend(page["PipelineExecutionSteps"])
         return steps
-
-    def stop_execution(self, execution_arn: str) -> str:
-        """Ask SageMaker to stop the execution; one that already ended is left as it is.
-
-        Returns the status after the call.
-        """
-        try:
-            self.conn.stop_pipeline_execution(PipelineExecutionArn=execution_arn)
-        except ClientError:
-            status = self.describe_execution(execution_arn)["PipelineExecutionStatus"]
-            if status in TERMINAL_STATUSES or status == "Stopping":
-                self.log.info("Execution %s is already %s; nothing to stop", execution_arn, status)
-                return status
-            raise
-        return self.describe_execution(execution_arn)["PipelineExecutionStatus"]
 
     def processing_output_uri(self, processing_job_arn: str, output_name: str) -> str:
         """The S3 URI a processing job wrote one of its named outputs to."""
@@ -84,3 +87,31 @@ class PipelineExecutionHook(SageMakerHook):
                 return output["S3Output"]["S3Uri"]
         names = ", ".join(o["OutputName"] for o in outputs) or "none"
         raise ValueError(f"processing job {job_name} has no S3 output named {output_name!r} (outputs: {names})")
+
+    # --- async twins, for the trigger --------------------------------------------------------
+    async def describe_pipeline_exec_async(self, conn: Any, execution_arn: str) -> dict[str, Any]:
+        return await conn.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+
+    async def list_execution_steps_async(self, conn: Any, execution_arn: str) -> list[dict[str, Any]]:
+        steps: list[dict[str, Any]] = []
+        paginator = conn.get_paginator("list_pipeline_execution_steps")
+        async for page in paginator.paginate(PipelineExecutionArn=execution_arn, SortOrder="Ascending"):
+            steps.extend(page["PipelineExecutionSteps"])
+        return steps
+
+    async def stop_pipeline_async(self, conn: Any, execution_arn: str) -> None:
+        """`stop_pipeline(fail_if_not_running=False)`, async: an execution that already ended is left as it is."""
+        for retries_left in reversed(range(_STOP_CONFLICT_RETRIES)):
+            try:
+                await conn.stop_pipeline_execution(PipelineExecutionArn=execution_arn)
+                self.log.info("Asked SageMaker to stop %s", execution_arn)
+                return
+            except ClientError as error:
+                code, message = error.response["Error"].get("Code"), error.response["Error"].get("Message", "")
+                if code == "ConflictException" and retries_left:  # moving between steps: transient
+                    await asyncio.sleep(0.3)
+                    continue
+                if NOT_RUNNING_MESSAGE in message:
+                    self.log.info("Execution %s is not running; nothing to stop", execution_arn)
+                    return
+                raise

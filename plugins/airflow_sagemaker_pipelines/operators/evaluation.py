@@ -2,36 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from ..evaluation_report import EvaluationReportError
-from ..hooks.model_registry import ModelRegistryHook, read_evaluation_report
+from ..evaluation_report import EvaluationReportError, MetricPaths, read_evaluation_report
+from ..hooks.model_registry import ModelRegistryHook
+from ..hooks.pipeline_execution import PipelineExecutionHook
+from ..payloads import UNRECORDED, Champion, Evaluation, ExecutionSummary, PackageProvenance
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import Context
 
 
-class ReadEvaluationMetricsOperator(AwsBaseOperator[ModelRegistryHook]):
+def package_provenance(package: Mapping[str, Any], provenance_keys: Mapping[str, str]) -> PackageProvenance:
+    """What the package recorded about its training; a value it did not record is None, never guessed."""
+    recorded = package.get("CustomerMetadataProperties") or {}
+    return {  # type: ignore[return-value]
+        field: value if (value := recorded.get(key)) and value != UNRECORDED else None
+        for field, key in provenance_keys.items()
+    }
+
+
+class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     """Find the evaluation report through the step listing, DescribeProcessingJob and S3.
 
-    Returns (and so pushes to XCom) a dict: execution_arn, metrics (auc, accuracy, ...),
-    report_uri, model_package_arn (None when nothing was registered), champion ({arn, auc}
-    or None), gate_failed and gate_failure_reason.
+    Returns an Evaluation (multiple outputs): execution_arn, metrics (auc, accuracy, ...),
+    report_uri, model_package_arn (None when nothing was registered) with its provenance, the
+    group's champion (None when there is none to compare with) and gate_failure_reason. A
+    missing, malformed or NaN report fails the task at once: no retry mends it.
 
-    :param execution: the PipelineExecutionSensor's summary (templated; an XComArg).
+    Which steps, outputs and metric paths to read is the pipeline's business; the DAG passes
+    them from the pipeline's contract.
+
+    :param execution: the PipelineExecutionSensor's ExecutionSummary (templated; an XComArg).
     :param model_package_group: the group the champion is looked up in (templated).
     :param evaluation_step: the processing step that writes the report.
     :param evaluation_output: that step's output name; `report_file` is read from it.
+    :param report_file: the report's file name in that output.
     :param register_step: the step that registers the model package.
+    :param metric_paths: metric name -> its path in the report; "auc" is required.
+    :param count_paths: whole-number facts (rows) -> their paths in the report.
+    :param provenance_keys: PackageProvenance field -> the package's CustomerMetadataProperties key.
     """
 
-    aws_hook_class = ModelRegistryHook
+    aws_hook_class = PipelineExecutionHook
     template_fields: Sequence[str] = aws_template_fields("execution", "model_package_group")
 
     def __init__(
@@ -39,48 +58,65 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[ModelRegistryHook]):
         *,
         execution: Any,
         model_package_group: str,
-        evaluation_step: str = "EvaluateModel",
-        evaluation_output: str = "evaluation",
-        report_file: str = "evaluation.json",
-        register_step: str = "RegisterModel",
+        evaluation_step: str,
+        evaluation_output: str,
+        report_file: str,
+        register_step: str,
+        metric_paths: MetricPaths,
+        count_paths: MetricPaths | None = None,
+        provenance_keys: Mapping[str, str],
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
+        unknown = sorted(set(provenance_keys) - set(PackageProvenance.__annotations__))
+        if unknown:
+            raise ValueError(f"provenance_keys has unknown fields {unknown}; allowed: "
+                             f"{sorted(PackageProvenance.__annotations__)}")
         self.execution = execution
         self.model_package_group = model_package_group
         self.evaluation_step = evaluation_step
         self.evaluation_output = evaluation_output
         self.report_file = report_file
         self.register_step = register_step
+        self.metric_paths = dict(metric_paths)
+        self.count_paths = dict(count_paths or {})
+        self.provenance_keys = {field: provenance_keys.get(field, field) for field in PackageProvenance.__annotations__}
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def execute(self, context: Context) -> Evaluation:
         try:
             return self._evaluate()
         except EvaluationReportError as error:
             # A missing or malformed report does not mend itself: fail now, without retries.
             raise AirflowFailException(str(error)) from error
 
-    def _evaluate(self) -> dict[str, Any]:
+    def _evaluate(self) -> Evaluation:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        if not isinstance(self.execution, dict) or not self.execution.get("execution_arn"):
-            raise ValueError(f"execution={self.execution!r}: expected the PipelineExecutionSensor's summary dict")
-        arn = self.execution["execution_arn"]
+        execution: ExecutionSummary = self.execution
+        if not isinstance(execution, dict) or not execution.get("execution_arn"):
+            raise ValueError(f"execution={execution!r}: expected the PipelineExecutionSensor's summary")
+        arn = execution["execution_arn"]
         steps = {step["StepName"]: step for step in self.hook.list_execution_steps(arn)}
         report_uri = self._report_uri(arn, steps)
-        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify)
-        metrics = read_evaluation_report(s3, report_uri)
+        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
+                    config=self.hook.config)
+        metrics = read_evaluation_report(s3, report_uri, self.metric_paths, self.count_paths)
         self.log.info("Evaluation metrics of %s from %s: %s", arn, report_uri, metrics)
 
+        registry = ModelRegistryHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
+                                     config=self.hook.config)
         package_arn = self._registered_package(steps)
+        provenance = (package_provenance(registry.describe_package(package_arn), self.provenance_keys) if package_arn
+                      else dict.fromkeys(self.provenance_keys))
         return {
             "execution_arn": arn,
             "metrics": metrics,
             "report_uri": report_uri,
             "model_package_arn": package_arn,
-            "champion": self._champion(s3, package_arn),
-            "gate_failed": bool(self.execution.get("gate_failed")),
-            "gate_failure_reason": self.execution.get("failure_reason") if self.execution.get("gate_failed") else None,
+            "provenance": provenance,  # type: ignore[typeddict-item]
+            "champion": self._champion(registry, s3, package_arn),
+            "gate_failure_reason": execution["failure_reason"] if execution.get("gate_failed") else None,
         }
 
     def _report_uri(self, arn: str, steps: dict[str, dict[str, Any]]) -> str:
@@ -103,19 +139,22 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[ModelRegistryHook]):
             return None
         return (step.get("Metadata") or {}).get("RegisterModel", {}).get("Arn")
 
-    def _champion(self, s3: S3Hook, candidate_arn: str | None) -> dict[str, Any] | None:
-        champion = self.hook.latest_approved_package(self.model_package_group, exclude_arn=candidate_arn)
-        if champion is None:
-            self.log.info("No approved model in %s yet: nothing to compare with", self.model_package_group)
-            return None
-        arn = champion["ModelPackageArn"]
-        try:
-            metrics = self.hook.package_metrics(arn, s3)
-        except EvaluationReportError as error:
-            self.log.warning("The approved model %s has unreadable metrics (%s): not compared", arn, error)
-            return None
-        if metrics is None:
-            self.log.warning("The approved model %s has no ModelQuality metrics: not compared", arn)
-            return None
-        self.log.info("Champion %s has AUC %.4f", arn, metrics["auc"])
-        return {"arn": arn, "auc": metrics["auc"]}
+    def _champion(self, registry: ModelRegistryHook, s3: S3Hook, candidate_arn: str | None) -> Champion | None:
+        """The newest approved package other than the candidate, with readable metrics."""
+        for package in registry.approved_packages(self.model_package_group):
+            arn = package["ModelPackageArn"]
+            if arn == candidate_arn:
+                continue
+            uri = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri")
+            if not uri:
+                self.log.warning("The approved model %s has no ModelQuality metrics: not compared", arn)
+                return None
+            try:
+                metrics = read_evaluation_report(s3, uri, self.metric_paths)
+            except EvaluationReportError as error:
+                self.log.warning("The approved model %s has unreadable metrics (%s): not compared", arn, error)
+                return None
+            self.log.info("Champion %s has AUC %.4f", arn, metrics["auc"])
+            return {"arn": arn, "auc": metrics["auc"], "provenance": package_provenance(package, self.provenance_keys)}
+        self.log.info("No approved model in %s yet: nothing to compare with", self.model_package_group)
+        return None

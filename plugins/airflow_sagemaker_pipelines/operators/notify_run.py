@@ -2,63 +2,73 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
-from ..notifications import console_url_from_xcom, notifications_enabled, send_report
+from ..notifications import console_url, notifications_enabled, send_report
+from ..payloads import ApprovalResult, Decision, Evaluation, RunSummary
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
 class NotifyRunOperator(BaseOperator):
-    """Build the run's report from its tasks' XComs and send it; fails if a configured channel fails.
+    """Build the run's report from what its tasks returned and send it; fails if a configured channel fails.
 
-    :param evaluation: ReadEvaluationMetricsOperator's result (templated; an XComArg).
-    :param decision_task_id: the ModelDecisionBranchOperator (its XCom key "decision").
-    :param approval_task_ids: the approve and reject tasks; the one that ran holds the package status.
-    :param start_task_id: the start task (its console link).
+    :param evaluation: ReadEvaluationMetricsOperator's Evaluation (templated; an XComArg).
+    :param decision: ModelDecisionBranchOperator's Decision (templated; an XComArg).
+    :param approvals: outcome -> the XComArg of the approval task the decision branches to for
+        it; only the branch taken is read (the others were skipped and hold nothing).
+    :param console_link: the start task's console link XCom (templated; an XComArg).
+    :param data_day: the day of data the run trained on (templated).
     """
 
-    template_fields: Sequence[str] = ("evaluation",)
+    template_fields: Sequence[str] = ("evaluation", "decision", "console_link", "data_day")
 
     def __init__(
         self,
         *,
         evaluation: Any,
-        decision_task_id: str,
-        approval_task_ids: Sequence[str],
-        start_task_id: str,
+        decision: Any,
+        approvals: Mapping[str, Any],
+        console_link: Any = None,
+        data_day: Any = None,
         aws_conn_id: str | None = "aws_default",
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.evaluation = evaluation
-        self.decision_task_id = decision_task_id
-        self.approval_task_ids = list(approval_task_ids)
-        self.start_task_id = start_task_id
+        self.decision = decision
+        self.approvals = dict(approvals)
+        self.console_link = console_link
+        self.data_day = data_day
         self.aws_conn_id = aws_conn_id
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def execute(self, context: Context) -> RunSummary:
         from ..run_report import RunReport  # imported here to keep DAG parsing fast
 
-        ti = context["ti"]
-        decision = ti.xcom_pull(task_ids=self.decision_task_id, key="decision") or {}
-        approvals = [a for a in ti.xcom_pull(task_ids=self.approval_task_ids) or [] if a]
-        approval = approvals[0] if approvals else {}
-        evaluation = self.evaluation or {}
+        evaluation: Evaluation = self.evaluation
+        decision: Decision = self.decision
+        branch = self.approvals.get(decision["outcome"])
+        if branch is None:
+            raise AirflowException(f"no approval task for the outcome {decision['outcome']!r}: {sorted(self.approvals)}")
+        approval: ApprovalResult = branch.resolve(context)
+        if not approval:
+            raise AirflowException(f"the {decision['outcome']} branch returned nothing")
         report = RunReport(
-            dag_id=ti.dag_id,
-            run_id=ti.run_id,
-            outcome="approved" if decision.get("approved") else "rejected",
-            execution_arn=evaluation.get("execution_arn"),
-            console_url=console_url_from_xcom(context, self.start_task_id),
-            metrics=evaluation.get("metrics") or {},
-            decision_reason=decision.get("reason"),
-            model_package_arn=approval.get("model_package_arn") or evaluation.get("model_package_arn"),
-            model_package_status=approval.get("status"),
+            dag_id=context["dag"].dag_id,
+            run_id=context["run_id"],
+            outcome=approval["outcome"],
+            execution_arn=evaluation["execution_arn"],
+            console_url=console_url(self.console_link),
+            data_day=self.data_day,
+            metrics=dict(evaluation["metrics"]),
+            decision_reason=approval["reason"] or decision["reason"],
+            model_package_arn=approval["model_package_arn"],
+            model_package_status=approval["approval_status"],
         )
         self.log.info("Run report:\n%s", report.message)
         if not notifications_enabled(context):

@@ -24,14 +24,16 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
     run_id: a retried or cleared task gets back the execution it already started. Parameter
     values are sent as strings. Returns the execution ARN; waiting is the sensor's job.
 
-    :param pipeline_name: the pipeline to start (templated).
-    :param pipeline_params: parameter name to value; values are converted to strings (templated).
+    :param pipeline_name: the pipeline to start (templated; e.g. the upsert task's output).
+    :param pipeline_params: parameter name to value, numbers and booleans included; sent as
+        strings (templated; values may be XComArgs).
     :param description: the execution's description (templated); defaults to naming the DAG run.
     """
 
     aws_hook_class = PipelineExecutionHook
     template_fields: Sequence[str] = aws_template_fields("pipeline_name", "pipeline_params", "description")
     operator_extra_links = (SageMakerPipelineExecutionLink(),)
+    console_link_key = SageMakerPipelineExecutionLink.key  # the XCom the link is built from
 
     def __init__(self, *, description: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("wait_for_completion", False)
@@ -46,11 +48,11 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
     def execute(self, context: Context) -> str:
         dag_id, run_id = context["dag"].dag_id, context["run_id"]
         self.display_name = execution_display_name(dag_id, run_id)
-        arn = self.hook.start_pipeline_execution(
-            pipeline_name=self.pipeline_name,
-            display_name=self.display_name,
+        arn = self.hook.start_pipeline(
+            self.pipeline_name,
+            self.display_name,
+            self.pipeline_params,
             client_request_token=client_request_token(dag_id, run_id, self.pipeline_name),
-            pipeline_params=self.pipeline_params,
             description=self.description or f"Airflow DAG {dag_id}, run {run_id}",
         )
         self.log.info("Pipeline %s execution %s (display name %s)", self.pipeline_name, arn, self.display_name)

@@ -17,6 +17,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout, PokeReturnValue
 
 from ..hooks.pipeline_execution import TERMINAL_STATUSES, PipelineExecutionHook
+from ..payloads import ExecutionSummary
 
 # The trigger, the step log formatting and the job log reader are imported where they are
 # used: a DAG file importing this sensor stays fast to parse.
@@ -30,10 +31,9 @@ _TRIGGER_TIMEOUT_MARGIN = timedelta(minutes=10)
 
 
 class PipelineExecutionSensor(SageMakerPipelineSensor):
-    """Wait for a pipeline execution; returns a summary dict for downstream tasks.
+    """Wait for a pipeline execution; returns an ExecutionSummary (multiple outputs).
 
-    The summary: execution_arn, execution_status, and for a failure failure_reason, failed_step
-    and failed_step_type. A Failed or Stopped execution fails the task with SageMaker's reason,
+    A Failed or Stopped execution fails the task with SageMaker's reason,
     except when the failed step is one of `quality_gate_steps`: that is the pipeline deciding the
     model is not good enough, and the summary (gate_failed=True) lets the DAG record and announce
     that decision instead of crashing.
@@ -61,6 +61,7 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         log_tail_lines: int = 40,
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("multiple_outputs", True)
         super().__init__(pipeline_exec_arn=pipeline_exec_arn, **kwargs)
         self.poll_interval = poll_interval
         self.quality_gate_steps = tuple(quality_gate_steps)
@@ -100,15 +101,16 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
             timeout=timedelta(seconds=float(self.timeout)) + _TRIGGER_TIMEOUT_MARGIN,
         )
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> ExecutionSummary:
         if not event or "status" not in event:
             raise AirflowException(f"The pipeline trigger ended without a usable event: {event!r}")
-        summary = {
+        summary: ExecutionSummary = {
             "execution_arn": event["value"],
-            "execution_status": event.get("execution_status"),
+            "execution_status": event.get("execution_status") or "Unknown",
             "failure_reason": event.get("failure_reason"),
             "failed_step": event.get("failed_step"),
             "failed_step_type": event.get("failed_step_type"),
+            "gate_failed": False,
         }
         return self._conclude(summary, timed_out=event["status"] == "timeout")
 
@@ -117,21 +119,24 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         from ..step_progress import StepProgress, execution_failure
 
         self._progress = self._progress or StepProgress()
-        description = self.hook.describe_execution(self.pipeline_exec_arn)
+        description = self.hook.describe_pipeline_exec(self.pipeline_exec_arn)
         steps = self.hook.list_execution_steps(self.pipeline_exec_arn)
         for line in self._progress.changes(steps):
             self.log.info(line)
         status = description["PipelineExecutionStatus"]
         if status not in TERMINAL_STATUSES:
             return False
-        summary: dict[str, Any] = {"execution_arn": self.pipeline_exec_arn, "execution_status": status}
+        summary: ExecutionSummary = {
+            "execution_arn": self.pipeline_exec_arn, "execution_status": status, "failure_reason": None,
+            "failed_step": None, "failed_step_type": None, "gate_failed": False,
+        }
         if status != "Succeeded":
             failure = execution_failure(description, steps)
             summary.update(failure_reason=failure.reason, failed_step=failure.failed_step,
                            failed_step_type=failure.failed_step_type)
         return PokeReturnValue(is_done=True, xcom_value=self._conclude(summary, timed_out=False))
 
-    def _conclude(self, summary: dict[str, Any], *, timed_out: bool) -> dict[str, Any]:
+    def _conclude(self, summary: ExecutionSummary, *, timed_out: bool) -> ExecutionSummary:
         arn, status = summary["execution_arn"], summary["execution_status"]
         if timed_out:
             raise AirflowSensorTimeout(
@@ -139,20 +144,20 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
                 f"({summary.get('failure_reason') or 'deadline reached'})"
             )
         if status == "Succeeded":
-            return {**summary, "gate_failed": False}
-        if status == "Failed" and summary.get("failed_step") in self.quality_gate_steps:
+            return summary
+        if status == "Failed" and summary["failed_step"] in self.quality_gate_steps:
             self.log.warning("The pipeline's quality gate %s failed: %s", summary["failed_step"], summary["failure_reason"])
             return {**summary, "gate_failed": True}
-        step = summary.get("failed_step")
+        step = summary["failed_step"]
         if step:
             from ..job_logs import log_tail_of_step
 
             log_tail_of_step(self.hook, arn, step, self.log_tail_lines, self.log)
         where = f" at step {step}" if step else ""
-        raise AirflowException(f"Pipeline execution {arn} {status}{where}: {summary.get('failure_reason')}")
+        raise AirflowException(f"Pipeline execution {arn} {status}{where}: {summary['failure_reason']}")
 
     def on_kill(self) -> None:
         """Killed while poking synchronously: stop the execution rather than leave it running."""
         if self.stop_on_kill and self.pipeline_exec_arn:
             self.log.info("Task killed: stopping %s", self.pipeline_exec_arn)
-            self.hook.stop_execution(self.pipeline_exec_arn)
+            self.hook.stop_pipeline(self.pipeline_exec_arn, fail_if_not_running=False)

@@ -17,7 +17,6 @@ from typing import Any
 
 from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
 from airflow.triggers.base import TriggerEvent
-from botocore.exceptions import ClientError
 
 from ..hooks.pipeline_execution import PipelineExecutionHook
 from ..step_progress import ExecutionFailure, StepProgress, execution_failure
@@ -70,10 +69,11 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         arn = self.pipeline_execution_arn
         progress = StepProgress()
-        async with await self.hook().get_async_conn() as conn:
+        hook = self.hook()
+        async with await hook.get_async_conn() as conn:
             for _ in range(self.attempts):
-                description = await conn.describe_pipeline_execution(PipelineExecutionArn=arn)
-                steps = await _list_all_steps(conn, arn)
+                description = await hook.describe_pipeline_exec_async(conn, arn)
+                steps = await hook.list_execution_steps_async(conn, arn)
                 for line in progress.changes(steps):
                     self.log.info(line)
                 status = description["PipelineExecutionStatus"]
@@ -88,7 +88,7 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
                     return
                 if self.deadline is not None and time.time() >= self.deadline:
                     self.log.error("Pipeline execution %s still %s at the deadline: stopping it", arn, status)
-                    await _stop(conn, arn, self.log)
+                    await hook.stop_pipeline_async(conn, arn)
                     yield TriggerEvent({"status": "timeout", "value": arn, "execution_status": status})
                     return
                 await asyncio.sleep(float(self.waiter_delay))
@@ -99,8 +99,9 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         """The user marked the deferred task failed, success, or cleared it: stop what it started."""
         if not self.stop_on_kill:
             return
-        async with await self.hook().get_async_conn() as conn:
-            await _stop(conn, self.pipeline_execution_arn, self.log)
+        hook = self.hook()
+        async with await hook.get_async_conn() as conn:
+            await hook.stop_pipeline_async(conn, self.pipeline_execution_arn)
 
 
 def _failure_fields(failure: ExecutionFailure) -> dict[str, Any]:
@@ -111,19 +112,3 @@ def _failure_fields(failure: ExecutionFailure) -> dict[str, Any]:
         "failed_step_type": failure.failed_step_type,
     }
 
-
-async def _list_all_steps(conn: Any, arn: str) -> list[dict[str, Any]]:
-    steps: list[dict[str, Any]] = []
-    async for page in conn.get_paginator("list_pipeline_execution_steps").paginate(
-        PipelineExecutionArn=arn, SortOrder="Ascending"
-    ):
-        steps.extend(page["PipelineExecutionSteps"])
-    return steps
-
-
-async def _stop(conn: Any, arn: str, log: Any) -> None:
-    try:
-        await conn.stop_pipeline_execution(PipelineExecutionArn=arn)
-        log.info("Asked SageMaker to stop %s", arn)
-    except ClientError as error:  # an execution that already ended cannot be stopped; say so and go on
-        log.warning("Could not stop %s: %s", arn, error)

@@ -1,0 +1,114 @@
+"""What travels between the tasks of a DAG run, as XComs: one TypedDict per payload.
+
+Each operator that returns one sets `multiple_outputs`, so a DAG selects a field with
+`task.output["field"]`; `tests/dags` checks every such key against these definitions, so a
+renamed field fails the tests rather than resolving to nothing at run time. Numbers stay
+numbers, an absent value is None, never the string "None".
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+
+class PipelineRef(TypedDict):
+    """The pipeline a run starts, as upserted (UpsertPipelineOperator)."""
+
+    pipeline_name: str
+    pipeline_arn: str
+    pipeline_version: str  # a digest of the definition, scripts included
+    action: Literal["created", "updated", "unchanged"]
+    bucket: str
+    model_package_group: str
+    region: str
+
+
+class DataPartition(TypedDict):
+    """The data a run trains on (DataPartitionOperator)."""
+
+    data_day: str  # YYYY-MM-DD
+    input_data_url: str
+    data_fingerprint: str  # changes when any object under the prefix changes
+    objects: int
+    bytes: int
+
+
+class ExecutionSummary(TypedDict):
+    """How the execution ended (PipelineExecutionSensor)."""
+
+    execution_arn: str
+    execution_status: str
+    failure_reason: str | None
+    failed_step: str | None
+    failed_step_type: str | None
+    gate_failed: bool  # the pipeline's own quality gate said no: a decision, not a crash
+
+
+class Metrics(TypedDict):
+    auc: float
+    accuracy: NotRequired[float]
+    precision: NotRequired[float]
+    recall: NotRequired[float]
+    f1: NotRequired[float]
+    test_rows: NotRequired[int]
+
+
+# The value a package's provenance metadata holds when its execution was started without it.
+UNRECORDED = "unrecorded"
+
+
+class PackageProvenance(TypedDict):
+    """What a model package records about its training (its CustomerMetadataProperties);
+    a value it did not record is None."""
+
+    data_day: str | None
+    pipeline_version: str | None
+    data_fingerprint: str | None
+
+
+class Champion(TypedDict):
+    """The group's approved model the candidate is compared with."""
+
+    arn: str
+    auc: float
+    provenance: PackageProvenance
+
+
+class Evaluation(TypedDict):
+    """The candidate: its metrics, its package and the champion (ReadEvaluationMetricsOperator)."""
+
+    execution_arn: str
+    metrics: Metrics
+    report_uri: str
+    model_package_arn: str | None  # None when the pipeline registered nothing
+    provenance: PackageProvenance
+    champion: Champion | None
+    gate_failure_reason: str | None
+
+
+Outcome = Literal["approved", "rejected"]
+
+
+class Decision(TypedDict):
+    """What the rules say about the candidate (ModelDecisionBranchOperator)."""
+
+    outcome: Outcome
+    approval_status: str  # the ModelApprovalStatus the candidate package gets
+    reason: str
+    champion_arn: str | None
+
+
+class ApprovalResult(TypedDict):
+    """What the approval task did to the package (ModelPackageApprovalOperator)."""
+
+    outcome: Outcome
+    reason: str
+    model_package_arn: str | None
+    approval_status: str | None  # the package's status afterwards; None when there is no package
+
+
+class RunSummary(TypedDict):
+    """What the notify task reported."""
+
+    subject: str
+    sent: bool
