@@ -18,10 +18,21 @@ per day, each on that day's data. Catchup is off; `max_active_runs` and the
    stopped execution fails it with SageMaker's reason; at the timeout, or when it is marked
    failed, it stops the execution. The pipeline's own quality gate failing is a decision, not
    a crash: the run goes on to record and announce it.
-5. **read_metrics** reads the evaluation report of the evaluation step and the group's champion.
-6. **decide_model** approves when AUC ≥ `min_auc_threshold` and the candidate is at most
-   `champion_margin` worse than the approved model; **approve_model** / **reject_model** set
-   the model package's status with a description naming this run.
+5. **read_metrics** reads the evaluation report of the evaluation step and the registered
+   package, with the day, data and pipeline version it records.
+6. **decide_model** compares the candidate with the group's approved model (the champion):
+   rejected when AUC < `min_auc_threshold`, when the pipeline's gate said no, or when it is
+   more than `champion_margin` worse; **not promoted** when it learned from an older day than
+   the champion (a backfill) or from the same day, data and pipeline version (a re-run); else
+   approved. **approve_model** / **reject_model** / **keep_unpromoted** set the package's status
+   (Approved / Rejected / PendingManualApproval) with the reason and this run's id; approving
+   checks the champion again first. Both run in the one-slot `sagemaker_model_registry` pool.
+
+**What a backfill changes in the registry.** Every backfilled day registers its model and
+records its metrics, its day and its decision on the package (the model-quality history), but
+a model trained on an older day than the approved one is never approved: backfills fill in
+history, they never demote the live model. Re-running a day whose data and pipeline did not
+change approves no duplicate.
 7. **notify** sends the report (SNS topic from the Variable `sagemaker_pipelines_sns_topic_arn`;
    email and Slack where configured). Any task that fails for good notifies too.
 
@@ -51,6 +62,8 @@ from include.pipelines.upsert import upsert_from_settings
 
 PIPELINE_TIMEOUT = timedelta(hours=6)
 SAGEMAKER_POOL = "sagemaker_pipelines"
+REGISTRY_POOL = "sagemaker_model_registry"  # one slot: decisions on the registry, one at a time
+CHAMPION_CHECK = {"metric_paths": contract.METRIC_PATHS, "provenance_keys": contract.PROVENANCE}
 
 with DAG(
     dag_id="sagemaker_training_pipeline",
@@ -141,7 +154,6 @@ with DAG(
         task_id="read_metrics",
         doc_md="Read the evaluation report of the evaluation step, the registered package and the champion.",
         execution=wait_for_execution.output,
-        model_package_group=pipeline.output["model_package_group"],
         evaluation_step=contract.EVALUATE_STEP,
         evaluation_output=contract.EVALUATION_OUTPUT,
         report_file=contract.EVALUATION_REPORT_FILE,
@@ -153,11 +165,15 @@ with DAG(
 
     decide_model = ModelDecisionBranchOperator(
         task_id="decide_model",
-        doc_md="Approve when AUC meets the threshold and is within the margin of the champion.",
+        doc_md="Compare with the group's approved model: approve, reject, or keep without promoting "
+               "(trained on older data, or the same data and pipeline as the approved model).",
+        pool=REGISTRY_POOL,
         evaluation=read_metrics.output,
+        model_package_group=pipeline.output["model_package_group"],
         min_auc_threshold="{{ params.min_auc_threshold }}",
         champion_margin="{{ params.champion_margin }}",
-        branches={"approved": "approve_model", "rejected": "reject_model"},
+        branches={"approved": "approve_model", "rejected": "reject_model", "not_promoted": "keep_unpromoted"},
+        **CHAMPION_CHECK,
     )
     decision = XComArg(decide_model, key=DECISION_KEY)
 
@@ -165,13 +181,16 @@ with DAG(
         outcome: ModelPackageApprovalOperator(
             task_id=task_id,
             doc_md=f"Set the registered model package to {status.value}, with the decision's reason.",
+            pool=REGISTRY_POOL,
             model_package_arn=read_metrics.output["model_package_arn"],
             decision=decision,
             approval_status=status.value,
+            **CHAMPION_CHECK,
         )
         for outcome, task_id, status in (
             ("approved", "approve_model", ApprovalStatus.APPROVED),
             ("rejected", "reject_model", ApprovalStatus.REJECTED),
+            ("not_promoted", "keep_unpromoted", ApprovalStatus.PENDING_MANUAL_APPROVAL),
         )
     }
 

@@ -1,4 +1,8 @@
-"""Every test runs fail-closed: fake credentials, no metadata probe, no connection off loopback."""
+"""Every test runs fail-closed: fake credentials, no metadata probe, no connection off loopback.
+
+This file holds only that environment, the socket guard and the session's local endpoint;
+the shared fixtures live in tests/support/.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,11 @@ import os
 import socket
 import tempfile
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.dag_runs"]
+pytest_plugins = ["tests.support.endpoint_clients", "tests.support.pipeline", "tests.support.dag_runs"]
 
 FAKE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -81,77 +84,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def aws(endpoint: str):
-    """Factory of boto3 clients bound to the endpoint."""
-    import boto3
-
-    session = boto3.session.Session(region_name="us-east-1")
-
-    def client(service: str):
-        return session.client(service, endpoint_url=endpoint)
-
-    return client
-
-
-# --- the classification pipeline on the endpoint (tests/pipelines, tests/perf) -----------
-PIPELINE_BUCKET = "ml-pipeline-tests"
-PIPELINE_DAY = date(2024, 3, 1)
-
-
-@pytest.fixture(scope="session")
-def session(endpoint: str):
-    """A boto3 session whose every client (the SDK's too) reaches the local endpoint."""
-    from include.pipelines.sdk_session import boto3_session
-
-    return boto3_session("us-east-1", endpoint)
-
-
-@pytest.fixture(scope="session")
-def seeded_bucket(session) -> str:
-    from include.data.partitions import seed_partitions
-
-    seed_partitions(session.client("s3"), PIPELINE_BUCKET, PIPELINE_DAY, PIPELINE_DAY)
-    return PIPELINE_BUCKET
-
-
-@pytest.fixture(scope="session")
-def settings(seeded_bucket: str):
-    from include.pipelines.settings import PipelineSettings
-
-    return PipelineSettings(region="us-east-1", role_arn="arn:aws:iam::123456789012:role/SageMakerPipelineRole",
-                            bucket=seeded_bucket, pipeline_name="classification-test")
-
-
-@pytest.fixture(scope="session")
-def day_uri(seeded_bucket: str) -> str:
-    from include.data.partitions import partition_uri
-
-    return partition_uri(seeded_bucket, PIPELINE_DAY)
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import shutil
 
     shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
-
-
-# --- clients and a scratch bucket for tests that drive the endpoint directly -------------
-@pytest.fixture(scope="module")
-def sagemaker(aws):
-    return aws("sagemaker")
-
-
-@pytest.fixture(scope="module")
-def s3(aws):
-    return aws("s3")
-
-
-@pytest.fixture(scope="module")
-def bucket(s3) -> str:
-    from tests.local_sagemaker.pipelines import unique
-
-    name = unique("bucket")
-    s3.create_bucket(Bucket=name)
-    return name
-

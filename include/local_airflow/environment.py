@@ -17,8 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 BUCKET = "ml-pipeline-data"
 ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerPipelineRole"
-POOL = "sagemaker_pipelines"
-POOL_SLOTS = 3
+POOLS_FILE = Path(__file__).with_name("pools.json")  # the DAG's pools; docker-compose imports the same file
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -76,8 +75,8 @@ def airflow_cli(env: dict[str, str], *args: str, check: bool = True, capture: bo
 
 
 def prepare_metadata_db(env: dict[str, str]) -> None:
-    """Migrate the SQLite DB and create the pool the DAG's SageMaker tasks run in (deferred ones count)."""
+    """Migrate the SQLite DB and create the DAG's pools (pools.json: executions, registry decisions)."""
     home = Path(env.get("AIRFLOW_HOME") or os.environ["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     airflow_cli(env, "db", "migrate")
-    airflow_cli(env, "pools", "set", POOL, str(POOL_SLOTS), "SageMaker pipeline executions", "--include-deferred")
+    airflow_cli(env, "pools", "import", str(POOLS_FILE))

@@ -27,12 +27,13 @@ from .engine.parameters import ParameterError, resolve_parameters
 from .engine.step_cache import StepCache
 from .engine.steps.runtime import JobStore
 from .pagination import paginate
+from .registry import ModelRegistryUpdates
 
 DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 TOKEN_LENGTH = (32, 128)
 
 
-class LocalSageMakerBackend(SageMakerModelBackend):
+class LocalSageMakerBackend(ModelRegistryUpdates, SageMakerModelBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.runs: dict[str, PipelineExecutionRun] = {}

@@ -1,16 +1,33 @@
-"""Approve or reject a candidate model: the threshold, then champion versus challenger.
+"""Approve, reject, or keep without promoting a candidate model: pure rules over numbers and days.
 
-Pure rules over numbers: no I/O, so every branch is tested directly (tests/plugins).
+In order:
+1. the pipeline's own quality gate said no, or the AUC is below the threshold: rejected;
+2. no approved model yet: approved;
+3. the candidate learned from an older day than the champion (a backfill): evaluated, not
+   promoted — history never replaces a model trained on newer data;
+4. the same day, data and pipeline version as the champion (a re-run): not promoted, nothing new;
+5. worse than the champion by more than the margin: rejected; else approved.
+A day, data fingerprint or pipeline version that a package did not record is never guessed:
+the rules that need it are skipped, and the reason says so. No I/O here: every branch is tested
+directly (tests/plugins).
 """
 
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
 from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
 
-from .payloads import Champion, Decision
+from .payloads import Champion, Decision, Outcome, PackageProvenance
+
+_STATUS: dict[Outcome, str] = {
+    "approved": ApprovalStatus.APPROVED.value,
+    "rejected": ApprovalStatus.REJECTED.value,
+    # Evaluated and recorded, left for a person to promote: never the champion by itself.
+    "not_promoted": ApprovalStatus.PENDING_MANUAL_APPROVAL.value,
+}
 
 
 def _fraction(name: str, value: Any) -> float:
@@ -22,14 +39,23 @@ def _fraction(name: str, value: Any) -> float:
     return float(value)
 
 
-def _approve(reason: str, champion: Champion | None) -> Decision:
-    return {"outcome": "approved", "approval_status": ApprovalStatus.APPROVED.value, "reason": reason,
+def _day(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r}: expected a day as YYYY-MM-DD") from None
+
+
+def _decision(outcome: Outcome, reason: str, champion: Champion | None) -> Decision:
+    return {"outcome": outcome, "approval_status": _STATUS[outcome], "reason": reason,
             "champion_arn": champion["arn"] if champion else None}
 
 
-def _reject(reason: str, champion: Champion | None) -> Decision:
-    return {"outcome": "rejected", "approval_status": ApprovalStatus.REJECTED.value, "reason": reason,
-            "champion_arn": champion["arn"] if champion else None}
+def _same_training(candidate: PackageProvenance, champion: PackageProvenance) -> bool:
+    fields = ("data_day", "data_fingerprint", "pipeline_version")
+    return all(candidate[f] is not None and candidate[f] == champion[f] for f in fields)
 
 
 def decide(
@@ -37,32 +63,50 @@ def decide(
     auc: Any,
     min_auc: Any,
     champion_margin: Any,
+    candidate: PackageProvenance | None = None,
     champion: Champion | None = None,
     gate_failure: str | None = None,
 ) -> Decision:
-    """Approve when AUC >= min_auc and the champion (if any) is not better by more than the margin.
-
-    `gate_failure` is the pipeline's own quality gate saying no: the decision is then a
-    rejection with that reason, whatever the numbers.
-    """
+    """The decision on a candidate with test AUC `auc`, trained as `candidate` says, against `champion`."""
     auc = _fraction("auc", auc)
     min_auc = _fraction("min_auc_threshold", min_auc)
     champion_margin = _fraction("champion_margin", champion_margin)
+    candidate = candidate or {"data_day": None, "pipeline_version": None, "data_fingerprint": None}
+    candidate_day = _day("candidate data_day", candidate["data_day"])
     if gate_failure:
-        return _reject(f"The pipeline's quality gate rejected the model: {gate_failure}", champion)
+        return _decision("rejected", f"The pipeline's quality gate rejected the model: {gate_failure}", champion)
     if auc < min_auc:
-        return _reject(f"AUC {auc:.4f} is below the threshold {min_auc:.4f}", champion)
+        return _decision("rejected", f"AUC {auc:.4f} is below the threshold {min_auc:.4f}", champion)
     if champion is None:
-        return _approve(f"AUC {auc:.4f} meets the threshold {min_auc:.4f}; no approved model to compare with", None)
+        return _decision(
+            "approved", f"AUC {auc:.4f} meets the threshold {min_auc:.4f}; no approved model to compare with", None)
+
     champion_auc = _fraction("champion auc", champion["auc"])
-    if auc < champion_auc - champion_margin:
-        return _reject(
-            f"AUC {auc:.4f} is worse than the approved model {champion['arn']} (AUC {champion_auc:.4f}) "
-            f"by more than the margin {champion_margin:.4f}",
+    champion_day = _day("champion data_day", champion["provenance"]["data_day"])
+    versus = f"the approved model {champion['arn']} (AUC {champion_auc:.4f}"
+    versus += f", trained on {champion_day})" if champion_day else ", its data day not recorded)"
+    if candidate_day and champion_day and candidate_day < champion_day:
+        return _decision(
+            "not_promoted",
+            f"Evaluated, not promoted: trained on {candidate_day}, older data than {versus}; "
+            f"AUC {auc:.4f} is kept for the record",
             champion,
         )
-    return _approve(
-        f"AUC {auc:.4f} meets the threshold {min_auc:.4f} and is within {champion_margin:.4f} of "
-        f"the approved model {champion['arn']} (AUC {champion_auc:.4f})",
+    if _same_training(candidate, champion["provenance"]):
+        return _decision(
+            "not_promoted",
+            f"Not promoted: the same data day, data and pipeline version as {versus}; "
+            f"nothing new to approve (AUC {auc:.4f})",
+            champion,
+        )
+    unknown = "" if candidate_day else "; this model's data day is not recorded"
+    if auc < champion_auc - champion_margin:
+        return _decision(
+            "rejected", f"AUC {auc:.4f} is worse than {versus} by more than the margin {champion_margin:.4f}{unknown}",
+            champion,
+        )
+    return _decision(
+        "approved",
+        f"AUC {auc:.4f} meets the threshold {min_auc:.4f} and is within {champion_margin:.4f} of {versus}{unknown}",
         champion,
     )

@@ -75,18 +75,28 @@ class Champion(TypedDict):
 
 
 class Evaluation(TypedDict):
-    """The candidate: its metrics, its package and the champion (ReadEvaluationMetricsOperator)."""
+    """The candidate: its metrics and its package (ReadEvaluationMetricsOperator)."""
 
     execution_arn: str
     metrics: Metrics
     report_uri: str
     model_package_arn: str | None  # None when the pipeline registered nothing
     provenance: PackageProvenance
-    champion: Champion | None
     gate_failure_reason: str | None
 
 
-Outcome = Literal["approved", "rejected"]
+class DecisionBasis(TypedDict):
+    """What a decision rests on, besides the champion: enough to decide again against a new one."""
+
+    auc: float
+    min_auc_threshold: float
+    champion_margin: float
+    candidate: PackageProvenance
+    gate_failure: str | None
+    model_package_group: str
+
+
+Outcome = Literal["approved", "rejected", "not_promoted"]
 
 
 class Decision(TypedDict):
@@ -95,7 +105,8 @@ class Decision(TypedDict):
     outcome: Outcome
     approval_status: str  # the ModelApprovalStatus the candidate package gets
     reason: str
-    champion_arn: str | None
+    champion_arn: str | None  # the approved model it was compared with
+    basis: NotRequired[DecisionBasis]
 
 
 class ApprovalResult(TypedDict):

@@ -14,8 +14,8 @@ import pytest
 
 from include.pipelines import contract
 from tests.conftest import PROJECT_ROOT
+from tests.support.constants import DAG_ID
 
-DAG_ID = "sagemaker_training_pipeline"
 SAGEMAKER_TASKS = ("start_execution", "wait_for_execution")
 
 # Runs in a fresh interpreter: what a DAG processor pays and imports when it parses dags/.
@@ -76,7 +76,7 @@ def test_dag_is_documented_tagged_and_bounded(dag) -> None:
     assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"  # runs own their day: backfillable
 
 
-@pytest.mark.parametrize("task_id", ["upsert_pipeline", "choose_partition", "start_execution", "wait_for_execution", "read_metrics",
+@pytest.mark.parametrize("task_id", ["upsert_pipeline", "choose_partition", "start_execution", "wait_for_execution", "read_metrics", "keep_unpromoted",
                                      "decide_model", "approve_model", "reject_model", "notify"])
 def test_every_task_has_owner_doc_timeout_retries_and_failure_callback(dag, task_id: str) -> None:
     task = dag.get_task(task_id)

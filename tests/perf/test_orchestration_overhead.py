@@ -38,10 +38,10 @@ def dag_run_seconds(run_id: str) -> tuple[float, str]:
 
 
 @pytest.mark.perf
-def test_dag_run_takes_at_most_1_2x_the_pipeline_execution(run_training_dag, deployment, aws) -> None:
+def test_dag_run_takes_at_most_1_2x_the_pipeline_execution(run_training_dag, deployment, endpoint_client) -> None:
     from include.data.partitions import seed_partitions
 
-    seed_partitions(aws("s3"), deployment.bucket, LARGE_DAY, LARGE_DAY, rows=LARGE_ROWS)
+    seed_partitions(endpoint_client("s3"), deployment.bucket, LARGE_DAY, LARGE_DAY, rows=LARGE_ROWS)
     run_training_dag()  # creates the pipeline: a deployment's first run, not the daily steady state
     measured = {}
     for label, day in (("sample day, 2,000 rows", None), (f"large day, {LARGE_ROWS:,} rows", LARGE_DAY)):
@@ -54,7 +54,7 @@ def test_dag_run_takes_at_most_1_2x_the_pipeline_execution(run_training_dag, dep
         assert result.state == "success", result.task_states
         arn = result.xcoms[("start_execution", "return_value")]
         dag_seconds, tasks = dag_run_seconds(result.run_id)
-        measured[label] = (dag_seconds, execution_seconds(aws("sagemaker"), arn))
+        measured[label] = (dag_seconds, execution_seconds(endpoint_client("sagemaker"), arn))
         print(f"\n{label} tasks (s): {tasks}")
 
     print("\nOrchestration overhead (poll interval 0.5 s):")

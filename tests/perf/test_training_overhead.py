@@ -50,8 +50,8 @@ booster.save_model(sys.argv[4])
 
 
 @pytest.mark.perf
-def test_xgboost_step_overhead_against_direct_training(aws, tmp_path: Path) -> None:
-    s3, sagemaker = aws("s3"), aws("sagemaker")
+def test_xgboost_step_overhead_against_direct_training(endpoint_client, tmp_path: Path) -> None:
+    s3, sagemaker = endpoint_client("s3"), endpoint_client("sagemaker")
     paths = _data(tmp_path)
     bucket, prefix = unique("perf"), "data"
     s3.create_bucket(Bucket=bucket)

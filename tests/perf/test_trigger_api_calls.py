@@ -18,7 +18,7 @@ RUN_SECONDS = 6
 
 
 @pytest.mark.perf
-def test_trigger_polls_once_per_interval_with_one_describe_and_one_listing(aws, monkeypatch, endpoint) -> None:
+def test_trigger_polls_once_per_interval_with_one_describe_and_one_listing(endpoint_client, monkeypatch, endpoint) -> None:
     from include.local_airflow.environment import aws_connection_uri_json
 
     monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri_json(endpoint))
@@ -33,9 +33,9 @@ def test_trigger_polls_once_per_interval_with_one_describe_and_one_listing(aws, 
         monkeypatch.setattr(LocalSageMakerBackend, method, counted)
 
     bucket = unique("trigger-calls")
-    aws("s3").create_bucket(Bucket=bucket)
-    sagemaker = aws("sagemaker")
-    key = put_script(aws("s3"), bucket, f"import time\ntime.sleep({RUN_SECONDS})\n")
+    endpoint_client("s3").create_bucket(Bucket=bucket)
+    sagemaker = endpoint_client("sagemaker")
+    key = put_script(endpoint_client("s3"), bucket, f"import time\ntime.sleep({RUN_SECONDS})\n")
     arn = sagemaker.start_pipeline_execution(
         PipelineName=create_pipeline(sagemaker, [processing_step("Sleep", bucket, key)]))["PipelineExecutionArn"]
 

@@ -11,8 +11,9 @@ from include.pipelines.contract import AUC_JSON_PATH, PARAMETER_TYPES
 from include.pipelines.sdk_session import boto3_session
 from include.pipelines.settings import PipelineSettings
 from include.pipelines.upsert import build_definition
+from tests.support.constants import ROLE_ARN
 
-SETTINGS = PipelineSettings(region="eu-west-1", role_arn="arn:aws:iam::123456789012:role/SageMakerPipelineRole",
+SETTINGS = PipelineSettings(region="eu-west-1", role_arn=ROLE_ARN,
                             bucket="offline-bucket", cache_preprocessing=True)
 
 

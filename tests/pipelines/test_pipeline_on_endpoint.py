@@ -14,21 +14,21 @@ from tests.local_sagemaker.pipelines import steps_by_name, wait_for
 
 
 @pytest.fixture(scope="module")
-def pipeline(session, settings):
-    return upsert_pipeline(session, settings)
+def pipeline(endpoint_session, pipeline_settings):
+    return upsert_pipeline(endpoint_session, pipeline_settings)
 
 
-def _start(session, settings, **parameters: str) -> str:
-    sagemaker = session.client("sagemaker")
+def _start(endpoint_session, pipeline_settings, **parameters: str) -> str:
+    sagemaker = endpoint_session.client("sagemaker")
     return sagemaker.start_pipeline_execution(
-        PipelineName=settings.pipeline_name,
+        PipelineName=pipeline_settings.pipeline_name,
         PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
     )["PipelineExecutionArn"]
 
 
-def test_low_threshold_registers_a_model_whose_metrics_point_at_the_report(session, settings, pipeline, day_uri) -> None:
-    sagemaker, s3 = session.client("sagemaker"), session.client("s3")
-    arn = _start(session, settings, InputDataUrl=day_uri, MinAucThreshold="0.5")
+def test_low_threshold_registers_a_model_whose_metrics_point_at_the_report(endpoint_session, pipeline_settings, pipeline, day_uri) -> None:
+    sagemaker, s3 = endpoint_session.client("sagemaker"), endpoint_session.client("s3")
+    arn = _start(endpoint_session, pipeline_settings, InputDataUrl=day_uri, MinAucThreshold="0.5")
     assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Succeeded"
     listed = steps_by_name(sagemaker, arn)
     assert set(listed) == {"PreprocessData", "TrainModel", "EvaluateModel", "CheckModelQuality", "RegisterModel"}
@@ -37,17 +37,17 @@ def test_low_threshold_registers_a_model_whose_metrics_point_at_the_report(sessi
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     report_uri = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     execution_id = arn.rsplit("/", 1)[-1]
-    assert report_uri == f"s3://{settings.bucket}/pipeline/executions/{execution_id}/evaluation/evaluation.json"
-    report = json.loads(s3.get_object(Bucket=settings.bucket, Key=report_uri.split(f"{settings.bucket}/", 1)[1])["Body"].read())
+    assert report_uri == f"s3://{pipeline_settings.bucket}/pipeline/executions/{execution_id}/evaluation/evaluation.json"
+    report = json.loads(s3.get_object(Bucket=pipeline_settings.bucket, Key=report_uri.split(f"{pipeline_settings.bucket}/", 1)[1])["Body"].read())
     auc = report["classification_metrics"]["auc_roc"]["value"]
     assert 0.6 < auc < 0.95, "the affairs data set gives a realistic, not perfect, AUC"
     assert report["rows"]["test"] == 300
     assert set(report["classification_metrics"]) >= {"accuracy", "precision", "recall", "f1", "confusion_matrix"}
 
 
-def test_high_threshold_takes_the_fail_branch_with_the_auc_in_the_reason(session, settings, pipeline, day_uri) -> None:
-    sagemaker = session.client("sagemaker")
-    arn = _start(session, settings, InputDataUrl=day_uri, MinAucThreshold="0.99")
+def test_high_threshold_takes_the_fail_branch_with_the_auc_in_the_reason(endpoint_session, pipeline_settings, pipeline, day_uri) -> None:
+    sagemaker = endpoint_session.client("sagemaker")
+    arn = _start(endpoint_session, pipeline_settings, InputDataUrl=day_uri, MinAucThreshold="0.99")
     description = wait_for(sagemaker, arn, timeout=300)
     assert description["PipelineExecutionStatus"] == "Failed"
     assert description["FailureReason"].startswith("Model AUC 0.")
@@ -56,24 +56,24 @@ def test_high_threshold_takes_the_fail_branch_with_the_auc_in_the_reason(session
     assert "RegisterModel" not in listed and listed["ModelQualityTooLow"]["StepStatus"] == "Failed"
 
 
-def test_malformed_input_fails_preprocessing_naming_the_column(session, settings, pipeline) -> None:
-    sagemaker, s3 = session.client("sagemaker"), session.client("s3")
+def test_malformed_input_fails_preprocessing_naming_the_column(endpoint_session, pipeline_settings, pipeline) -> None:
+    sagemaker, s3 = endpoint_session.client("sagemaker"), endpoint_session.client("s3")
     frame = daily_partition(date(2024, 3, 2), rows=100).rename(columns={"educ": "education"})
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
-    s3.put_object(Bucket=settings.bucket, Key="broken/ds=2024-03-02/dataset.csv", Body=buffer.getvalue().encode())
-    arn = _start(session, settings, InputDataUrl=f"s3://{settings.bucket}/broken/ds=2024-03-02/")
+    s3.put_object(Bucket=pipeline_settings.bucket, Key="broken/ds=2024-03-02/dataset.csv", Body=buffer.getvalue().encode())
+    arn = _start(endpoint_session, pipeline_settings, InputDataUrl=f"s3://{pipeline_settings.bucket}/broken/ds=2024-03-02/")
     assert wait_for(sagemaker, arn, timeout=120)["PipelineExecutionStatus"] == "Failed"
     reason = steps_by_name(sagemaker, arn)["PreprocessData"]["FailureReason"]
     assert "missing column(s) educ" in reason and "unexpected column(s) education" in reason
 
 
-def test_sdk_start_and_wait_run_the_pipeline(session, settings, pipeline, day_uri) -> None:
+def test_sdk_start_and_wait_run_the_pipeline(endpoint_session, pipeline_settings, pipeline, day_uri) -> None:
     from include.pipelines.definition import build_pipeline
     from include.pipelines.sdk_session import pipeline_session
     from include.pipelines.upsert import code_uris
 
-    sdk_pipeline = build_pipeline(settings, pipeline_session(session, settings.bucket), code_uris(settings))
+    sdk_pipeline = build_pipeline(pipeline_settings, pipeline_session(endpoint_session, pipeline_settings.bucket), code_uris(pipeline_settings))
     execution = sdk_pipeline.start(parameters={"InputDataUrl": day_uri, "MinAucThreshold": 0.5})
     execution.wait(delay=1, max_attempts=300)
     assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"

@@ -8,9 +8,12 @@ from airflow_sagemaker_pipelines.model_decision import decide
 CHAMPION_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/classification-models/3"
 
 
-def champion(auc: float) -> dict:
-    return {"arn": CHAMPION_ARN, "auc": auc,
-            "provenance": {"data_day": None, "pipeline_version": None, "data_fingerprint": None}}
+def provenance(day: str | None = None, version: str | None = "v1", fingerprint: str | None = "f1") -> dict:
+    return {"data_day": day, "pipeline_version": version, "data_fingerprint": fingerprint}
+
+
+def champion(auc: float, day: str | None = None, **recorded: str | None) -> dict:
+    return {"arn": CHAMPION_ARN, "auc": auc, "provenance": provenance(day, **recorded)}
 
 
 def test_approves_above_threshold_without_champion() -> None:
@@ -37,6 +40,51 @@ def test_rejects_a_challenger_worse_than_the_champion_by_more_than_the_margin() 
     assert "worse than the approved model" in decision["reason"] and "0.8000" in decision["reason"]
 
 
+def test_a_candidate_trained_on_an_older_day_never_replaces_the_champion() -> None:
+    decision = decide(auc=0.79, min_auc=0.7, champion_margin=0.02, candidate=provenance("2024-03-01"),
+                      champion=champion(0.74, "2024-03-06"))
+    assert decision["outcome"] == "not_promoted" and decision["approval_status"] == "PendingManualApproval"
+    assert "trained on 2024-03-01, older data than the approved model" in decision["reason"]
+    assert "trained on 2024-03-06" in decision["reason"] and "AUC 0.7900 is kept for the record" in decision["reason"]
+
+
+def test_a_newer_day_is_compared_on_auc() -> None:
+    better = decide(auc=0.79, min_auc=0.7, champion_margin=0.02, candidate=provenance("2024-03-07"),
+                    champion=champion(0.74, "2024-03-06"))
+    worse = decide(auc=0.70, min_auc=0.7, champion_margin=0.02, candidate=provenance("2024-03-07"),
+                   champion=champion(0.74, "2024-03-06"))
+    assert (better["outcome"], worse["outcome"]) == ("approved", "rejected")
+
+
+def test_the_same_day_data_and_pipeline_as_the_champion_is_not_approved_again() -> None:
+    decision = decide(auc=0.74, min_auc=0.7, champion_margin=0.02, candidate=provenance("2024-03-06"),
+                      champion=champion(0.74, "2024-03-06"))
+    assert decision["outcome"] == "not_promoted"
+    assert decision["reason"].startswith("Not promoted: the same data day, data and pipeline version as")
+
+
+@pytest.mark.parametrize("changed", [{"version": "v2"}, {"fingerprint": "f2"}])
+def test_the_same_day_retrained_on_new_data_or_a_new_pipeline_is_compared_on_auc(changed: dict) -> None:
+    decision = decide(auc=0.75, min_auc=0.7, champion_margin=0.02, candidate=provenance("2024-03-06", **changed),
+                      champion=champion(0.74, "2024-03-06"))
+    assert decision["outcome"] == "approved"
+
+
+def test_an_unrecorded_day_is_never_guessed_and_the_reason_says_so() -> None:
+    unknown_candidate = decide(auc=0.75, min_auc=0.7, champion_margin=0.02, candidate=provenance(None),
+                               champion=champion(0.74, "2024-03-06"))
+    unknown_champion = decide(auc=0.75, min_auc=0.7, champion_margin=0.02, candidate=provenance("2024-03-01"),
+                              champion=champion(0.74, None))
+    assert unknown_candidate["outcome"] == "approved" and "this model's data day is not recorded" in unknown_candidate["reason"]
+    assert unknown_champion["outcome"] == "approved" and "its data day not recorded" in unknown_champion["reason"]
+
+
+def test_a_gate_failure_or_a_low_auc_is_a_rejection_whatever_the_day() -> None:
+    decision = decide(auc=0.6, min_auc=0.7, champion_margin=0.02, candidate=provenance("2024-03-01"),
+                      champion=champion(0.74, "2024-03-06"))
+    assert decision["outcome"] == "rejected"
+
+
 def test_pipeline_gate_failure_is_a_rejection_with_its_reason() -> None:
     decision = decide(auc=0.74, min_auc=0.9, champion_margin=0.02, gate_failure="Model AUC 0.74 is below 0.9")
     assert decision["outcome"] == "rejected" and "Model AUC 0.74 is below 0.9" in decision["reason"]
@@ -53,6 +101,7 @@ def test_pipeline_gate_failure_is_a_rejection_with_its_reason() -> None:
         ({"champion_margin": -0.1}, "champion_margin"),
         ({"champion_margin": True}, "champion_margin"),
         ({"champion": champion(float("nan"))}, "champion auc"),
+        ({"candidate": provenance("yesterday")}, "candidate data_day"),
     ],
 )
 def test_bad_numbers_never_approve_and_name_the_field(kwargs: dict, field: str) -> None:

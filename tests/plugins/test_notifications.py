@@ -75,10 +75,10 @@ def smtp_server() -> Iterator[tuple[int, list[str]]]:
 
 
 def test_sns_and_email_both_receive_the_report_when_configured(
-    aws_default_connection, aws, smtp_server, monkeypatch: pytest.MonkeyPatch
+    aws_default_connection, endpoint_client, smtp_server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port, mails = smtp_server
-    sns, sqs = aws("sns"), aws("sqs")
+    sns, sqs = endpoint_client("sns"), endpoint_client("sqs")
     topic = sns.create_topic(Name="notification-channels")["TopicArn"]
     queue = sqs.create_queue(QueueName="notification-channels")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

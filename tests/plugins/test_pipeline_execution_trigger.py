@@ -30,8 +30,8 @@ def start(sagemaker, pipeline_name: str) -> str:
     return sagemaker.start_pipeline_execution(PipelineName=pipeline_name)["PipelineExecutionArn"]
 
 
-def script_pipeline(aws, sagemaker, bucket: str, source: str) -> str:
-    key = put_script(aws("s3"), bucket, source)
+def script_pipeline(endpoint_client, sagemaker, bucket: str, source: str) -> str:
+    key = put_script(endpoint_client("s3"), bucket, source)
     return create_pipeline(sagemaker, [processing_step("RunScript", bucket, key)])
 
 
@@ -63,8 +63,8 @@ def test_success_is_logged_step_by_step_across_listing_pages(aws_default_connect
     assert len(PipelineExecutionHook(aws_conn_id="aws_default").list_execution_steps(arn)) == STEPS_BEYOND_ONE_PAGE
 
 
-def test_failure_event_names_the_step_and_sagemakers_reason(aws_default_connection, aws, sagemaker, bucket) -> None:
-    pipeline = script_pipeline(aws, sagemaker, bucket, "import sys\nprint('feature x is empty')\nsys.exit(3)\n")
+def test_failure_event_names_the_step_and_sagemakers_reason(aws_default_connection, endpoint_client, sagemaker, bucket) -> None:
+    pipeline = script_pipeline(endpoint_client, sagemaker, bucket, "import sys\nprint('feature x is empty')\nsys.exit(3)\n")
     arn = start(sagemaker, pipeline)
 
     event = first_event(trigger_for(arn))
@@ -74,8 +74,8 @@ def test_failure_event_names_the_step_and_sagemakers_reason(aws_default_connecti
     assert "exited with code 3" in event["failure_reason"]
 
 
-def test_deadline_stops_the_execution_and_reports_a_timeout(aws_default_connection, aws, sagemaker, bucket) -> None:
-    arn = start(sagemaker, script_pipeline(aws, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+def test_deadline_stops_the_execution_and_reports_a_timeout(aws_default_connection, endpoint_client, sagemaker, bucket) -> None:
+    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
 
     event = first_event(trigger_for(arn, deadline=time.time() + 1))
 
@@ -83,8 +83,8 @@ def test_deadline_stops_the_execution_and_reports_a_timeout(aws_default_connecti
     assert wait_for(sagemaker, arn, timeout=30)["PipelineExecutionStatus"] == "Stopped"
 
 
-def test_killing_the_deferred_task_stops_the_execution(aws_default_connection, aws, sagemaker, bucket) -> None:
-    arn = start(sagemaker, script_pipeline(aws, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+def test_killing_the_deferred_task_stops_the_execution(aws_default_connection, endpoint_client, sagemaker, bucket) -> None:
+    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
     wait_for(sagemaker, arn, statuses=("Executing",))
 
     asyncio.run(trigger_for(arn).on_kill())
@@ -101,10 +101,10 @@ def test_trigger_survives_serialization_to_the_triggerer() -> None:
     assert (rebuilt.deadline, rebuilt.stop_on_kill, rebuilt.waiter_delay) == (123.0, False, 0.2)
 
 
-def test_synchronous_sensor_counts_stopped_as_failure(aws_default_connection, aws, sagemaker, bucket) -> None:
+def test_synchronous_sensor_counts_stopped_as_failure(aws_default_connection, endpoint_client, sagemaker, bucket) -> None:
     from airflow.providers.common.compat.sdk import AirflowException
 
-    arn = start(sagemaker, script_pipeline(aws, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
     wait_for(sagemaker, arn, statuses=("Executing",))
     sensor = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False)
     assert sensor.poke({}) is False

@@ -9,8 +9,8 @@ import pytest
 
 from include.local_airflow.environment import BUCKET, airflow_cli
 from include.local_airflow.stack import LocalAirflowStack
+from tests.support.constants import DAG_ID
 
-DAG_ID = "sagemaker_training_pipeline"
 PIPELINE = "ml-classification-pipeline"
 DAYS = 7
 

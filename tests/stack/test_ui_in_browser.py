@@ -17,8 +17,8 @@ import pytest
 
 from include.local_airflow.environment import PROJECT_ROOT, REGION
 from include.local_airflow.stack import ADMIN_USER
+from tests.support.constants import DAG_ID
 
-DAG_ID = "sagemaker_training_pipeline"
 SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "ui"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the networking flags Chromium keeps calling Google hosts this machine cannot reach.

@@ -1,4 +1,4 @@
-"""Read what an execution produced: its evaluation metrics, its model package, the group's champion."""
+"""Read what an execution produced: its evaluation metrics and its model package (the candidate)."""
 
 from __future__ import annotations
 
@@ -9,38 +9,29 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from ..champion import package_provenance
 from ..evaluation_report import EvaluationReportError, MetricPaths, read_evaluation_report
 from ..hooks.model_registry import ModelRegistryHook
 from ..hooks.pipeline_execution import PipelineExecutionHook
-from ..payloads import UNRECORDED, Champion, Evaluation, ExecutionSummary, PackageProvenance
+from ..payloads import Evaluation, ExecutionSummary, PackageProvenance
 
 if TYPE_CHECKING:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import Context
-
-
-def package_provenance(package: Mapping[str, Any], provenance_keys: Mapping[str, str]) -> PackageProvenance:
-    """What the package recorded about its training; a value it did not record is None, never guessed."""
-    recorded = package.get("CustomerMetadataProperties") or {}
-    return {  # type: ignore[return-value]
-        field: value if (value := recorded.get(key)) and value != UNRECORDED else None
-        for field, key in provenance_keys.items()
-    }
 
 
 class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     """Find the evaluation report through the step listing, DescribeProcessingJob and S3.
 
     Returns an Evaluation (multiple outputs): execution_arn, metrics (auc, accuracy, ...),
-    report_uri, model_package_arn (None when nothing was registered) with its provenance, the
-    group's champion (None when there is none to compare with) and gate_failure_reason. A
-    missing, malformed or NaN report fails the task at once: no retry mends it.
+    report_uri, model_package_arn (None when nothing was registered) with its provenance (the day,
+    data and pipeline version it was trained on, as the package recorded them) and
+    gate_failure_reason. A missing, malformed or NaN report fails the task at once: no retry
+    mends it.
 
     Which steps, outputs and metric paths to read is the pipeline's business; the DAG passes
     them from the pipeline's contract.
 
     :param execution: the PipelineExecutionSensor's ExecutionSummary (templated; an XComArg).
-    :param model_package_group: the group the champion is looked up in (templated).
     :param evaluation_step: the processing step that writes the report.
     :param evaluation_output: that step's output name; `report_file` is read from it.
     :param report_file: the report's file name in that output.
@@ -51,13 +42,12 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     """
 
     aws_hook_class = PipelineExecutionHook
-    template_fields: Sequence[str] = aws_template_fields("execution", "model_package_group")
+    template_fields: Sequence[str] = aws_template_fields("execution")
 
     def __init__(
         self,
         *,
         execution: Any,
-        model_package_group: str,
         evaluation_step: str,
         evaluation_output: str,
         report_file: str,
@@ -74,7 +64,6 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
             raise ValueError(f"provenance_keys has unknown fields {unknown}; allowed: "
                              f"{sorted(PackageProvenance.__annotations__)}")
         self.execution = execution
-        self.model_package_group = model_package_group
         self.evaluation_step = evaluation_step
         self.evaluation_output = evaluation_output
         self.report_file = report_file
@@ -115,7 +104,6 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
             "report_uri": report_uri,
             "model_package_arn": package_arn,
             "provenance": provenance,  # type: ignore[typeddict-item]
-            "champion": self._champion(registry, s3, package_arn),
             "gate_failure_reason": execution["failure_reason"] if execution.get("gate_failed") else None,
         }
 
@@ -138,23 +126,3 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         if not step or step["StepStatus"] != "Succeeded":
             return None
         return (step.get("Metadata") or {}).get("RegisterModel", {}).get("Arn")
-
-    def _champion(self, registry: ModelRegistryHook, s3: S3Hook, candidate_arn: str | None) -> Champion | None:
-        """The newest approved package other than the candidate, with readable metrics."""
-        for package in registry.approved_packages(self.model_package_group):
-            arn = package["ModelPackageArn"]
-            if arn == candidate_arn:
-                continue
-            uri = package.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {}).get("S3Uri")
-            if not uri:
-                self.log.warning("The approved model %s has no ModelQuality metrics: not compared", arn)
-                return None
-            try:
-                metrics = read_evaluation_report(s3, uri, self.metric_paths)
-            except EvaluationReportError as error:
-                self.log.warning("The approved model %s has unreadable metrics (%s): not compared", arn, error)
-                return None
-            self.log.info("Champion %s has AUC %.4f", arn, metrics["auc"])
-            return {"arn": arn, "auc": metrics["auc"], "provenance": package_provenance(package, self.provenance_keys)}
-        self.log.info("No approved model in %s yet: nothing to compare with", self.model_package_group)
-        return None

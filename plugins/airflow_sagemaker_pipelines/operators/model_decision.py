@@ -1,42 +1,58 @@
-"""Branch on the evaluation: one task per outcome (approve, reject, ...)."""
+"""Branch on the evaluation: compare the candidate with the group's champion, follow the outcome's task."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
-from airflow.providers.standard.operators.branch import BaseBranchOperator
+from airflow.providers.standard.operators.branch import BranchMixIn
+
+from ..evaluation_report import MetricPaths
+from ..hooks.model_registry import ModelRegistryHook
+from ..payloads import DecisionBasis, Outcome
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..payloads import Evaluation
 
-from ..payloads import Outcome
-
 DECISION_KEY = "decision"
 
 
-class ModelDecisionBranchOperator(BaseBranchOperator):
-    """Decide with `model_decision.decide`, push the Decision (XCom key "decision"), follow its branch.
+class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixIn):
+    """Decide with `model_decision.decide` against the group's champion, push the Decision (XCom
+    key "decision"), follow the outcome's branch.
 
+    The champion is the group's newest approved package, read now (not when the metrics were
+    read). Run it, and the approval tasks, in a pool of one slot: decisions on one group then
+    happen one at a time, and the approval task checks the champion again before it approves.
     A DAG reads the decision with `XComArg(decide_task, key=DECISION_KEY)`.
 
     :param evaluation: ReadEvaluationMetricsOperator's Evaluation (templated; an XComArg).
+    :param model_package_group: the group the champion is looked up in (templated).
     :param min_auc_threshold: the lowest acceptable AUC, a number from 0 to 1 (templated).
     :param champion_margin: how much worse than the approved model the candidate may be (templated).
-    :param branches: the task to follow for each outcome the rules can reach.
+    :param metric_paths: where the champion's evaluation report keeps each metric.
+    :param provenance_keys: PackageProvenance field -> the package's CustomerMetadataProperties key.
+    :param branches: the task to follow for each outcome (approved, rejected, not_promoted).
     """
 
-    template_fields: Sequence[str] = ("evaluation", "min_auc_threshold", "champion_margin")
+    aws_hook_class = ModelRegistryHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "evaluation", "model_package_group", "min_auc_threshold", "champion_margin")
 
     def __init__(
         self,
         *,
         evaluation: Any,
+        model_package_group: Any,
         min_auc_threshold: Any,
         champion_margin: Any,
+        metric_paths: MetricPaths,
+        provenance_keys: Mapping[str, str],
         branches: Mapping[Outcome, str],
         **kwargs: Any,
     ) -> None:
@@ -45,26 +61,39 @@ class ModelDecisionBranchOperator(BaseBranchOperator):
         if missing:
             raise ValueError(f"branches has no task for the outcomes {missing}; every outcome needs one")
         self.evaluation = evaluation
+        self.model_package_group = model_package_group
         self.min_auc_threshold = min_auc_threshold
         self.champion_margin = champion_margin
+        self.metric_paths = dict(metric_paths)
+        self.provenance_keys = dict(provenance_keys)
         self.branches = dict(branches)
 
+    def execute(self, context: Context) -> Any:
+        return self.do_branch(context, self.choose_branch(context))
+
     def choose_branch(self, context: Context) -> str:
-        from ..model_decision import decide  # imported here to keep DAG parsing fast
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        from ..champion import decide_against_current_champion  # imported here to keep DAG parsing fast
 
         evaluation: Evaluation = self.evaluation
         if not isinstance(evaluation, dict) or "metrics" not in evaluation:
             raise AirflowFailException(f"evaluation={evaluation!r}: expected ReadEvaluationMetricsOperator's result")
+        basis: DecisionBasis = {
+            "auc": evaluation["metrics"]["auc"],
+            "min_auc_threshold": self.min_auc_threshold,
+            "champion_margin": self.champion_margin,
+            "candidate": evaluation["provenance"],
+            "gate_failure": evaluation["gate_failure_reason"],
+            "model_package_group": self.model_package_group,
+        }
+        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
+                    config=self.hook.config)
         try:
-            decision = decide(
-                auc=evaluation["metrics"]["auc"],
-                min_auc=self.min_auc_threshold,
-                champion_margin=self.champion_margin,
-                champion=evaluation["champion"],
-                gate_failure=evaluation["gate_failure_reason"],
-            )
-        except ValueError as error:  # a bad number: retrying gives the same answer, and never an approval
+            decision = decide_against_current_champion(self.hook, s3, basis, evaluation["model_package_arn"],
+                                                       self.metric_paths, self.provenance_keys, self.log)
+        except ValueError as error:  # a bad number or day: retrying gives the same answer, and never an approval
             raise AirflowFailException(f"Cannot decide on the model: {error}") from error
-        self.log.info("Decision: %s. %s", decision["approval_status"], decision["reason"])
+        self.log.info("Decision: %s (%s). %s", decision["outcome"], decision["approval_status"], decision["reason"])
         context["ti"].xcom_push(key=DECISION_KEY, value=decision)
         return self.branches[decision["outcome"]]

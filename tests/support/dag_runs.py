@@ -15,10 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PIPELINE_DAY, PROJECT_ROOT
-
-DAG_ID = "sagemaker_training_pipeline"
-ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerPipelineRole"
+from tests.conftest import PROJECT_ROOT
+from tests.support.constants import DAG_ID, PIPELINE_DAY, ROLE_ARN
 
 
 @pytest.fixture(scope="session")
@@ -29,9 +27,9 @@ def airflow_db() -> None:
 
 
 @pytest.fixture(scope="session")
-def notifications(aws) -> dict[str, str]:
+def notifications(endpoint_client) -> dict[str, str]:
     """An SNS topic with an SQS queue subscribed: what the DAG publishes can be read back."""
-    sns, sqs = aws("sns"), aws("sqs")
+    sns, sqs = endpoint_client("sns"), endpoint_client("sqs")
     topic = sns.create_topic(Name="training-dag-tests")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="training-dag-tests")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -113,34 +111,80 @@ def run_training_dag(training_dag: Any, capfd: pytest.CaptureFixture[str]) -> It
 
     def run(conf: dict[str, Any] | None = None, day: date = PIPELINE_DAY, run_after: datetime | None = None,
             mark_success_pattern: str | None = None) -> DagRunResult:
-        from airflow.models import TaskInstance
-        from airflow.models.xcom import XComModel
-        from airflow.utils.session import create_session
-        from sqlalchemy import select
-
         reset_params()
         capfd.readouterr()
-        logical_date = data_day_run_date(day)
-        dag_run = training_dag.test(logical_date=logical_date, run_conf=conf, run_after=run_after,
+        dag_run = training_dag.test(logical_date=data_day_run_date(day), run_conf=conf, run_after=run_after,
                                     mark_success_pattern=mark_success_pattern)
-        captured = capfd.readouterr()
-        with create_session() as session:
-            tis = session.scalars(select(TaskInstance).where(
-                TaskInstance.dag_id == DAG_ID, TaskInstance.run_id == dag_run.run_id)).all()
-            rows = session.scalars(select(XComModel).where(
-                XComModel.dag_id == DAG_ID, XComModel.run_id == dag_run.run_id)).all()
-            xcoms = {(row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
-            return DagRunResult(dag_run.run_id, str(dag_run.state), {ti.task_id: ti.state for ti in tis}, xcoms,
-                                captured.out + captured.err)
+        return run_result(dag_run, capfd)
 
     yield run
     reset_params()
 
 
+def run_result(dag_run: Any, capfd: pytest.CaptureFixture[str]) -> DagRunResult:
+    """What a finished dag.test() run left: task states, every XCom, and what it logged."""
+    from airflow.models import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    captured = capfd.readouterr()
+    with create_session() as session:
+        tis = session.scalars(select(TaskInstance).where(
+            TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id)).all()
+        rows = session.scalars(select(XComModel).where(
+            XComModel.dag_id == dag_run.dag_id, XComModel.run_id == dag_run.run_id)).all()
+        xcoms = {(row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
+        return DagRunResult(dag_run.run_id, str(dag_run.state), {ti.task_id: ti.state for ti in tis}, xcoms,
+                            captured.out + captured.err)
+
+
 @pytest.fixture
-def received_notifications(aws, notifications: dict[str, str]) -> Callable[[], list[dict[str, str]]]:
+def run_tasks(airflow_environment: None, request: pytest.FixtureRequest,
+              capfd: pytest.CaptureFixture[str]) -> Callable[..., DagRunResult]:
+    """Run a few operators for real, in a DAG of their own: `run_tasks(lambda: [Operator(...)])`.
+
+    The callable builds the tasks inside the DAG (native rendering, as the training DAG renders);
+    @task functions in it stand for the upstream tasks whose XComs an operator reads.
+    """
+    from airflow.sdk import DAG
+
+    runs = iter(range(1_000))
+
+    def run(build: Callable[[], Any], *, logical_date: datetime | None = None, run_after: datetime | None = None,
+            conf: dict[str, Any] | None = None) -> DagRunResult:
+        name = re.sub(r"[^a-zA-Z0-9_]+", "_", request.node.name)[:150]
+        with DAG(dag_id=f"test__{name}__{next(runs)}", schedule=None, start_date=datetime(2024, 1, 1, tzinfo=UTC),
+                 render_template_as_native_obj=True, default_args={"retries": 0}) as dag:
+            build()
+        _write_serialized_dag(dag)
+        capfd.readouterr()
+        dag_run = dag.test(logical_date=logical_date, run_after=run_after, run_conf=conf)
+        return run_result(dag_run, capfd)
+
+    return run
+
+
+def _write_serialized_dag(dag: Any) -> None:
+    """What the dag-processor does for a DAG file, for a DAG that lives in a test: dag.test() needs it."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.collection import update_dag_parsing_results_in_db
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+    from airflow.utils.session import create_session
+
+    manager = DagBundlesManager()
+    with create_session() as session:
+        manager.sync_bundles_to_db(session=session)
+    bundle = next(iter(manager.get_all_dag_bundles()))
+    with create_session() as session:
+        update_dag_parsing_results_in_db(bundle.name, None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(),
+                                         session=session)
+
+
+@pytest.fixture
+def received_notifications(endpoint_client, notifications: dict[str, str]) -> Callable[[], list[dict[str, str]]]:
     """Drain the queue: each SNS message as {'Subject': ..., 'Message': ...}."""
-    sqs = aws("sqs")
+    sqs = endpoint_client("sqs")
 
     def drain() -> list[dict[str, str]]:
         received = []
