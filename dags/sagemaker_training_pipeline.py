@@ -13,7 +13,10 @@ per day, each on that day's data. Catchup is off; `max_active_runs` and the
    creates or updates it. Settings come from the JSON Variable `sagemaker_pipelines_settings`.
 2. **choose_partition** picks the run's day of data and checks that it is there.
 3. **start_execution** starts one execution for the run. Its ClientRequestToken and display
-   name derive from the DAG run, so a retry or a clear finds the same execution.
+   name (which starts with the data day) derive from the DAG run, so a retry or a clear finds
+   the same execution. Clearing a run whose execution Failed or was Stopped resumes it
+   (RetryPipelineExecution: the failed steps run again, the succeeded ones are kept), or starts
+   the run's next execution when the pipeline or the data changed since.
 4. **wait_for_execution** waits in the triggerer and logs every step as it moves; a failed or
    stopped execution fails it with SageMaker's reason; at the timeout, or when it is marked
    failed, it stops the execution. The pipeline's own quality gate failing is a decision, not
@@ -127,6 +130,7 @@ with DAG(
         doc_md="Start this run's execution, idempotently: a retry or clear gets the same execution back.",
         pool=SAGEMAKER_POOL,
         pipeline_name=pipeline.output["pipeline_name"],
+        data_day=partition.output["data_day"],
         pipeline_params={
             contract.INPUT_DATA_URL: partition.output["input_data_url"],
             contract.MIN_AUC_THRESHOLD: "{{ params.min_auc_threshold }}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
 
 
@@ -22,3 +24,14 @@ def execution_arn_parts(execution_arn: str) -> dict[str, str]:
     if len(parts) != 4 or parts[0] != "pipeline" or parts[2] != "execution":
         raise ValueError(f"not a pipeline execution ARN: {execution_arn!r}")
     return {"pipeline_name": parts[1], "execution_id": parts[3]}
+
+
+def persist_execution_link(context: Any, operator: Any, execution_arn: str) -> None:
+    """Store the link's fields for this task (an XCom), in the region and partition of its hook."""
+    SageMakerPipelineExecutionLink.persist(
+        context=context,
+        operator=operator,
+        region_name=operator.hook.conn_region_name,
+        aws_partition=operator.hook.conn_partition,
+        **execution_arn_parts(execution_arn),
+    )

@@ -134,3 +134,27 @@ class FailureNotification:
         report = failure_report(context, self.start_task_id)
         for error in send_report(report, context, self.aws_conn_id):
             log.error("Failure notification not sent: %s", error)
+
+
+def report_marked_failed(dag_id: str, run_id: str, task_id: str, execution_arn: str, aws_conn_id: str | None) -> None:
+    """A person marked the waiting task failed: no failure callback runs for that, so say it here.
+
+    Called by the trigger once it has stopped the execution.
+    """
+    from .links import execution_arn_parts
+    from .run_report import RunReport
+
+    try:
+        from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
+
+        hook = AwsGenericHook(aws_conn_id=aws_conn_id, client_type="sagemaker")
+        url = SageMakerPipelineExecutionLink().format_link(
+            region_name=hook.conn_region_name, aws_domain=SageMakerPipelineExecutionLink.get_aws_domain(
+                hook.conn_partition), **execution_arn_parts(execution_arn))
+    except Exception:  # the report must go out even if the link cannot be built
+        url = None
+    report = RunReport(dag_id=dag_id, run_id=run_id, outcome="failed", execution_arn=execution_arn, console_url=url,
+                       failed_task=task_id,
+                       error="Marked failed by a person while the execution ran; the execution was asked to stop")
+    for error in send_report(report, {}, aws_conn_id):
+        log.error("Failure notification not sent: %s", error)

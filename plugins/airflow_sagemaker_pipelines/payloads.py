@@ -119,7 +119,8 @@ class ApprovalResult(TypedDict):
 
 
 class RunSummary(TypedDict):
-    """What the notify task reported."""
+    """What the notify task reported; `run_note` becomes the DAG run's note (run_notes.py)."""
 
     subject: str
     sent: bool
+    run_note: str

@@ -1,12 +1,14 @@
-"""Registers the package with Airflow: its operator extra link, so the UI can show it."""
+"""Registers the package with Airflow: its operator extra link, and the listener that writes run notes."""
 
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
+from . import run_notes
 from .links import SageMakerPipelineExecutionLink
 
 
 class SageMakerPipelinesPlugin(AirflowPlugin):
     name = "airflow_sagemaker_pipelines"
     operator_extra_links = [SageMakerPipelineExecutionLink()]  # noqa: RUF012 - the attribute Airflow reads
+    listeners = [run_notes]  # noqa: RUF012 - the attribute Airflow reads

@@ -39,6 +39,19 @@ class RunReport:
         return text[:SNS_SUBJECT_MAX]
 
     @property
+    def note(self) -> str:
+        """The DAG run's note: the outcome first, in the words a person scanning the grid needs."""
+        facts = [f"**{self.outcome.replace('_', ' ').upper()}**"]
+        if self.data_day:
+            facts.append(f"data {self.data_day}")
+        if "auc" in self.metrics:
+            facts.append(f"AUC {self.metrics['auc']:.4f}")
+        if self.model_package_arn:
+            package = "/".join(self.model_package_arn.rsplit("/", 2)[-2:])
+            facts.append(f"package {package} ({self.model_package_status})")
+        return " · ".join(facts) + (f"\n\n{self.decision_reason}" if self.decision_reason else "")
+
+    @property
     def message(self) -> str:
         lines = [f"DAG run: {self.dag_id} / {self.run_id}", f"Outcome: {self.outcome}"]
         if self.data_day:

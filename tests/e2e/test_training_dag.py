@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 from airflow_sagemaker_pipelines.run_report import RunReport
-from botocore.exceptions import ClientError
 
 from tests.support.constants import PIPELINE_DAY
+from tests.support.executions import executions_of, when_step_starts
 from tests.support.registry import register_package
 
 APPROVE_PATH = {"upsert_pipeline": "success", "choose_partition": "success", "start_execution": "success", "wait_for_execution": "success",
                 "read_metrics": "success", "decide_model": "success", "approve_model": "success",
                 "reject_model": "skipped", "keep_unpromoted": "skipped", "notify": "success"}
-
-
-def executions_of(endpoint_client, pipeline_name: str) -> list[dict]:
-    return endpoint_client("sagemaker").list_pipeline_executions(PipelineName=pipeline_name)["PipelineExecutionSummaries"]
 
 
 def test_good_model_is_approved_and_announced(run_training_dag, deployment, endpoint_client, received_notifications) -> None:
@@ -42,6 +36,8 @@ def test_good_model_is_approved_and_announced(run_training_dag, deployment, endp
     assert report.model_package_arn == evaluation["model_package_arn"] and report.model_package_status == "Approved"
     assert report.console_url.startswith("https://console.aws.amazon.com/sagemaker/home?region=us-east-1#/pipelines/")
     assert report.metrics["auc"] == evaluation["metrics"]["auc"] and report.data_day == "2024-03-01"
+    assert result.note.startswith(f"**APPROVED** · data 2024-03-01 · AUC {evaluation['metrics']['auc']:.4f} · "
+                                  f"package {deployment.model_package_group}/1 (Approved)")
 
 
 def test_pipeline_quality_gate_rejection_is_recorded_and_announced_not_a_crash(
@@ -51,6 +47,7 @@ def test_pipeline_quality_gate_rejection_is_recorded_and_announced_not_a_crash(
     assert result.state == "success", result.task_states
     assert result.task_states["reject_model"] == "success" and result.task_states["approve_model"] == "skipped"
 
+    assert result.note.startswith("**REJECTED** · data 2024-03-01 · AUC ")  # a green run that says no
     [execution] = executions_of(endpoint_client, deployment.pipeline_name)
     assert execution["PipelineExecutionStatus"] == "Failed"  # the pipeline's Fail step said no
     summary = result.xcoms[("wait_for_execution", "return_value")]
@@ -140,6 +137,7 @@ def test_failing_step_shows_in_the_task_log_and_sends_a_failure_notification(
     assert result.state == "failed"
     assert result.task_states["wait_for_execution"] == "failed"
     assert result.task_states["read_metrics"] == "upstream_failed"
+    assert result.note == "**FAILED** at wait_for_execution: see the task log"
 
     [execution] = executions_of(endpoint_client, deployment.pipeline_name)
     assert execution["PipelineExecutionStatus"] == "Failed"
@@ -160,27 +158,9 @@ def test_execution_stopped_mid_run_fails_the_wait_and_is_announced(
     run_training_dag, deployment, endpoint_client, received_notifications
 ) -> None:
     sagemaker = endpoint_client("sagemaker")
-    stopped: list[str] = []
-
-    def stop_once_training_starts() -> None:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not stopped:
-            time.sleep(0.2)
-            try:
-                executions = executions_of(endpoint_client, deployment.pipeline_name)
-            except ClientError:  # the DAG has not created the pipeline yet
-                continue
-            for execution in executions:
-                arn = execution["PipelineExecutionArn"]
-                steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
-                if any(s["StepName"] == "TrainModel" for s in steps):
-                    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
-                    stopped.append(arn)
-
-    stopper = threading.Thread(target=stop_once_training_starts)
-    stopper.start()
-    result = run_training_dag()
-    stopper.join()
+    stop = lambda arn: sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)  # noqa: E731
+    with when_step_starts(endpoint_client, deployment.pipeline_name, "TrainModel", stop) as stopped:
+        result = run_training_dag()
 
     assert stopped, "the execution never reached TrainModel"
     assert result.task_states["wait_for_execution"] == "failed"  # Stopped is not success

@@ -42,3 +42,19 @@ def test_token_is_stable_for_a_run_and_distinct_across_runs_dags_and_pipelines()
     others = {client_request_token("dag", "run-2", "pipeline"), client_request_token("other", "run-1", "pipeline"),
               client_request_token("dag", "run-1", "other-pipeline")}
     assert token not in others and len(others) == 3
+
+
+def test_display_name_shows_the_data_day_and_the_attempt() -> None:
+    first = execution_display_name("dag", "backfill__2024-03-21T00:00:00+00:00", data_day="2024-03-20")
+    second = execution_display_name("dag", "backfill__2024-03-21T00:00:00+00:00", data_day="2024-03-20", attempt=1)
+    assert first.startswith("ds-2024-03-20-backfill-2024-03-21T00-00-00-00-00-")
+    assert second == f"{first}-a2" and DISPLAY_NAME.match(second)
+
+
+def test_each_attempt_has_its_own_token_and_the_first_is_the_one_runs_always_had() -> None:
+    import hashlib
+
+    tokens = [client_request_token("dag", "run-1", "pipeline", attempt) for attempt in range(3)]
+    assert len(set(tokens)) == 3
+    # runs started before attempts existed used this token: clearing them finds their execution
+    assert tokens[0] == hashlib.sha256(b"dag\0run-1\0pipeline").hexdigest()

@@ -1,15 +1,15 @@
-"""The trigger and the sensor against real executions on the local endpoint."""
+"""The trigger against real executions on the local endpoint."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
-from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
 from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExecutionTrigger
 
 from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, wait_for
@@ -83,13 +83,42 @@ def test_deadline_stops_the_execution_and_reports_a_timeout(aws_default_connecti
     assert wait_for(sagemaker, arn, timeout=30)["PipelineExecutionStatus"] == "Stopped"
 
 
-def test_killing_the_deferred_task_stops_the_execution(aws_default_connection, endpoint_client, sagemaker, bucket) -> None:
+def killed_as(arn: str, state: str | None, monkeypatch: pytest.MonkeyPatch) -> PipelineExecutionTrigger:
+    """The trigger of a deferred task that a user just marked `state` (None: cleared).
+
+    The triggerer asks the API server for the task's state; here Airflow's own lookup answers
+    what the metadata DB would."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    monkeypatch.setattr(RuntimeTaskInstance, "get_task_states", staticmethod(
+        lambda dag_id, task_ids, run_ids, **_: {"run-1": {"wait": state}}))
+    trigger = trigger_for(arn)
+    trigger.task_instance = SimpleNamespace(dag_id="dag", run_id="run-1", task_id="wait", map_index=-1)
+    return trigger
+
+
+def test_marking_the_deferred_task_failed_stops_the_execution(
+    aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch
+) -> None:
     arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
     wait_for(sagemaker, arn, statuses=("Executing",))
 
-    asyncio.run(trigger_for(arn).on_kill())
+    asyncio.run(killed_as(arn, "failed", monkeypatch).on_kill())
 
     assert wait_for(sagemaker, arn, timeout=30)["PipelineExecutionStatus"] == "Stopped"
+
+
+@pytest.mark.parametrize("state", [None, "success"])
+def test_clearing_the_deferred_task_leaves_the_execution_running(
+    aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch, state
+) -> None:
+    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+    wait_for(sagemaker, arn, statuses=("Executing",))
+
+    asyncio.run(killed_as(arn, state, monkeypatch).on_kill())
+
+    assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Executing"
+    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
 
 
 def test_trigger_survives_serialization_to_the_triggerer() -> None:
@@ -99,25 +128,3 @@ def test_trigger_survives_serialization_to_the_triggerer() -> None:
     rebuilt = PipelineExecutionTrigger(**kwargs)
     assert rebuilt.serialize() == (classpath, kwargs)
     assert (rebuilt.deadline, rebuilt.stop_on_kill, rebuilt.waiter_delay) == (123.0, False, 0.2)
-
-
-def test_synchronous_sensor_counts_stopped_as_failure(aws_default_connection, endpoint_client, sagemaker, bucket) -> None:
-    from airflow.providers.common.compat.sdk import AirflowException
-
-    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
-    wait_for(sagemaker, arn, statuses=("Executing",))
-    sensor = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False)
-    assert sensor.poke({}) is False
-    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
-    wait_for(sagemaker, arn)
-    with pytest.raises(AirflowException, match=f"Pipeline execution {arn} Stopped at step RunScript"):
-        sensor.poke({})
-
-
-def test_synchronous_sensor_returns_the_summary_on_success(aws_default_connection, sagemaker) -> None:
-    arn = start(sagemaker, create_pipeline(sagemaker, condition_chain(2)))
-    wait_for(sagemaker, arn)
-    done = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False).poke({})
-    assert done.is_done
-    assert done.xcom_value == {"execution_arn": arn, "execution_status": "Succeeded", "failure_reason": None,
-                               "failed_step": None, "failed_step_type": None, "gate_failed": False}

@@ -92,6 +92,7 @@ class DagRunResult:
     task_states: dict[str, str | None]
     xcoms: dict[tuple[str, str], Any]
     log: str  # what the tasks and the trigger logged; dag.test() runs them in this process
+    note: str | None = None  # the DAG run's note
 
 
 def data_day_run_date(day: date) -> datetime:
@@ -123,20 +124,22 @@ def run_training_dag(training_dag: Any, capfd: pytest.CaptureFixture[str]) -> It
 
 def run_result(dag_run: Any, capfd: pytest.CaptureFixture[str]) -> DagRunResult:
     """What a finished dag.test() run left: task states, every XCom, and what it logged."""
-    from airflow.models import TaskInstance
+    from airflow.models import DagRun, TaskInstance
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
     captured = capfd.readouterr()
     with create_session() as session:
+        note = session.scalars(select(DagRun).where(
+            DagRun.dag_id == dag_run.dag_id, DagRun.run_id == dag_run.run_id)).one().note
         tis = session.scalars(select(TaskInstance).where(
             TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id)).all()
         rows = session.scalars(select(XComModel).where(
             XComModel.dag_id == dag_run.dag_id, XComModel.run_id == dag_run.run_id)).all()
         xcoms = {(row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
         return DagRunResult(dag_run.run_id, str(dag_run.state), {ti.task_id: ti.state for ti in tis}, xcoms,
-                            captured.out + captured.err)
+                            captured.out + captured.err, note)
 
 
 @pytest.fixture

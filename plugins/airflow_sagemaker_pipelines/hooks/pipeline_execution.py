@@ -9,6 +9,7 @@ keeps `describe_training_job_async` beside `describe_training_job`.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
@@ -63,11 +64,27 @@ class PipelineExecutionHook(SageMakerHook):
             PipelineExecutionArn=execution_arn, ClientRequestToken=client_request_token
         )["PipelineExecutionArn"]
 
-    def execution_definition(self, execution_arn: str) -> str:
-        """The pipeline definition the execution ran (a later UpdatePipeline does not change it)."""
-        return self.conn.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution_arn)[
-            "PipelineDefinition"
-        ]
+    def resume_blocker(self, execution_arn: str, pipeline_params: dict[str, Any] | None = None) -> str | None:
+        """Why RetryPipelineExecution would not redo what the run asks for now, or None when it would.
+
+        A retry re-runs the failed steps with the execution's own definition and parameters: when
+        the pipeline was updated since, or the run now sends other parameters (say, a fingerprint
+        of data that was repaired), the run needs a new execution instead.
+        """
+        pipeline_name = execution_arn.split("/")[1]
+        ran = self.conn.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution_arn)
+        current = self.conn.describe_pipeline(PipelineName=pipeline_name)
+        if json.loads(ran["PipelineDefinition"]) != json.loads(current["PipelineDefinition"]):
+            return f"pipeline {pipeline_name} was updated after the execution started"
+        if pipeline_params is not None:
+            listed = self.conn.get_paginator("list_pipeline_parameters_for_execution").paginate(
+                PipelineExecutionArn=execution_arn)
+            sent = {item["Name"]: item["Value"] for page in listed for item in page["PipelineParameters"]}
+            changed = sorted(item["Name"] for item in stringify_parameters(pipeline_params)
+                             if sent.get(item["Name"]) != item["Value"])
+            if changed:
+                return f"the run now sends other values for {', '.join(changed)}"
+        return None
 
     def list_execution_steps(self, execution_arn: str) -> list[dict[str, Any]]:
         """Every step of the execution, oldest first, across all pages."""

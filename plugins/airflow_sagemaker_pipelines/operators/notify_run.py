@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 class NotifyRunOperator(BaseOperator):
     """Build the run's report from what its tasks returned and send it; fails if a configured channel fails.
 
+    Returns a RunSummary (multiple outputs) whose `run_note` the plugin's listener writes on
+    the DAG run when it ends.
+
     :param evaluation: ReadEvaluationMetricsOperator's Evaluation (templated; an XComArg).
     :param decision: ModelDecisionBranchOperator's Decision (templated; an XComArg).
     :param approvals: outcome -> the XComArg of the approval task the decision branches to for
@@ -73,8 +76,8 @@ class NotifyRunOperator(BaseOperator):
         self.log.info("Run report:\n%s", report.message)
         if not notifications_enabled(context):
             self.log.info("Notifications are off for this run (params.notify): nothing sent")
-            return {"subject": report.subject, "sent": False}
+            return {"subject": report.subject, "sent": False, "run_note": report.note}
         errors = send_report(report, context, self.aws_conn_id)
         if errors:
             raise AirflowException("Notification failed: " + "; ".join(errors))
-        return {"subject": report.subject, "sent": True}
+        return {"subject": report.subject, "sent": True, "run_note": report.note}

@@ -1,4 +1,4 @@
-"""Start a pipeline execution once per DAG run, however often the task is retried or cleared."""
+"""Start a pipeline execution once per DAG run; when a cleared run's execution failed, resume it."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerStartPipelineOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.common.compat.sdk import AirflowFailException
 
-from ..execution_identity import client_request_token, execution_display_name
+from ..execution_identity import client_request_token, execution_display_name, retry_request_token
 from ..hooks.pipeline_execution import PipelineExecutionHook
-from ..links import SageMakerPipelineExecutionLink, execution_arn_parts
+from ..links import SageMakerPipelineExecutionLink, persist_execution_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+MAX_ATTEMPTS = 20  # new executions one run may start after failed ones; more is a loop, not a user
+RUNNING_OR_DONE = ("Executing", "Stopping", "Succeeded")
 
 
 class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
@@ -21,21 +25,27 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
 
     The provider sends no token, so a retry starts a second, billed execution, and its
     constant display name tells runs apart in no console. Here both come from dag_id and
-    run_id: a retried or cleared task gets back the execution it already started. Parameter
-    values are sent as strings. Returns the execution ARN; waiting is the sensor's job.
+    run_id: a retried or cleared task gets back the execution it already started (one that
+    runs, or succeeded). A cleared run whose execution ended Failed or Stopped resumes it:
+    RetryPipelineExecution re-runs its failed steps and keeps the succeeded ones, when the
+    pipeline and the parameters are still the same; otherwise the run's next attempt starts a
+    new execution (its token derives from the run and the attempt number, so that start is
+    idempotent too). Parameter values are sent as strings. Returns the execution ARN; waiting is
+    the sensor's job.
 
     :param pipeline_name: the pipeline to start (templated; e.g. the upsert task's output).
     :param pipeline_params: parameter name to value, numbers and booleans included; sent as
         strings (templated; values may be XComArgs).
+    :param data_day: the day of data the run trains on, shown first in the display name (templated).
     :param description: the execution's description (templated); defaults to naming the DAG run.
     """
 
     aws_hook_class = PipelineExecutionHook
-    template_fields: Sequence[str] = aws_template_fields("pipeline_name", "pipeline_params", "description")
+    template_fields: Sequence[str] = aws_template_fields("pipeline_name", "pipeline_params", "data_day", "description")
     operator_extra_links = (SageMakerPipelineExecutionLink(),)
     console_link_key = SageMakerPipelineExecutionLink.key  # the XCom the link is built from
 
-    def __init__(self, *, description: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, data_day: str | None = None, description: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("wait_for_completion", False)
         super().__init__(**kwargs)
         if self.wait_for_completion or self.deferrable:
@@ -43,24 +53,40 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
                 "StartPipelineExecutionOperator only starts: set wait_for_completion=False and deferrable=False "
                 "and follow the execution with PipelineExecutionSensor"
             )
+        self.data_day = data_day
         self.description = description
 
     def execute(self, context: Context) -> str:
         dag_id, run_id = context["dag"].dag_id, context["run_id"]
-        self.display_name = execution_display_name(dag_id, run_id)
-        arn = self.hook.start_pipeline(
-            self.pipeline_name,
-            self.display_name,
-            self.pipeline_params,
-            client_request_token=client_request_token(dag_id, run_id, self.pipeline_name),
-            description=self.description or f"Airflow DAG {dag_id}, run {run_id}",
-        )
-        self.log.info("Pipeline %s execution %s (display name %s)", self.pipeline_name, arn, self.display_name)
-        SageMakerPipelineExecutionLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.hook.conn_region_name,
-            aws_partition=self.hook.conn_partition,
-            **execution_arn_parts(arn),
-        )
+        for attempt in range(MAX_ATTEMPTS):
+            self.display_name = execution_display_name(dag_id, run_id, self.data_day, attempt)
+            arn = self.hook.start_pipeline(
+                self.pipeline_name,
+                self.display_name,
+                self.pipeline_params,
+                client_request_token=client_request_token(dag_id, run_id, self.pipeline_name, attempt),
+                description=self.description or f"Airflow DAG {dag_id}, run {run_id}, attempt {attempt + 1}",
+            )
+            status = self.hook.describe_pipeline_exec(arn)["PipelineExecutionStatus"]
+            if status in RUNNING_OR_DONE:
+                break
+            if self._resumed(arn, status, context):
+                status = "resumed"
+                break
+        else:
+            raise AirflowFailException(f"Run {run_id} already made {MAX_ATTEMPTS} executions that failed; start a new run")
+        self.log.info("Pipeline %s execution %s (display name %s, %s)", self.pipeline_name, arn, self.display_name, status)
+        persist_execution_link(context, self, arn)
         return arn
+
+    def _resumed(self, arn: str, status: str, context: Context) -> bool:
+        """Retry a Failed or Stopped execution of this run when that redoes what the run asks for."""
+        blocker = self.hook.resume_blocker(arn, self.pipeline_params)
+        if blocker:
+            self.log.warning("The run's execution %s is %s and is not resumed (%s): starting a new one", arn, status,
+                             blocker)
+            return False
+        self.hook.retry_pipeline_execution(arn, retry_request_token(arn, context["ti"].try_number))
+        self.log.warning("The run's execution %s was %s: resumed with RetryPipelineExecution (its failed steps run "
+                         "again, the succeeded ones are kept)", arn, status)
+        return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,15 +51,16 @@ class UpsertPipelineOperator(AwsBaseOperator[SageMakerHook]):
         from ..hooks.connection_session import connection_session
 
         source = f"Airflow Variable {self.settings_variable}"
-        try:
-            values = Variable.get(self.settings_variable, default=None, deserialize_json=True)
-        except ValueError as error:  # not JSON
-            raise AirflowFailException(f"{source} is not valid JSON: {error}") from None
-        if values is None:
+        text = Variable.get(self.settings_variable, default=None)  # parsed here: Airflow would call bad JSON "not set"
+        if text is None:
             raise AirflowFailException(
                 f"{source} is not set: give it a JSON object such as "
                 '{"bucket": "my-ml-bucket", "role_arn": "arn:aws:iam::123456789012:role/SageMakerPipelineRole"}'
             )
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise AirflowFailException(f"{source} is not valid JSON: {error}") from None
         try:
             session = connection_session(self.hook)
             result = self.upsert(session, values, source)

@@ -2,7 +2,9 @@
 
 Closes the provider sensor's gaps: it has no deferrable mode, counts Stopped as success, says
 "Unknown" for every failure (or raises KeyError when there is no FailureReason), and leaves
-the execution running when the task is marked failed.
+the execution running when the task is marked failed. Clearing the task is "wait again", not
+"kill the work": the execution goes on, and a cleared task that finds it Failed or Stopped
+resumes it with RetryPipelineExecution.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout, PokeReturnValue
 
 from ..hooks.pipeline_execution import TERMINAL_STATUSES, PipelineExecutionHook
+from ..links import SageMakerPipelineExecutionLink, persist_execution_link
 from ..payloads import ExecutionSummary
 
 # The trigger, the step log formatting and the job log reader are imported where they are
@@ -49,6 +52,7 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
 
     aws_hook_class = PipelineExecutionHook
     template_fields: Sequence[str] = aws_template_fields("pipeline_exec_arn", "poll_interval")
+    operator_extra_links = (SageMakerPipelineExecutionLink(),)  # the task people watch links to the execution
 
     def __init__(
         self,
@@ -82,6 +86,11 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
     def execute(self, context: Context) -> Any:
         from ..triggers.pipeline_execution import PipelineExecutionTrigger
 
+        ti = context["ti"]
+        self._task_key = (ti.dag_id, ti.run_id, ti.task_id)
+        if ti.try_number > 1:  # cleared (or retried): a dead execution is resumed, not reported again
+            self._resume_if_ended(ti.try_number)
+        persist_execution_link(context, self, self.pipeline_exec_arn)
         self.poke_interval = self._poll_seconds()
         if not self.deferrable:
             return super().execute(context)
@@ -156,8 +165,37 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         where = f" at step {step}" if step else ""
         raise AirflowException(f"Pipeline execution {arn} {status}{where}: {summary['failure_reason']}")
 
+    def _resume_if_ended(self, try_number: int) -> None:
+        """A Failed or Stopped execution (not the quality gate's verdict) is retried from its failed steps."""
+        from ..execution_identity import retry_request_token
+        from ..step_progress import execution_failure
+
+        arn = self.pipeline_exec_arn
+        description = self.hook.describe_pipeline_exec(arn)
+        status = description["PipelineExecutionStatus"]
+        if status not in ("Failed", "Stopped"):
+            return
+        failure = execution_failure(description, self.hook.list_execution_steps(arn))
+        if status == "Failed" and failure.failed_step in self.quality_gate_steps:
+            return  # the pipeline decided; waiting again reports the same decision
+        blocker = self.hook.resume_blocker(arn)
+        if blocker:
+            raise AirflowException(f"Pipeline execution {arn} is {status} and cannot be resumed ({blocker}): "
+                                   "clear start_execution too, to start the run's next execution")
+        self.hook.retry_pipeline_execution(arn, retry_request_token(arn, try_number))
+        self.log.warning("Pipeline execution %s was %s (%s): resumed with RetryPipelineExecution", arn, status,
+                         failure.reason)
+
     def on_kill(self) -> None:
-        """Killed while poking synchronously: stop the execution rather than leave it running."""
-        if self.stop_on_kill and self.pipeline_exec_arn:
-            self.log.info("Task killed: stopping %s", self.pipeline_exec_arn)
-            self.hook.stop_pipeline(self.pipeline_exec_arn, fail_if_not_running=False)
+        """Killed while poking synchronously: stop the execution when the task was marked failed;
+        a cleared task runs again and re-attaches to it."""
+        from ..task_state import killed_to_stop
+
+        task_key = getattr(self, "_task_key", None)
+        if not (self.stop_on_kill and self.pipeline_exec_arn and task_key):
+            return
+        if not killed_to_stop(*task_key):
+            self.log.info("Task killed but not marked failed: %s goes on", self.pipeline_exec_arn)
+            return
+        self.log.info("Task marked failed: stopping %s", self.pipeline_exec_arn)
+        self.hook.stop_pipeline(self.pipeline_exec_arn, fail_if_not_running=False)

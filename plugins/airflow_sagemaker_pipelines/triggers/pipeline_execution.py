@@ -5,7 +5,8 @@ counts rather than steps, cannot stop the execution on timeout and has no on_kil
 subclass polls once per interval (one DescribePipelineExecution, one ListPipelineExecutionSteps
 per page), logs one line per step status change, reports a Failed or Stopped execution with
 SageMaker's own reason, stops the execution when the deadline passes, and stops it when a user
-marks the deferred task failed or clears it.
+marks the deferred task failed; a cleared task runs again and re-attaches, so clearing it does
+not stop the execution.
 """
 
 from __future__ import annotations
@@ -96,13 +97,34 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
                             "failure_reason": f"no end after {self.attempts} polls"})
 
     async def on_kill(self) -> None:
-        """The user marked the deferred task failed, success, or cleared it: stop what it started."""
-        if not self.stop_on_kill:
+        """The user marked the deferred task failed (stop the execution), or cleared it or marked it
+        success (leave the execution alone: a cleared task re-attaches to it)."""
+        if self.stop_on_kill and self.task_instance is not None:
+            # The triggerer may cancel this coroutine again while it asks and stops (seen on the
+            # native stack: a second cancel arrived during the stop call); the shielded task
+            # finishes the job regardless.
+            await asyncio.shield(asyncio.ensure_future(self._stop_if_marked_failed()))
+
+    async def _stop_if_marked_failed(self) -> None:
+        from asgiref.sync import sync_to_async
+
+        from ..task_state import STOPPING_STATE, task_state
+
+        ti = self.task_instance
+        state = await sync_to_async(task_state)(ti.dag_id, ti.run_id, ti.task_id)
+        if state != STOPPING_STATE:
+            self.log.info("The task is %s, not failed: execution %s goes on (stop it with "
+                          "`aws sagemaker stop-pipeline-execution --pipeline-execution-arn %s`)",
+                          state, self.pipeline_execution_arn, self.pipeline_execution_arn)
             return
+        self.log.info("The task was marked failed: stopping %s", self.pipeline_execution_arn)
         hook = self.hook()
         async with await hook.get_async_conn() as conn:
             await hook.stop_pipeline_async(conn, self.pipeline_execution_arn)
+        from ..notifications import report_marked_failed
 
+        await sync_to_async(report_marked_failed)(ti.dag_id, ti.run_id, ti.task_id, self.pipeline_execution_arn,
+                                                  self.aws_conn_id)
 
 def _failure_fields(failure: ExecutionFailure) -> dict[str, Any]:
     return {

@@ -1,0 +1,33 @@
+"""What a user did to a task that is being killed: marked it failed, or cleared it to run it again.
+
+Airflow calls on_kill for both (and for "mark success"). Only "failed" means "stop the work":
+a cleared task runs again and re-attaches to the execution it was following, so stopping that
+execution would destroy what the re-run is about to wait for.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+STOPPING_STATE = "failed"
+
+
+def task_state(dag_id: str, run_id: str, task_id: str) -> str | None:
+    """The task instance's state as the metadata DB has it now (through the task SDK), or None if unknown."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    try:
+        states = RuntimeTaskInstance.get_task_states(dag_id=dag_id, task_ids=[task_id], run_ids=[run_id])
+    except Exception as error:  # no supervisor to ask (dag.test in process, a unit test): unknown
+        log.warning("Cannot read the state of %s/%s/%s: %s", dag_id, run_id, task_id, error)
+        return None
+    found: Any = states.get(run_id, {}).get(task_id)
+    return str(found) if found is not None else None
+
+
+def killed_to_stop(dag_id: str, run_id: str, task_id: str) -> bool:
+    """True when the kill means "stop the work": the task was marked failed."""
+    return task_state(dag_id, run_id, task_id) == STOPPING_STATE

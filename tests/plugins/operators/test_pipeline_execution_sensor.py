@@ -1,0 +1,117 @@
+"""PipelineExecutionSensor on real executions: its synchronous verdicts, and resuming when it runs again."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowException
+from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
+
+from tests.local_sagemaker.pipelines import (
+    create_pipeline,
+    definition,
+    processing_step,
+    put_script,
+    steps_by_name,
+    wait_for,
+)
+from tests.support.template_fields import assert_template_fields_are_constructor_attributes
+
+SLEEPS = "import time\ntime.sleep(120)\n"
+
+
+def start(sagemaker, pipeline_name: str) -> str:
+    return sagemaker.start_pipeline_execution(PipelineName=pipeline_name)["PipelineExecutionArn"]
+
+
+def one_step_pipeline(endpoint_client, sagemaker, bucket: str, source: str) -> tuple[str, list]:
+    steps = [processing_step("RunScript", bucket, put_script(endpoint_client("s3"), bucket, source))]
+    return create_pipeline(sagemaker, steps), steps
+
+
+def rerun_context(arn: str, try_number: int = 2) -> dict:
+    """What Airflow hands a cleared task that runs again (its try number went up); `pushed` keeps its XComs."""
+    pushed: dict = {}
+    ti = SimpleNamespace(dag_id="dag", run_id="run-1", task_id="wait", try_number=try_number,
+                         xcom_push=lambda key, value: pushed.__setitem__(key, value))
+    return {"ti": ti, "pushed": pushed}
+
+
+def test_synchronous_sensor_counts_stopped_as_failure(aws_default_connection, endpoint_client, sagemaker, bucket) -> None:
+    name, _ = one_step_pipeline(endpoint_client, sagemaker, bucket, SLEEPS)
+    arn = start(sagemaker, name)
+    wait_for(sagemaker, arn, statuses=("Executing",))
+    sensor = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False)
+    assert sensor.poke({}) is False
+    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
+    wait_for(sagemaker, arn)
+    with pytest.raises(AirflowException, match=f"Pipeline execution {arn} Stopped at step RunScript"):
+        sensor.poke({})
+
+
+def test_synchronous_sensor_returns_the_summary_on_success(aws_default_connection, endpoint_client, sagemaker,
+                                                          bucket) -> None:
+    name, _ = one_step_pipeline(endpoint_client, sagemaker, bucket, "print('done')\n")
+    arn = start(sagemaker, name)
+    wait_for(sagemaker, arn)
+    done = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False).poke({})
+    assert done.is_done
+    assert done.xcom_value == {"execution_arn": arn, "execution_status": "Succeeded", "failure_reason": None,
+                               "failed_step": None, "failed_step_type": None, "gate_failed": False}
+
+
+def test_a_cleared_sensor_resumes_a_failed_execution_and_waits_for_the_same_one(
+    aws_default_connection, endpoint_client, sagemaker, bucket
+) -> None:
+    s3 = endpoint_client("s3")
+    # Fails until the flag exists: a step that failed for a reason the world has since mended.
+    source = (f"import boto3, sys\nkeys = boto3.client('s3').list_objects_v2(Bucket='{bucket}', Prefix='flags/ready')"
+              ".get('KeyCount', 0)\nsys.exit(0 if keys else 5)\n")
+    name, _ = one_step_pipeline(endpoint_client, sagemaker, bucket, source)
+    arn = start(sagemaker, name)
+    assert wait_for(sagemaker, arn)["PipelineExecutionStatus"] == "Failed"
+    s3.put_object(Bucket=bucket, Key="flags/ready", Body=b"1")
+
+    sensor = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False, poll_interval=0.2)
+    context = rerun_context(arn)
+    summary = sensor.execute(context)
+
+    assert summary["execution_arn"] == arn and summary["execution_status"] == "Succeeded"
+    assert steps_by_name(sagemaker, arn)["RunScript"]["AttemptCount"] == 2
+    link = context["pushed"]["sagemaker_pipeline_execution"]  # the console link, on the task people watch
+    assert link["execution_id"] == arn.rsplit("/", 1)[-1] and link["region_name"] == "us-east-1"
+
+
+def test_a_first_run_reports_a_stopped_execution_instead_of_resuming_it(
+    aws_default_connection, endpoint_client, sagemaker, bucket
+) -> None:
+    name, _ = one_step_pipeline(endpoint_client, sagemaker, bucket, SLEEPS)
+    arn = start(sagemaker, name)
+    wait_for(sagemaker, arn, statuses=("Executing",))
+    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
+    wait_for(sagemaker, arn)
+    sensor = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False, poll_interval=0.2)
+    with pytest.raises(AirflowException, match="Stopped at step RunScript"):
+        sensor.execute(rerun_context(arn, try_number=1))
+
+
+def test_a_cleared_sensor_refuses_to_resume_an_execution_of_an_updated_pipeline(
+    aws_default_connection, endpoint_client, sagemaker, bucket
+) -> None:
+    name, steps = one_step_pipeline(endpoint_client, sagemaker, bucket, "import sys\nsys.exit(3)\n")
+    arn = start(sagemaker, name)
+    wait_for(sagemaker, arn)
+    steps[0]["Arguments"]["Environment"] = {"FIXED": "1"}
+    sagemaker.update_pipeline(PipelineName=name, PipelineDefinition=definition(steps))
+
+    sensor = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False)
+    with pytest.raises(AirflowException, match=f"pipeline {name} was updated after the execution started.*"
+                                               "clear start_execution too"):
+        sensor.execute(rerun_context(arn))
+    assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Failed"
+
+
+def test_template_fields() -> None:
+    assert_template_fields_are_constructor_attributes(
+        PipelineExecutionSensor(task_id="wait", pipeline_exec_arn="arn", poll_interval="{{ var.value.x }}"))

@@ -1,0 +1,98 @@
+"""What the UI's buttons do to a waiting run, on the native stack: clear re-attaches, mark failed stops."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from include.local_airflow.environment import REGION
+from include.local_airflow.seed_local_stack import QUEUE_NAME
+from tests.support.constants import DAG_ID
+
+WAIT = "wait_for_execution"
+
+
+def trigger(api) -> str:
+    api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
+    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns", body={"logical_date": None})["dag_run_id"]
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 180) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} not within {timeout:.0f} s")
+
+
+def task_state(api, run_id: str, task_id: str) -> str | None:
+    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}")["state"]
+
+
+def run_state(api, run_id: str) -> str:
+    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+
+
+def execution_of(api, run_id: str) -> str:
+    entry = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/start_execution/xcomEntries/return_value")
+    value = entry["value"]
+    return json.loads(value) if value.startswith('"') else value
+
+
+def failure_reports(stack, run_id: str) -> list[str]:
+    """[FAILED] reports of this run that reached the stack's SNS topic (its SQS queue), drained."""
+    sqs = boto3.session.Session(region_name=REGION).client("sqs", endpoint_url=stack.endpoint_url)
+    queue = sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"]
+    found = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+        for message in batch:
+            body = json.loads(message["Body"])
+            if body.get("Subject", "").startswith("[FAILED]") and run_id in body["Message"]:
+                found.append(body["Message"])
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+@pytest.mark.timeout(600)
+def test_clearing_the_waiting_task_re_attaches_to_the_running_execution(stack, api, stack_sagemaker) -> None:
+    run_id = trigger(api)
+    eventually(lambda: task_state(api, run_id, WAIT) == "deferred", "the wait deferred")
+    arn = execution_of(api, run_id)
+
+    api.call(f"/api/v2/dags/{DAG_ID}/clearTaskInstances", body={
+        "dry_run": False, "dag_run_id": run_id, "task_ids": [WAIT], "only_failed": False,
+        "include_downstream": False, "reset_dag_runs": True})
+
+    assert stack_sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Executing"
+    eventually(lambda: run_state(api, run_id) in ("success", "failed"), "the run's end", timeout=400)
+    assert run_state(api, run_id) == "success"
+    assert stack_sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Succeeded"
+    summary = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{WAIT}/xcomEntries/execution_arn")
+    assert arn in summary["value"]
+
+
+@pytest.mark.timeout(600)
+def test_marking_the_waiting_task_failed_stops_the_execution_and_reports_once(stack, api, stack_sagemaker) -> None:
+    run_id = trigger(api)
+    eventually(lambda: task_state(api, run_id, WAIT) == "deferred", "the wait deferred")
+    arn = execution_of(api, run_id)
+    failure_reports(stack, run_id)
+
+    api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{WAIT}", body={"new_state": "failed"},
+             method="PATCH")
+
+    eventually(lambda: stack_sagemaker.describe_pipeline_execution(
+        PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Stopped", "the execution stopped", timeout=60)
+    eventually(lambda: run_state(api, run_id) == "failed", "the run failed", timeout=120)
+    reports = eventually(lambda: failure_reports(stack, run_id), "the failure report", timeout=60)
+    time.sleep(5)  # a second report would follow the first within seconds
+    reports += failure_reports(stack, run_id)
+    assert len(reports) == 1, reports
+    assert "Failed task: wait_for_execution" in reports[0] and "unknown error" not in reports[0]
