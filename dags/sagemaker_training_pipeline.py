@@ -151,7 +151,9 @@ with DAG(
         quality_gate_steps=[contract.QUALITY_GATE_FAIL_STEP],
         timeout=PIPELINE_TIMEOUT.total_seconds(),
         execution_timeout=PIPELINE_TIMEOUT + timedelta(minutes=15),
-        retries=0,  # a retry would only re-read the same finished execution
+        # Retried only when the API stayed unreachable beyond the outage budget: the retry
+        # re-attaches to the same execution. How an execution ended is final (clear to resume).
+        retries=2,
     )
 
     read_metrics = ReadEvaluationMetricsOperator(

@@ -87,7 +87,9 @@ def send_report(report: RunReport, context: Any, aws_conn_id: str | None) -> lis
             log.info("Sent %s notification: %s", type(notifier).__name__, report.subject)
         except Exception as error:  # report every channel's failure, then let the caller decide
             errors.append(f"{type(notifier).__name__}: {error}")
-            log.error("%s notification failed: %s", type(notifier).__name__, error)
+            # The report must not be lost with the channel: it goes to the task log in full.
+            log.error("%s notification failed: %s. The report it carried:\n%s\n%s", type(notifier).__name__, error,
+                      report.subject, report.message)
     return errors
 
 

@@ -31,3 +31,15 @@ def task_state(dag_id: str, run_id: str, task_id: str) -> str | None:
 def killed_to_stop(dag_id: str, run_id: str, task_id: str) -> bool:
     """True when the kill means "stop the work": the task was marked failed."""
     return task_state(dag_id, run_id, task_id) == STOPPING_STATE
+
+
+def first_try_after_a_clear(ti: Any, retries: int) -> bool:
+    """True when a person cleared the task and this is its first try since (not an automatic retry).
+
+    A clear sets max_tries to the last try number plus the task's retries, so the first try of
+    the new cycle is max_tries - retries + 1: the number Airflow itself computes for the first
+    try of a cycle (RuntimeTaskInstance.get_first_reschedule_date).
+    """
+    try_number = int(getattr(ti, "try_number", 1))
+    max_tries = int(getattr(ti, "max_tries", 0))
+    return try_number > 1 and try_number == max_tries - retries + 1

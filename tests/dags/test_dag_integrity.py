@@ -83,7 +83,7 @@ def test_every_task_has_owner_doc_timeout_retries_and_failure_callback(dag, task
     assert task.owner == "ml-platform"
     assert task.doc_md
     assert task.execution_timeout is not None and task.execution_timeout > timedelta(0)
-    assert task.retries >= (0 if task_id == "wait_for_execution" else 1)
+    assert task.retries >= 1
     assert task.on_failure_callback
 
 

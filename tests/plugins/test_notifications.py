@@ -99,7 +99,9 @@ def test_sns_and_email_both_receive_the_report_when_configured(
     assert "Subject: [APPROVED] sagemaker_training_pipeline" in mail
 
 
-def test_a_failing_channel_is_reported_and_spares_the_others(aws_default_connection, smtp_server, monkeypatch) -> None:
+def test_a_failing_channel_is_reported_with_the_whole_report_and_spares_the_others(
+    aws_default_connection, smtp_server, monkeypatch, caplog
+) -> None:
     port, mails = smtp_server
     monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SNS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:missing")
     monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_EMAIL_TO", "ml-team@example.com")
@@ -109,3 +111,5 @@ def test_a_failing_channel_is_reported_and_spares_the_others(aws_default_connect
     errors = send_report(report(), {}, "aws_default")
     assert len(errors) == 1 and errors[0].startswith("SnsNotifier: ") and "NotFound" in errors[0]
     assert len(mails) == 1
+    [logged] = [r.getMessage() for r in caplog.records if "SnsNotifier notification failed" in r.getMessage()]
+    assert report().message in logged  # nothing is lost with the channel

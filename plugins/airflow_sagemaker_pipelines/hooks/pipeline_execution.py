@@ -15,6 +15,8 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from botocore.exceptions import ClientError
 
+from .transient_errors import StandardRetries
+
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
 # What SageMaker answers to a stop of an execution that is not Executing; the provider's
 # stop_pipeline(fail_if_not_running=False) recognises the same words.
@@ -33,7 +35,7 @@ def stringify_parameters(parameters: dict[str, Any] | None) -> list[dict[str, st
     return formatted
 
 
-class PipelineExecutionHook(SageMakerHook):
+class PipelineExecutionHook(StandardRetries, SageMakerHook):
     """Pipeline executions through the Airflow AWS connection (its endpoint_url included)."""
 
     def start_pipeline(  # type: ignore[override]

@@ -58,6 +58,9 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
 
     def execute(self, context: Context) -> str:
         dag_id, run_id = context["dag"].dag_id, context["run_id"]
+        # Every try walks the run's attempts from the first: the dead ones are resumed or passed
+        # over, so a retry after a lost response lands on the live one. (An automatic retry can
+        # only meet a dead execution when it failed within the retry delay; it is resumed then too.)
         for attempt in range(MAX_ATTEMPTS):
             self.display_name = execution_display_name(dag_id, run_id, self.data_day, attempt)
             arn = self.hook.start_pipeline(

@@ -16,9 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.sensors.sagemaker import SageMakerPipelineSensor
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout, PokeReturnValue
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    PokeReturnValue,
+)
 
 from ..hooks.pipeline_execution import TERMINAL_STATUSES, PipelineExecutionHook
+from ..hooks.transient_errors import DEFAULT_OUTAGE_BUDGET_SECONDS
 from ..links import SageMakerPipelineExecutionLink, persist_execution_link
 from ..payloads import ExecutionSummary
 
@@ -48,6 +54,8 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
     :param deferrable: wait in the triggerer, holding no worker slot (default True).
     :param stop_on_kill: stop the execution when the task is killed or marked failed (default True).
     :param log_tail_lines: lines of the failed step's job log to copy into the task log.
+    :param outage_budget: seconds the SageMaker API may stay unreachable before the task fails
+        (retryably: its retry re-attaches to the same execution).
     """
 
     aws_hook_class = PipelineExecutionHook
@@ -63,6 +71,7 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         deferrable: bool = True,
         stop_on_kill: bool = True,
         log_tail_lines: int = 40,
+        outage_budget: float = DEFAULT_OUTAGE_BUDGET_SECONDS,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("multiple_outputs", True)
@@ -72,6 +81,8 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         self.deferrable = deferrable
         self.stop_on_kill = stop_on_kill
         self.log_tail_lines = log_tail_lines
+        self.outage_budget = outage_budget
+        self._unreachable_since: float | None = None  # the synchronous path's outage clock
         self._progress: Any = None  # StepProgress of the synchronous path, made on first poke
 
     def _poll_seconds(self) -> float:
@@ -84,11 +95,12 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         return seconds
 
     def execute(self, context: Context) -> Any:
+        from ..task_state import first_try_after_a_clear
         from ..triggers.pipeline_execution import PipelineExecutionTrigger
 
         ti = context["ti"]
         self._task_key = (ti.dag_id, ti.run_id, ti.task_id)
-        if ti.try_number > 1:  # cleared (or retried): a dead execution is resumed, not reported again
+        if first_try_after_a_clear(ti, self.retries):  # a person asked for it: a dead execution is resumed
             self._resume_if_ended(ti.try_number)
         persist_execution_link(context, self, self.pipeline_exec_arn)
         self.poke_interval = self._poll_seconds()
@@ -101,6 +113,7 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
                 waiter_delay=self.poke_interval,
                 deadline=time.time() + float(self.timeout),
                 stop_on_kill=self.stop_on_kill,
+                outage_budget=self.outage_budget,
                 aws_conn_id=self.aws_conn_id,
                 region_name=self.region_name,
                 verify=self.verify,
@@ -113,6 +126,9 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> ExecutionSummary:
         if not event or "status" not in event:
             raise AirflowException(f"The pipeline trigger ended without a usable event: {event!r}")
+        if event["status"] == "error":  # the API, not the execution: a retry re-attaches to it
+            raise AirflowException(f"Lost sight of pipeline execution {event['value']}: {event['failure_reason']}; "
+                                   "it goes on, and this task's retry waits for it again")
         summary: ExecutionSummary = {
             "execution_arn": event["value"],
             "execution_status": event.get("execution_status") or "Unknown",
@@ -128,8 +144,12 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         from ..step_progress import StepProgress, execution_failure
 
         self._progress = self._progress or StepProgress()
-        description = self.hook.describe_pipeline_exec(self.pipeline_exec_arn)
-        steps = self.hook.list_execution_steps(self.pipeline_exec_arn)
+        try:
+            description = self.hook.describe_pipeline_exec(self.pipeline_exec_arn)
+            steps = self.hook.list_execution_steps(self.pipeline_exec_arn)
+        except Exception as error:
+            return self._through_an_outage(error)
+        self._unreachable_since = None
         for line in self._progress.changes(steps):
             self.log.info(line)
         status = description["PipelineExecutionStatus"]
@@ -144,6 +164,20 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
             summary.update(failure_reason=failure.reason, failed_step=failure.failed_step,
                            failed_step_type=failure.failed_step_type)
         return PokeReturnValue(is_done=True, xcom_value=self._conclude(summary, timed_out=False))
+
+    def _through_an_outage(self, error: Exception) -> bool:
+        """Poke again later while the API is unreachable within the budget; after it, fail (retryably)."""
+        from ..hooks.transient_errors import is_transient
+
+        if not is_transient(error):
+            raise error
+        self._unreachable_since = self._unreachable_since or time.time()
+        down = time.time() - self._unreachable_since
+        if down >= self.outage_budget:
+            raise AirflowException(f"Lost sight of pipeline execution {self.pipeline_exec_arn}: the SageMaker API was "
+                                   f"unreachable for {down:.0f} s (budget {self.outage_budget:.0f} s): {error}")
+        self.log.warning("SageMaker API unreachable for %.0f s of a %.0f s budget: %s", down, self.outage_budget, error)
+        return False
 
     def _conclude(self, summary: ExecutionSummary, *, timed_out: bool) -> ExecutionSummary:
         arn, status = summary["execution_arn"], summary["execution_status"]
@@ -163,7 +197,8 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
 
             log_tail_of_step(self.hook, arn, step, self.log_tail_lines, self.log)
         where = f" at step {step}" if step else ""
-        raise AirflowException(f"Pipeline execution {arn} {status}{where}: {summary['failure_reason']}")
+        # The execution's verdict: waiting again changes nothing (clearing the task resumes it).
+        raise AirflowFailException(f"Pipeline execution {arn} {status}{where}: {summary['failure_reason']}")
 
     def _resume_if_ended(self, try_number: int) -> None:
         """A Failed or Stopped execution (not the quality gate's verdict) is retried from its failed steps."""

@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
 from airflow.triggers.base import TriggerEvent
 
 from ..hooks.pipeline_execution import PipelineExecutionHook
+from ..hooks.transient_errors import DEFAULT_OUTAGE_BUDGET_SECONDS, is_transient
 from ..step_progress import ExecutionFailure, StepProgress, execution_failure
 
 UNLIMITED_POLLS = 1_000_000
@@ -32,7 +34,10 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
     :param waiter_delay: seconds between polls.
     :param deadline: epoch seconds after which the execution is stopped and the event is timeout;
         None waits for as long as waiter_max_attempts allows.
-    :param stop_on_kill: stop the execution when a user kills the deferred task.
+    :param stop_on_kill: stop the execution when a user marks the deferred task failed.
+    :param outage_budget: seconds the SageMaker API may stay unreachable (connection errors,
+        throttling, 5xx, after the hook's own retries) before the trigger gives up with an
+        "error" event saying since when; shorter outages only cost polls.
     """
 
     def __init__(
@@ -43,6 +48,7 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         waiter_max_attempts: int = UNLIMITED_POLLS,
         deadline: float | None = None,
         stop_on_kill: bool = True,
+        outage_budget: float = DEFAULT_OUTAGE_BUDGET_SECONDS,
         region_name: str | None = None,
         verify: bool | str | None = None,
         botocore_config: dict | None = None,
@@ -60,7 +66,8 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         )
         self.deadline = deadline
         self.stop_on_kill = stop_on_kill
-        self.serialized_fields.update(deadline=deadline, stop_on_kill=stop_on_kill)
+        self.outage_budget = outage_budget
+        self.serialized_fields.update(deadline=deadline, stop_on_kill=stop_on_kill, outage_budget=outage_budget)
 
     def hook(self) -> PipelineExecutionHook:
         return PipelineExecutionHook(
@@ -71,10 +78,32 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         arn = self.pipeline_execution_arn
         progress = StepProgress()
         hook = self.hook()
+        unreachable_since: float | None = None
         async with await hook.get_async_conn() as conn:
             for _ in range(self.attempts):
-                description = await hook.describe_pipeline_exec_async(conn, arn)
-                steps = await hook.list_execution_steps_async(conn, arn)
+                try:
+                    description = await hook.describe_pipeline_exec_async(conn, arn)
+                    steps = await hook.list_execution_steps_async(conn, arn)
+                except Exception as error:
+                    if not is_transient(error):
+                        raise
+                    unreachable_since = unreachable_since or time.time()
+                    down = time.time() - unreachable_since
+                    since = datetime.fromtimestamp(unreachable_since, UTC).isoformat(timespec="seconds")
+                    if down >= self.outage_budget:
+                        self.log.error("SageMaker API unreachable since %s: giving up on watching %s", since, arn)
+                        yield TriggerEvent({"status": "error", "value": arn, "execution_status": "Unknown",
+                                            "failure_reason": f"the SageMaker API was unreachable since {since} "
+                                                              f"({down:.0f} s, budget {self.outage_budget:.0f} s): "
+                                                              f"{error}"})
+                        return
+                    self.log.warning("SageMaker API unreachable since %s (%.0f s of a %.0f s budget): %s", since, down,
+                                     self.outage_budget, error)
+                    await asyncio.sleep(float(self.waiter_delay))
+                    continue
+                if unreachable_since is not None:
+                    self.log.info("SageMaker API reachable again after %.0f s", time.time() - unreachable_since)
+                    unreachable_since = None
                 for line in progress.changes(steps):
                     self.log.info(line)
                 status = description["PipelineExecutionStatus"]

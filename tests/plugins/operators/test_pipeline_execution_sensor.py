@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
 
 from tests.local_sagemaker.pipelines import (
@@ -30,10 +30,12 @@ def one_step_pipeline(endpoint_client, sagemaker, bucket: str, source: str) -> t
     return create_pipeline(sagemaker, steps), steps
 
 
-def rerun_context(arn: str, try_number: int = 2) -> dict:
-    """What Airflow hands a cleared task that runs again (its try number went up); `pushed` keeps its XComs."""
+def rerun_context(arn: str, try_number: int = 2, cleared: bool = True) -> dict:
+    """What Airflow hands the task on its try `try_number`; a clear sets max_tries to the last try
+    plus the task's retries (none here). `pushed` keeps its XComs."""
     pushed: dict = {}
     ti = SimpleNamespace(dag_id="dag", run_id="run-1", task_id="wait", try_number=try_number,
+                         max_tries=try_number - 1 if cleared else 0,
                          xcom_push=lambda key, value: pushed.__setitem__(key, value))
     return {"ti": ti, "pushed": pushed}
 
@@ -83,7 +85,7 @@ def test_a_cleared_sensor_resumes_a_failed_execution_and_waits_for_the_same_one(
     assert link["execution_id"] == arn.rsplit("/", 1)[-1] and link["region_name"] == "us-east-1"
 
 
-def test_a_first_run_reports_a_stopped_execution_instead_of_resuming_it(
+def test_only_a_persons_clear_resumes_a_stopped_execution_a_first_run_or_a_retry_reports_it(
     aws_default_connection, endpoint_client, sagemaker, bucket
 ) -> None:
     name, _ = one_step_pipeline(endpoint_client, sagemaker, bucket, SLEEPS)
@@ -92,8 +94,10 @@ def test_a_first_run_reports_a_stopped_execution_instead_of_resuming_it(
     sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
     wait_for(sagemaker, arn)
     sensor = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=False, poll_interval=0.2)
-    with pytest.raises(AirflowException, match="Stopped at step RunScript"):
-        sensor.execute(rerun_context(arn, try_number=1))
+    with pytest.raises(AirflowFailException, match="Stopped at step RunScript"):
+        sensor.execute(rerun_context(arn, try_number=1, cleared=False))
+    with pytest.raises(AirflowFailException, match="Stopped at step RunScript"):  # an automatic retry
+        sensor.execute(rerun_context(arn, try_number=2, cleared=False))
 
 
 def test_a_cleared_sensor_refuses_to_resume_an_execution_of_an_updated_pipeline(

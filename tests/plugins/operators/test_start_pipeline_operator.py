@@ -80,7 +80,7 @@ def test_a_cleared_run_starts_its_next_execution_when_the_pipeline_changed(flaky
     sagemaker.update_pipeline(PipelineName=name, PipelineDefinition=definition(steps, PARAMETERS))
 
     renewed = start_task(name).execute(run_context(try_number=2))
-    again = start_task(name).execute(run_context(try_number=3))  # its own retry finds it, starts no third
+    again = start_task(name).execute(run_context(try_number=3))  # a retry finds it, starts no third
 
     assert renewed != arn and again == renewed
     described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=renewed)
