@@ -3,7 +3,7 @@
 moto serves the pipeline CRUD and the registry; this subclass validates definitions on
 CreatePipeline/UpdatePipeline, runs executions for real (engine/), adds the actions moto lacks
 (ListPipelineExecutionSteps, StopPipelineExecution, RetryPipelineExecution,
-DeleteModelPackageGroup) and answers as AWS does where moto does not (a running execution's
+DeleteModelPackage, DeleteModelPackageGroup) and answers as AWS does where moto does not (a running execution's
 status in ListPipelineExecutions, DeletePipeline while one runs, a stop of an execution that is
 not Executing). Standalone jobs (standalone_jobs.py) and experiments (experiments.py) are
 mixins of their own. Install it with `install()` before the server or mock starts.
@@ -258,6 +258,12 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
         return self.describe_job("transform", transform_job_name)
 
     # --- the registry -------------------------------------------------------------------
+    def delete_model_package(self, model_package_name: str) -> None:
+        package = self.describe_model_package(model_package_name)  # ValidationException when unknown
+        del self.model_packages[package.arn]
+        for key in [key for key, arn in self.model_package_name_mapping.items() if arn == package.arn]:
+            del self.model_package_name_mapping[key]
+
     def delete_model_package_group(self, model_package_group_name: str) -> None:
         group = self.describe_model_package_group(model_package_group_name)  # ValidationException when unknown
         packages = [p for p in self.model_packages.values() if p.model_package_group_name == model_package_group_name]

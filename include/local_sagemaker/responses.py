@@ -124,6 +124,10 @@ class LocalSageMakerResponse(SageMakerResponse):
         return ActionResult(self.sagemaker_backend.list_jobs("transform", dict(self._get_params())))
 
     # --- the registry -------------------------------------------------------------------------
+    def delete_model_package(self) -> ActionResult:
+        self.sagemaker_backend.delete_model_package(self._get_param("ModelPackageName"))
+        return EmptyResult()
+
     def delete_model_package_group(self) -> ActionResult:
         self.sagemaker_backend.delete_model_package_group(self._get_param("ModelPackageGroupName"))
         return EmptyResult()
