@@ -39,7 +39,8 @@ def _answer(service: str, error: Exception) -> Any:
     action = _action()
     if isinstance(error, NotImplementedError):
         code = "NotImplemented"
-        message = (f"The local endpoint does not implement the {service} action {action} "
+        detail = f": {error}" if str(error) else ""
+        message = (f"The local endpoint does not implement the {service} action {action}{detail} "
                    "(see README.md, 'The local endpoint', for what it serves)")
     else:
         logger.exception("The local endpoint failed on %s %s", service, action)

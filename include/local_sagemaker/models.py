@@ -17,9 +17,8 @@ import threading
 from typing import Any
 
 from moto.sagemaker import models as moto_models
-from moto.sagemaker.exceptions import ConflictException, ValidationError
+from moto.sagemaker.exceptions import ConflictException, ResourceNotFound, ValidationError
 from moto.sagemaker.models import FakePipeline, SageMakerModelBackend
-from moto.sagemaker.utils import get_pipeline_execution_from_arn, get_pipeline_from_name
 
 from .config import endpoint_config
 from .engine.aws import EndpointClients
@@ -59,6 +58,25 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
                                        self.account_id, self.region_name, self.jobs)
         return self._context
 
+    # --- an unknown pipeline or execution is ResourceNotFound, as the API reference has it ----
+    def _pipeline(self, pipeline_name: str) -> FakePipeline:
+        """By name or ARN, as the Pipeline APIs accept either."""
+        if str(pipeline_name).startswith("arn:"):
+            pipeline_name = next((p.pipeline_name for p in self.pipelines.values() if p.arn == pipeline_name), pipeline_name)
+        if pipeline_name not in self.pipelines:
+            arn = f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:pipeline/{str(pipeline_name).lower()}"
+            raise ResourceNotFound(f"Pipeline '{arn}' does not exist.")
+        return self.pipelines[pipeline_name]
+
+    def _run(self, pipeline_execution_arn: str) -> PipelineExecutionRun:
+        run = self.runs.get(pipeline_execution_arn)
+        if run is None:
+            raise ResourceNotFound(f"Pipeline execution '{pipeline_execution_arn}' does not exist.")
+        return run
+
+    def describe_pipeline(self, pipeline_name: str) -> dict[str, Any]:
+        return super().describe_pipeline(self._pipeline(pipeline_name).pipeline_name)
+
     # --- definitions are validated as SageMaker validates them -----------------------
     def create_pipeline(self, pipeline_name: str, *args: Any, **kwargs: Any) -> FakePipeline:
         pipeline = super().create_pipeline(pipeline_name, *args, **kwargs)
@@ -70,9 +88,9 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
         return pipeline
 
     def update_pipeline(self, pipeline_name: str, **kwargs: Any) -> str:
-        pipeline = get_pipeline_from_name(self.pipelines, pipeline_name)
+        pipeline = self._pipeline(pipeline_name)
         before = dict(vars(pipeline))
-        arn = super().update_pipeline(pipeline_name, **kwargs)
+        arn = super().update_pipeline(pipeline.pipeline_name, **kwargs)
         try:
             parse_definition(pipeline.pipeline_definition)
         except DefinitionError as error:
@@ -82,7 +100,7 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
 
     def delete_pipeline(self, pipeline_name: str) -> str:
         """Refused while an execution runs, as AWS refuses it; its experiments and trials stay."""
-        pipeline = get_pipeline_from_name(self.pipelines, pipeline_name)
+        pipeline = self._pipeline(pipeline_name)
         running = [arn for arn in pipeline.pipeline_executions
                    if arn in self.runs and self.runs[arn].status not in TERMINAL_STATUSES]
         if running:
@@ -92,7 +110,7 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
             )
         for arn in pipeline.pipeline_executions:
             self.runs.pop(arn, None)
-        return super().delete_pipeline(pipeline_name)
+        return super().delete_pipeline(pipeline.pipeline_name)
 
     # --- executions ------------------------------------------------------------------
     def start_pipeline_execution(
@@ -119,7 +137,7 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
         parallelism_configuration: dict[str, int],
         client_request_token: str,
     ) -> tuple[dict[str, str], PipelineExecutionRun]:
-        pipeline = get_pipeline_from_name(self.pipelines, pipeline_name)
+        pipeline = self._pipeline(pipeline_name)
         _validate_token(client_request_token)
         if pipeline_execution_display_name and not DISPLAY_NAME.match(pipeline_execution_display_name):
             raise ValidationError(
@@ -171,13 +189,9 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
         except Exception as error:
             raise StepFailure(f"PipelineExperimentConfig: cannot create experiment '{experiment}' / trial '{trial}': {error}") from None
 
-    def _run(self, pipeline_execution_arn: str) -> PipelineExecutionRun:
-        get_pipeline_execution_from_arn(self.pipelines, pipeline_execution_arn)  # ValidationError if unknown
-        return self.runs[pipeline_execution_arn]
-
     def describe_pipeline_execution(self, pipeline_execution_arn: str) -> dict[str, Any]:
-        response = super().describe_pipeline_execution(pipeline_execution_arn)
         run = self._run(pipeline_execution_arn)
+        response = super().describe_pipeline_execution(pipeline_execution_arn)
         response["PipelineExecutionStatus"] = run.status
         response.pop("FailureReason", None)
         if run.failure_reason:
@@ -187,7 +201,7 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
         return response
 
     def list_pipeline_executions(self, pipeline_name: str, **options: Any) -> dict[str, Any]:
-        pipeline = get_pipeline_from_name(self.pipelines, pipeline_name)
+        pipeline = self._pipeline(pipeline_name)
         summaries = []
         for arn, execution in pipeline.pipeline_executions.items():
             run = self.runs.get(arn)

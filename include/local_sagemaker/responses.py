@@ -2,7 +2,9 @@
 
 Work a call starts (an execution's steps, a job) begins only once the call has answered, as on
 AWS: `_after_response` holds it until the HTTP response is written. Every result leaves out
-the structures AWS leaves out (response_shapes.py).
+the structures AWS leaves out (response_shapes.py). Jobs moto only records as Completed but
+the endpoint cannot run (tuning, AutoML, compilation) are refused as not implemented rather
+than passed silently.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class LocalSageMakerResponse(SageMakerResponse):
 
     # --- pipelines ---------------------------------------------------------------------
     def start_pipeline_execution(self) -> ActionResult:
+        if self._get_param("SelectiveExecutionConfig"):
+            raise NotImplementedError("SelectiveExecutionConfig: the local endpoint runs whole executions")
         response, run = self.sagemaker_backend.start_local_pipeline_execution(
             pipeline_name=self._get_param("PipelineName"),
             pipeline_execution_display_name=self._get_param("PipelineExecutionDisplayName"),
@@ -122,6 +126,16 @@ class LocalSageMakerResponse(SageMakerResponse):
 
     def list_transform_jobs(self) -> ActionResult:
         return ActionResult(self.sagemaker_backend.list_jobs("transform", dict(self._get_params())))
+
+    # --- jobs moto would only record as Completed ------------------------------------------------
+    def create_hyper_parameter_tuning_job(self) -> ActionResult:
+        raise NotImplementedError("CreateHyperParameterTuningJob: the local endpoint runs no tuning jobs")
+
+    def create_auto_ml_job_v2(self) -> ActionResult:
+        raise NotImplementedError("CreateAutoMLJobV2: the local endpoint runs no AutoML jobs")
+
+    def create_compilation_job(self) -> ActionResult:
+        raise NotImplementedError("CreateCompilationJob: the local endpoint compiles no models")
 
     # --- the registry -------------------------------------------------------------------------
     def delete_model_package(self) -> ActionResult:

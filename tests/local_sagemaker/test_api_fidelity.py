@@ -155,3 +155,34 @@ def test_sdk_role_validation_passes_a_usable_role_and_refuses_a_narrow_one(aws, 
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}]})
     with pytest.raises(RoleValidationError):
         resolve_and_validate_role(provided_role=narrow, role_type="training", sagemaker_session=sdk_session)
+
+
+def test_jobs_the_endpoint_cannot_run_are_refused_not_passed(sagemaker) -> None:
+    with pytest.raises(ClientError) as raised:
+        sagemaker.create_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=unique("tuning"),
+            HyperParameterTuningJobConfig={"Strategy": "Bayesian", "ResourceLimits": {"MaxParallelTrainingJobs": 1}},
+        )
+    assert raised.value.response["Error"]["Code"] == "NotImplemented"
+    assert "runs no tuning jobs" in raised.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("call", "arguments"),
+    [("describe_pipeline", {"PipelineName": "no-such-pipeline"}),
+     ("start_pipeline_execution", {"PipelineName": "no-such-pipeline"}),
+     ("list_pipeline_executions", {"PipelineName": "no-such-pipeline"}),
+     ("describe_pipeline_execution", {"PipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/nope"}),
+     ("list_pipeline_execution_steps", {"PipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/nope"})],
+)
+def test_unknown_pipeline_or_execution_is_resource_not_found(sagemaker, call: str, arguments: dict[str, str]) -> None:
+    with pytest.raises(ClientError) as raised:
+        getattr(sagemaker, call)(**arguments)
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert "does not exist" in raised.value.response["Error"]["Message"]
+
+
+def test_pipeline_is_found_by_its_arn_too(sagemaker) -> None:
+    name = create_pipeline(sagemaker, [{"Name": "F", "Type": "Fail", "Arguments": {"ErrorMessage": "x"}}])
+    arn = sagemaker.describe_pipeline(PipelineName=name)["PipelineArn"]
+    assert sagemaker.describe_pipeline(PipelineName=arn)["PipelineName"] == name
