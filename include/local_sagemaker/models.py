@@ -122,11 +122,13 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
         parallelism_configuration: dict[str, int],
         client_request_token: str,
     ) -> dict[str, str]:
-        """Start an execution; its steps begin once the caller releases it (after the response)."""
-        return self.start_local_pipeline_execution(
+        """moto's signature, for in-process callers: the execution is released at once."""
+        response, run = self.start_local_pipeline_execution(
             pipeline_name, pipeline_execution_display_name, pipeline_parameters, pipeline_execution_description,
             parallelism_configuration, client_request_token,
-        )[0]
+        )
+        run.release()
+        return response
 
     def start_local_pipeline_execution(
         self,
@@ -137,6 +139,7 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
         parallelism_configuration: dict[str, int],
         client_request_token: str,
     ) -> tuple[dict[str, str], PipelineExecutionRun]:
+        """Start an execution; its steps begin once the caller calls `run.release()` (after its response)."""
         pipeline = self._pipeline(pipeline_name)
         _validate_token(client_request_token)
         if pipeline_execution_display_name and not DISPLAY_NAME.match(pipeline_execution_display_name):

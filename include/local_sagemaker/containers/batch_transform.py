@@ -7,8 +7,8 @@ SplitType, requests of at most MaxPayloadInMB (MultiRecord) or of one record (Si
 responses joined by AssembleWith. The model is the built-in XGBoost algorithm (CSV rows without
 the label, or libsvm; one prediction per line) or a script-mode model whose SAGEMAKER_PROGRAM
 defines model_fn and optionally input_fn, predict_fn, output_fn. A request the model cannot
-answer fails the job naming the file and the record. Self-contained on purpose: it runs as a
-plain script in a separate process.
+answer fails the job naming the file and the record. It runs as a plain script in a separate
+process and imports nothing of the project but container_run.py, beside it.
 """
 
 from __future__ import annotations
@@ -21,17 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path("/opt/ml")
+from container_run import ClientError, run_container
+
 MEGABYTE = 1024 * 1024
-
-
-class ClientError(Exception):
-    pass
-
-
-def _root() -> Path:
-    # Where mount namespaces are unavailable the engine passes the sandbox folder instead.
-    return Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT
 
 
 class XGBoostModel:
@@ -198,18 +190,5 @@ def transform(root: Path) -> None:
         print(f"{name}: {len(responses)} request(s), {len(output)} bytes to {name}.out", flush=True)
 
 
-def main() -> int:
-    root = _root()
-    try:
-        transform(root)
-    except ClientError as error:
-        message = f"ClientError: {error}"
-        print(message, file=sys.stderr, flush=True)
-        (root / "output").mkdir(parents=True, exist_ok=True)
-        (root / "output/failure").write_text(message)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_container(transform))
