@@ -7,7 +7,8 @@ every service's Flask app answers such a request at once with a 501 (which botoc
 retry) in the caller's protocol: JSON (`__type`, `message`, `x-amzn-ErrorType`) for JSON
 services, the XML `ErrorResponse` for query and REST-XML ones; the message names the service and
 the action. An action not implemented is `NotImplemented`; a failure of the endpoint itself is
-`InternalFailure`, with the exception, and its traceback goes to the endpoint's log.
+`InternalFailure`, with the exception, and its traceback goes to the endpoint's log; an
+operation the service does not have is AWS's 400 `UnknownOperationException`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import uuid
 from typing import Any
 from xml.sax.saxutils import escape
 
-from flask import Flask, Response, request
+from botocore.model import OperationNotFoundError
+from flask import Flask, request
 from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
 
 NOT_SERVED_STATUS = 501
 logger = logging.getLogger(__name__)
@@ -29,15 +32,32 @@ logger = logging.getLogger(__name__)
 def create_app(service: Any) -> Flask:
     """moto's app for one service, with the error answer installed."""
     app = create_backend_app(service)
-    app.register_error_handler(Exception, lambda error: _answer(str(service), error))
+    app.register_error_handler(Exception, lambda error: _answer(str(service), error, request))
     return app
 
 
-def _answer(service: str, error: Exception) -> Any:
+class ErrorAnsweringApp:
+    """WSGI wrapper of moto's dispatcher: a failure before any service app runs (building one, say) is answered too."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        try:
+            return self.app(environ, start_response)
+        except Exception as error:
+            return _answer("endpoint", error, Request(environ))(environ, start_response)
+
+
+def _answer(service: str, error: Exception, request: Request) -> Any:
     if isinstance(error, HTTPException):
         return error
-    action = _action()
-    if isinstance(error, NotImplementedError):
+    action = _action(request)
+    status = NOT_SERVED_STATUS
+    if isinstance(error, OperationNotFoundError):
+        code, status = "UnknownOperationException", 400  # what AWS answers an operation the service lacks
+        message = f"The {service} service has no operation {action}"
+    elif isinstance(error, NotImplementedError):
         code = "NotImplemented"
         detail = f": {error}" if str(error) else ""
         message = (f"The local endpoint does not implement the {service} action {action}{detail} "
@@ -50,13 +70,13 @@ def _answer(service: str, error: Exception) -> Any:
     headers = {"x-amzn-ErrorType": code, "x-amzn-RequestId": request_id}
     if request.headers.get("X-Amz-Target") or "json" in (request.content_type or ""):
         body = json.dumps({"__type": code, "message": message})
-        return Response(body, NOT_SERVED_STATUS, {**headers, "Content-Type": "application/x-amz-json-1.1"})
+        return Response(body, status, {**headers, "Content-Type": "application/x-amz-json-1.1"})
     body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{escape(message)}</Message>"
             f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>")
-    return Response(body, NOT_SERVED_STATUS, {**headers, "Content-Type": "text/xml"})
+    return Response(body, status, {**headers, "Content-Type": "text/xml"})
 
 
-def _action() -> str:
+def _action(request: Request) -> str:
     target = request.headers.get("X-Amz-Target")
     if target:
         return target.rsplit(".", 1)[-1]

@@ -32,8 +32,9 @@ _ENUMS = {
 
 
 def _refuse(value: Any, attribute: str, constraint: str) -> ValidationError:
+    shown = "null" if value == "null" else f"'{value}'"  # AWS writes a missing member's value unquoted
     return ValidationError(
-        f"1 validation error detected: Value '{value}' at '{attribute}' failed to satisfy constraint: {constraint}"
+        f"1 validation error detected: Value {shown} at '{attribute}' failed to satisfy constraint: {constraint}"
     )
 
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from botocore.model import OperationNotFoundError
 from flask import after_this_request, has_request_context
+from moto.core.exceptions import ServiceException
 from moto.core.responses import TYPE_RESPONSE, ActionResult, EmptyResult
 from moto.core.utils import get_service_model
+from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
 from .models import LocalSageMakerBackend
@@ -33,10 +36,38 @@ def _after_response(release: Any) -> None:
         return response
 
 
+class UnknownOperation(ServiceException):
+    code = "UnknownOperationException"
+
+
 class LocalSageMakerResponse(SageMakerResponse):
     @property
     def sagemaker_backend(self) -> LocalSageMakerBackend:  # type: ignore[override]
         return super().sagemaker_backend  # type: ignore[return-value]
+
+    def call_action(self) -> TYPE_RESPONSE:
+        """Refuse, as SageMaker does, an unknown operation or a request without a required member."""
+        try:
+            self._check_request()
+        except ServiceException as error:
+            status, headers, body = self.serialized(ActionResult(error))
+            return status, headers, body
+        return super().call_action()
+
+    def _check_request(self) -> None:
+        action = self._get_action()
+        try:
+            operation = get_service_model("sagemaker").operation_model(action)
+        except OperationNotFoundError:
+            raise UnknownOperation(f"Operation {action} is not a SageMaker operation") from None
+        shape = operation.input_shape
+        params = self._get_params() if shape is not None else {}
+        for name in shape.required_members if shape is not None else []:
+            if params.get(name) in (None, ""):
+                raise ValidationError(
+                    f"1 validation error detected: Value null at '{name[0].lower()}{name[1:]}' failed to satisfy "
+                    "constraint: Member must not be null"
+                )
 
     def serialized(self, action_result: ActionResult) -> TYPE_RESPONSE:
         if isinstance(action_result.result, dict):

@@ -12,7 +12,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
 from werkzeug.serving import make_server
 
-from .api_errors import create_app
+from .api_errors import ErrorAnsweringApp, create_app
 from .config import endpoint_config, startup_delay_from_environment
 from .models import install, installed_backends
 
@@ -23,7 +23,7 @@ class _Server(ThreadedMotoServer):
     """moto's threaded server, whose service apps answer errors in AWS's format (api_errors.py)."""
 
     def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_app)
+        app = ErrorAnsweringApp(DomainDispatcherApplication(create_app))
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

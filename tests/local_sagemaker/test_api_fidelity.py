@@ -186,3 +186,32 @@ def test_pipeline_is_found_by_its_arn_too(sagemaker) -> None:
     name = create_pipeline(sagemaker, [{"Name": "F", "Type": "Fail", "Arguments": {"ErrorMessage": "x"}}])
     arn = sagemaker.describe_pipeline(PipelineName=name)["PipelineArn"]
     assert sagemaker.describe_pipeline(PipelineName=arn)["PipelineName"] == name
+
+
+def _raw_sagemaker_call(endpoint: str, target: str, body: bytes) -> tuple[int, dict]:
+    """A request no SDK would send, as a buggy client or a hand-written script might."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(endpoint + "/", data=body, method="POST", headers={
+        "X-Amz-Target": f"SageMaker.{target}", "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/sagemaker/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize(
+    ("target", "body", "status", "code", "named"),
+    [("DescribeProcessingJob", b"{}", 400, "ValidationException", "'processingJobName'"),
+     ("StartPipelineExecution", b'{"ClientRequestToken": "x"}', 400, "ValidationException", "'pipelineName'"),
+     ("DescribeEverything", b"{}", 400, "UnknownOperationException", "DescribeEverything")],
+    ids=["missing-member", "missing-name", "unknown-operation"],
+)
+def test_malformed_raw_request_gets_aws_error_naming_what_is_wrong(endpoint, target, body, status, code, named) -> None:
+    answered, error = _raw_sagemaker_call(endpoint, target, body)
+    assert answered == status and error["__type"] == code
+    assert named in (error.get("Message") or error.get("message"))
