@@ -19,13 +19,13 @@ from typing import Any
 from moto.sagemaker.exceptions import ResourceInUseException, ValidationError
 
 from .config import endpoint_config
-from .engine.errors import StepFailure, StepStopped
+from .engine.errors import RequestError, StepFailure, StepStopped
 from .engine.jobs.kinds import JOB_KINDS, PROCESSING, TRAINING, TRANSFORM, JobKind
 from .engine.jobs.lifecycle import TERMINAL_JOB_STATUSES, JobContext, JobRun
 from .engine.jobs.processing import processing_request, run_processing_job
+from .engine.jobs.requests import CHECKS, check_job_name
 from .engine.jobs.training import run_training_job, training_request
 from .engine.jobs.transform import run_transform_job, transform_request
-from .job_requests import check_job_name, check_processing_request, check_training_request, check_transform_request
 from .pagination import paginate
 
 RELEASE_TIMEOUT_SECONDS = 5.0
@@ -39,15 +39,15 @@ class StandaloneJobs:
 
     # --- create ---------------------------------------------------------------------------
     def create_local_processing_job(self, request: dict[str, Any]) -> tuple[dict[str, str], threading.Event]:
-        check_processing_request(request)
+        _check("processing", request)
         return self._start_job(PROCESSING, request, processing_request(request), lambda job: run_processing_job(job))
 
     def create_local_training_job(self, request: dict[str, Any]) -> tuple[dict[str, str], threading.Event]:
-        check_training_request(request)
+        _check("training", request)
         return self._start_job(TRAINING, request, training_request(request), run_training_job)
 
     def create_local_transform_job(self, request: dict[str, Any]) -> tuple[dict[str, str], threading.Event]:
-        check_transform_request(request)
+        _check("transform", request)
         self.describe_model(request["ModelName"])  # type: ignore[attr-defined]  # unknown model: ValidationException
         return self._start_job(TRANSFORM, request, transform_request(request), run_transform_job)
 
@@ -80,7 +80,7 @@ class StandaloneJobs:
         kind = JOB_KINDS[kind_key]
         record = self.job_context().jobs.get(kind.key, name)
         if record is None:
-            check_job_name(name, f"{kind.key}JobName")
+            _check_name(name, f"{kind.key}JobName")
             message = (
                 "Requested resource not found." if kind is TRAINING
                 else f"Could not find requested job with name {name}"
@@ -129,6 +129,20 @@ class StandaloneJobs:
         for thread, released in list(self.job_threads):  # type: ignore[attr-defined]
             released.set()
             thread.join(timeout)
+
+
+def _check(kind_key: str, request: dict[str, Any]) -> None:
+    try:
+        CHECKS[kind_key](request)
+    except RequestError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _check_name(name: str, attribute: str) -> None:
+    try:
+        check_job_name(name, attribute)
+    except RequestError as error:
+        raise ValidationError(str(error)) from None
 
 
 def _within(record: dict[str, Any], bounds: dict[str, datetime | None]) -> bool:

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import RequestError, StepFailure
 from ..jobs.kinds import JobKind
 from ..jobs.lifecycle import JobContext, JobRun
+from ..jobs.requests import CHECKS
 
 if TYPE_CHECKING:  # definition.py imports the step registry, which imports this module
     from ..definition import StepDefinition
@@ -52,7 +54,12 @@ class StepRuntime:
         request = {**request, "PipelineExecutionArn": self.execution_arn}
         if self.experiment_config:
             request["ExperimentConfig"] = {**self.experiment_config, "TrialComponentDisplayName": self.step.name}
-        job = JobRun(kind, self.job_name(), request, self.context, self.stop_requested)
+        name = self.job_name()
+        try:
+            CHECKS[kind.key]({kind.name_field: name, **request})
+        except RequestError as error:
+            raise StepFailure(f"ValidationException: {error}") from None  # as the job's Create call would refuse it
+        job = JobRun(kind, name, request, self.context, self.stop_requested)
         job.create()
         self.jobs.append(job)
         self.report_metadata({f"{kind.label}Job": {"Arn": job.arn}})

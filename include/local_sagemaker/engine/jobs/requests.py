@@ -1,19 +1,21 @@
 """What CreateProcessingJob, CreateTrainingJob and CreateTransformJob refuse at once.
 
 SageMaker checks a request's shape before it creates the job: names, required members, enum
-values, S3 URIs, container paths and limits. A refused request answers a ValidationException
-in AWS's wording ("1 validation error detected: Value 'x' at 'trainingJobName' failed to
-satisfy constraint: ..."), naming the field and what is allowed; no job is created. What
-SageMaker only finds out when the job runs (an image it cannot pull, an empty S3 prefix) fails
-the job instead, with a FailureReason.
+values, S3 URIs, container paths and limits. A refused request is a RequestError in AWS's
+wording ("1 validation error detected: Value 'x' at 'trainingJobName' failed to satisfy
+constraint: ..."), naming the field and what is allowed: the API answers it as a
+ValidationException and creates no job; a pipeline step fails with it. What SageMaker only
+finds out when the job runs (an image it cannot pull, an empty S3 prefix) fails the job
+instead, with a FailureReason.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from moto.sagemaker.exceptions import ValidationError
+from ..errors import RequestError
 
 JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 S3_URI = re.compile(r"^(https|s3)://([^/]+)/?(.*)$")
@@ -31,9 +33,9 @@ _ENUMS = {
 }
 
 
-def _refuse(value: Any, attribute: str, constraint: str) -> ValidationError:
+def _refuse(value: Any, attribute: str, constraint: str) -> RequestError:
     shown = "null" if value == "null" else f"'{value}'"  # AWS writes a missing member's value unquoted
-    return ValidationError(
+    return RequestError(
         f"1 validation error detected: Value {shown} at '{attribute}' failed to satisfy constraint: {constraint}"
     )
 
@@ -131,7 +133,7 @@ def check_training_request(request: dict[str, Any]) -> None:
         if not name:
             raise _refuse("null", f"{where}.channelName", "Member must not be null")
         if name in names:
-            raise ValidationError(f"Channel names must be unique; '{name}' is given more than once in InputDataConfig")
+            raise RequestError(f"Channel names must be unique; '{name}' is given more than once in InputDataConfig")
         names.add(name)
         source = (channel.get("DataSource") or {}).get("S3DataSource")
         if source is None:
@@ -159,3 +161,10 @@ def check_transform_request(request: dict[str, Any]) -> None:
     payload = request.get("MaxPayloadInMB")
     if payload is not None and (not isinstance(payload, int) or not 0 <= payload <= 100):
         raise _refuse(payload, "maxPayloadInMB", "Member must have value between 0 and 100")
+
+
+CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "processing": check_processing_request,
+    "training": check_training_request,
+    "transform": check_transform_request,
+}
