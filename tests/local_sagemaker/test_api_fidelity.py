@@ -215,3 +215,19 @@ def test_malformed_raw_request_gets_aws_error_naming_what_is_wrong(endpoint, tar
     answered, error = _raw_sagemaker_call(endpoint, target, body)
     assert answered == status and error["__type"] == code
     assert named in (error.get("Message") or error.get("message"))
+
+
+def test_execution_starts_no_step_until_the_start_call_has_answered(sagemaker) -> None:
+    from moto.sagemaker.models import sagemaker_backends
+
+    name = create_pipeline(sagemaker, [{"Name": "Gate", "Type": "Condition", "Arguments": {
+        "Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}]}}])
+    backend = sagemaker_backends["123456789012"]["us-east-1"]
+    # What StartPipelineExecution does before its response is written; the responses layer
+    # releases the execution once the HTTP response has been sent.
+    response, run = backend.start_local_pipeline_execution(name, None, [], None, None, None)
+    assert not run.wait(1.0), "the execution ran before its start call answered"
+    assert run.status == "Executing" and run.list_steps() == []
+    assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=response["PipelineExecutionArn"])["PipelineExecutionStatus"] == "Executing"
+    run.release()
+    assert run.wait(30) and run.status == "Succeeded"
