@@ -315,3 +315,16 @@ def test_transform_job_for_an_unknown_model_is_refused(sagemaker, bucket) -> Non
         sagemaker.create_transform_job(**_transform_request(unique("orphan"), "no-such-model", f"s3://{bucket}/x", f"s3://{bucket}/y"))
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "no-such-model" in refused.value.response["Error"]["Message"]
+
+
+def test_training_job_past_its_max_runtime_is_stopped_with_max_runtime_exceeded(sagemaker, s3, bucket) -> None:
+    prefix = unique("overtime")
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/train/train.csv", Body=b"1,2\n")
+    name = unique("overtime")
+    request = training_request(bucket, prefix, name)
+    request["AlgorithmSpecification"] = {"TrainingImage": XGBOOST_IMAGE, "TrainingInputMode": "File",
+                                         "ContainerEntrypoint": ["python3", "-c", "import time; time.sleep(300)"]}
+    request["StoppingCondition"] = {"MaxRuntimeInSeconds": 1}
+    sagemaker.create_training_job(**request)
+    job = wait_job(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus", timeout=60)
+    assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")

@@ -15,3 +15,7 @@ class StepFailure(RuntimeError):
 
 class StepStopped(RuntimeError):
     """A step or job was ended by StopPipelineExecution or Stop*Job."""
+
+
+class JobTimedOut(StepFailure):
+    """A job ran past its StoppingCondition.MaxRuntimeInSeconds and was ended."""

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import StepFailure
+from ..errors import JobTimedOut, StepFailure
 from ..job_process import CloudWatchStream, JobProcess, python_environment
 from ..sandbox import Sandbox
 from .lifecycle import JobRun, failure_reason
@@ -52,12 +52,10 @@ class ContainerJob:
         exit_code = self.process.run(*self.command(argv, environment), self.sandbox.root, max_runtime)
         self.check_stopped()
         if self.process.timed_out:
-            error = StepFailure(
+            raise JobTimedOut(
                 f"MaxRuntimeExceeded: job {self.name} ran longer than its "
                 f"MaxRuntimeInSeconds ({max_runtime:g} s) and was ended"
             )
-            error.secondary_status = "MaxRuntimeExceeded"  # type: ignore[attr-defined]
-            raise error
         if exit_code != 0:
             reason_file = self.sandbox.host_path("/opt/ml/output/failure")
             headline = f"AlgorithmError: job {self.name} exited with code {exit_code}."

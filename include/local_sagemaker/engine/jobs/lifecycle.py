@@ -2,7 +2,8 @@
 
 InProgress from creation; Completed, Failed (with FailureReason) or Stopped at the end, with
 the kind's start and end times. Training jobs also walk SecondaryStatus (Starting,
-Downloading, Training, Uploading, Completed | Failed | Stopping, Stopped) and keep every
+Downloading, Training, Uploading, Completed | Failed | Stopping, Stopped | MaxRuntimeExceeded)
+and keep every
 transition in SecondaryStatusTransitions, as DescribeTrainingJob shows them. Stop*Job (or
 StopPipelineExecution for a step's job) makes the job Stopping and ends its processes.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..aws import EndpointClients
-from ..errors import StepFailure, StepStopped
+from ..errors import JobTimedOut, StepFailure, StepStopped
 from ..job_process import JobProcess
 from ..job_store import JobStore, now
 from .kinds import JobKind
@@ -111,11 +112,19 @@ class JobRun:
         except StepStopped:
             self._end("Stopped")
             raise
+        except JobTimedOut as error:
+            # A training job past its limit is Stopped (SecondaryStatus MaxRuntimeExceeded), as
+            # DescribeTrainingJob documents; other kinds fail. A pipeline step fails either way.
+            if self.kind.has_secondary_status:
+                self._end("Stopped", secondary="MaxRuntimeExceeded")
+            else:
+                self._end("Failed", reason=failure_reason(str(error)))
+            raise
         except StepFailure as error:
             if self.stop_requested.is_set():
                 self._end("Stopped")
                 raise StepStopped(self.name) from None
-            self._end("Failed", reason=failure_reason(str(error)), secondary=getattr(error, "secondary_status", None))
+            self._end("Failed", reason=failure_reason(str(error)))
             raise
         except Exception as error:
             self._end("Failed", reason=failure_reason(f"InternalError: {type(error).__name__}: {error}"))
