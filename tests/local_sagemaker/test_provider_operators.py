@@ -7,8 +7,7 @@ would; each operator waits the way it offers (polling, and deferrable where it h
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,19 +15,6 @@ import pytest
 
 from .pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, processing_step, put_script, unique
 from .test_standalone_jobs import _csv, _xgboost_model, processing_request, training_request
-
-
-@pytest.fixture(scope="module")
-def aws_default(endpoint: str, airflow_db: None) -> Iterator[None]:
-    from include.local_airflow.environment import aws_connection_uri_json
-
-    saved = os.environ.get("AIRFLOW_CONN_AWS_DEFAULT")
-    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = aws_connection_uri_json(endpoint)
-    yield
-    if saved is None:
-        os.environ.pop("AIRFLOW_CONN_AWS_DEFAULT", None)
-    else:
-        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = saved
 
 
 @pytest.fixture
