@@ -17,7 +17,7 @@ from flask import after_this_request, has_request_context
 from moto.core.exceptions import ServiceException
 from moto.core.responses import TYPE_RESPONSE, ActionResult, EmptyResult
 from moto.core.utils import get_service_model
-from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
 from .models import LocalSageMakerBackend
@@ -46,13 +46,19 @@ class LocalSageMakerResponse(SageMakerResponse):
         return super().sagemaker_backend  # type: ignore[return-value]
 
     def call_action(self) -> TYPE_RESPONSE:
-        """Refuse, as SageMaker does, an unknown operation or a request without a required member."""
+        """Refuse, as SageMaker does, an unknown operation or a request without a required member;
+        answer moto's lookups of a missing resource (a bare KeyError) with ResourceNotFound."""
         try:
             self._check_request()
-        except ServiceException as error:
-            status, headers, body = self.serialized(ActionResult(error))
-            return status, headers, body
-        return super().call_action()
+            return super().call_action()
+        except KeyError as missing:
+            error: ServiceException = ResourceNotFound(
+                f"{self._get_action()}: resource {missing.args[0] if missing.args else ''!r} does not exist."
+            )
+        except ServiceException as refused:
+            error = refused
+        status, headers, body = self.serialized(ActionResult(error))
+        return status, headers, body
 
     def _check_request(self) -> None:
         action = self._get_action()

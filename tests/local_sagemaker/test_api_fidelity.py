@@ -231,3 +231,10 @@ def test_execution_starts_no_step_until_the_start_call_has_answered(sagemaker) -
     assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=response["PipelineExecutionArn"])["PipelineExecutionStatus"] == "Executing"
     run.release()
     assert run.wait(30) and run.status == "Succeeded"
+
+
+def test_describing_a_missing_resource_moto_would_trip_on_is_resource_not_found(sagemaker) -> None:
+    with pytest.raises(ClientError) as raised:
+        sagemaker.describe_auto_ml_job_v2(AutoMLJobName="no-such-job")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFound"
+    assert "no-such-job" in raised.value.response["Error"]["Message"]
