@@ -328,3 +328,32 @@ def test_training_job_past_its_max_runtime_is_stopped_with_max_runtime_exceeded(
     sagemaker.create_training_job(**request)
     job = wait_job(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus", timeout=60)
     assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
+
+
+def test_batch_transform_filters_joins_and_keeps_the_id_with_the_prediction(sagemaker, s3, bucket, xgboost_model) -> None:
+    prefix = unique("join")
+    features = _csv(6, 12, label=False).decode().splitlines()
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/in/data.csv",
+                  Body="".join(f"id-{index},{row}\n" for index, row in enumerate(features)).encode())
+    name = unique("join")
+    # The ID column stays out of the model's input, and comes back beside its prediction.
+    sagemaker.create_transform_job(**_transform_request(
+        name, xgboost_model, f"s3://{bucket}/{prefix}/in", f"s3://{bucket}/{prefix}/out", BatchStrategy="MultiRecord",
+        DataProcessing={"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"}))
+    job = wait_job(lambda: sagemaker.describe_transform_job(TransformJobName=name), "TransformJobStatus")
+    assert job["TransformJobStatus"] == "Completed", job.get("FailureReason")
+    rows = [line.split(",") for line in s3.get_object(Bucket=bucket, Key=f"{prefix}/out/data.csv.out")["Body"].read().decode().splitlines()]
+    assert [row[0] for row in rows] == [f"id-{index}" for index in range(6)]
+    assert all(len(row) == 2 and 0.0 <= float(row[1]) <= 1.0 for row in rows)
+
+
+def test_batch_transform_input_filter_the_record_cannot_satisfy_fails_naming_it(sagemaker, s3, bucket, xgboost_model) -> None:
+    prefix = unique("bad-filter")
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/in/data.csv", Body=b"1,2,3,4\n1,2\n")
+    name = unique("bad-filter")
+    sagemaker.create_transform_job(**_transform_request(
+        name, xgboost_model, f"s3://{bucket}/{prefix}/in", f"s3://{bucket}/{prefix}/out",
+        DataProcessing={"InputFilter": "$[0,3]"}))
+    job = wait_job(lambda: sagemaker.describe_transform_job(TransformJobName=name), "TransformJobStatus")
+    assert job["TransformJobStatus"] == "Failed"
+    assert "input object data.csv, record 2: InputFilter '$[0,3]'" in job["FailureReason"]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from container_run import ClientError, run_container
+from data_processing import DataProcessing
 
 MEGABYTE = 1024 * 1024
 
@@ -166,21 +167,44 @@ def requests(records: list[bytes], strategy: str, max_payload: float, where: str
     return batches
 
 
+def _joined(processing: DataProcessing, records: list[bytes], batches: list[tuple[int, bytes]],
+            responses: list[bytes], where: str) -> list[bytes]:
+    """One output line per record: its prediction joined with it and filtered (DataProcessing)."""
+    lines: list[bytes] = []
+    for (first, body), response in zip(batches, responses, strict=True):
+        count = body.count(b"\n")
+        predictions = [line for line in response.splitlines() if line.strip()]
+        if len(predictions) != count:
+            raise ClientError(
+                f"{where}, records from {first + 1}: the model answered {len(predictions)} line(s) for {count} record(s); "
+                "DataProcessing needs one prediction line per record"
+            )
+        for offset, prediction in enumerate(predictions):
+            lines.append(processing.finish(records[first + offset], prediction, f"{where}, record {first + offset + 1}"))
+    return lines
+
+
 def transform(root: Path) -> None:
     config = json.loads((root / "transform/config.json").read_text())
     model: XGBoostModel | ScriptModel = (
         ScriptModel(root, config["program"]) if config["mode"] == "script" else XGBoostModel(root / "model")
     )
     print(f"Model loaded ({config['mode']}); {len(config['files'])} input object(s)", flush=True)
+    kind = (config["content_type"] or "").split(";")[0].strip().lower()
+    processing = DataProcessing(**config["data_processing"], json_records=kind in ("application/json", "application/jsonlines"))
+    if processing.active and config["split_type"] != "Line":
+        raise ClientError("DataProcessing filters and joins records: it needs TransformInput.SplitType Line")
     for name in config["files"]:
         data = (root / "transform/input" / name).read_bytes()
         where = f"input object {name}"
-        responses = [
-            model.invoke(body, config["content_type"], config["accept"], first, where)
-            for first, body in requests(split_records(data, config["split_type"]), config["batch_strategy"],
-                                        float(config["max_payload_mb"]), where)
-        ]
-        if config["assemble_with"] == "Line":
+        records = split_records(data, config["split_type"])
+        sent = [processing.select_input(record, f"{where}, record {index + 1}") for index, record in enumerate(records)] \
+            if processing.active else records
+        batches = requests(sent, config["batch_strategy"], float(config["max_payload_mb"]), where)
+        responses = [model.invoke(body, config["content_type"], config["accept"], first, where) for first, body in batches]
+        if processing.active:
+            output = b"".join(_joined(processing, records, batches, responses, where))
+        elif config["assemble_with"] == "Line":
             output = b"".join(response if response.endswith(b"\n") else response + b"\n" for response in responses)
         else:
             output = b"".join(responses)

@@ -30,6 +30,7 @@ _ENUMS = {
     "BatchStrategy": ("MultiRecord", "SingleRecord"),
     "SplitType": ("None", "Line", "RecordIO", "TFRecord"),
     "AssembleWith": ("None", "Line"),
+    "JoinSource": ("Input", "None"),
 }
 
 
@@ -157,6 +158,7 @@ def check_transform_request(request: dict[str, Any]) -> None:
     _s3_uri(_required(request, "TransformOutput.S3OutputPath"), "transformOutput.s3OutputPath")
     _enum(request["TransformOutput"].get("AssembleWith"), "AssembleWith", "transformOutput.assembleWith")
     _enum(request.get("BatchStrategy"), "BatchStrategy", "batchStrategy")
+    _enum((request.get("DataProcessing") or {}).get("JoinSource"), "JoinSource", "dataProcessing.joinSource")
     _required(request, "TransformResources.InstanceType")
     payload = request.get("MaxPayloadInMB")
     if payload is not None and (not isinstance(payload, int) or not 0 <= payload <= 100):

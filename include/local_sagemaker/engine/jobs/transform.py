@@ -5,7 +5,8 @@ built-in XGBoost algorithm (`xgboost-model` in model.tar.gz) or a script-mode mo
 (SAGEMAKER_PROGRAM with model_fn/input_fn/predict_fn/output_fn). Each input object under the
 S3 prefix is split (SplitType None or Line), sent in requests of at most MaxPayloadInMB
 (BatchStrategy MultiRecord) or one record each (SingleRecord), and the responses are assembled
-(AssembleWith None or Line) into one `<object>.out` under S3OutputPath, as SageMaker does.
+(AssembleWith None or Line) into one `<object>.out` under S3OutputPath, as SageMaker does;
+DataProcessing filters and joins records (containers/data_processing.py).
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ DEFAULT_MAX_PAYLOAD_MB = 6
 XGBOOST_IMAGE = "sagemaker-xgboost"
 BATCH_CONTAINER = Path(__file__).resolve().parents[2] / "containers" / "batch_transform.py"
 SUPPORTED_SPLIT_TYPES = ("None", "Line")
-# DataProcessing values that leave input and output as they are; anything else is not emulated.
-NEUTRAL_DATA_PROCESSING = {"InputFilter": "$", "OutputFilter": "$", "JoinSource": "None"}
 MAX_RUNTIME_SECONDS = 86400
 
 
@@ -48,7 +47,6 @@ def run_transform_job(job: JobRun) -> dict[str, Any]:
 def _run(run: JobRun) -> dict[str, Any]:
     record = run.record
     clients = run.context.clients
-    _check_data_processing(record.get("DataProcessing") or {})
     transform_input = record.get("TransformInput") or {}
     split_type = transform_input.get("SplitType", "None")
     if split_type not in SUPPORTED_SPLIT_TYPES:
@@ -97,6 +95,11 @@ def _run(run: JobRun) -> dict[str, Any]:
         "batch_strategy": record.get("BatchStrategy", "MultiRecord"),
         "max_payload_mb": record.get("MaxPayloadInMB", DEFAULT_MAX_PAYLOAD_MB),
         "assemble_with": transform_output.get("AssembleWith", "None"),
+        "data_processing": {
+            "input_filter": (record.get("DataProcessing") or {}).get("InputFilter") or "$",
+            "join_source": (record.get("DataProcessing") or {}).get("JoinSource") or "None",
+            "output_filter": (record.get("DataProcessing") or {}).get("OutputFilter") or "$",
+        },
     }
     (sandbox.host_path("/opt/ml/transform") / "config.json").write_text(json.dumps(config))
     job.run([sys.executable, str(BATCH_CONTAINER), "/opt/ml"], {key: str(value) for key, value in environment.items()},
@@ -108,15 +111,6 @@ def _run(run: JobRun) -> dict[str, Any]:
             upload_file(clients.s3, path, join_uri(output_path, path.relative_to(output_dir).as_posix()))
     job.log(f"Output: {len(config['files'])} object(s) to {output_path}")
     return {}
-
-
-def _check_data_processing(data_processing: dict[str, Any]) -> None:
-    for key, value in data_processing.items():
-        if NEUTRAL_DATA_PROCESSING.get(key) != value:
-            raise StepFailure(
-                f"DataProcessing.{key} {value!r} is not emulated by the local endpoint: it joins and filters "
-                "nothing (InputFilter '$', OutputFilter '$', JoinSource 'None')"
-            )
 
 
 def _model_container(sagemaker: Any, model_name: str) -> dict[str, Any]:
