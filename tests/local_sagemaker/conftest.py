@@ -9,12 +9,20 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(scope="session")
+def boto_session(endpoint: str) -> Any:
+    """A boto3 session whose every client (the SDK's too) reaches the endpoint."""
+    from include.pipelines.sdk_session import boto3_session
+
+    return boto3_session("us-east-1", endpoint)
+
+
 @pytest.fixture(scope="module")
-def sdk_session(session: Any, bucket: str) -> Any:
+def sdk_session(boto_session: Any, bucket: str) -> Any:
     """SDK v3's PipelineSession whose every client reaches the endpoint; artifacts go to `bucket`."""
     from include.pipelines.sdk_session import pipeline_session
 
-    return pipeline_session(session, bucket)
+    return pipeline_session(boto_session, bucket)
 
 
 @pytest.fixture(scope="session")

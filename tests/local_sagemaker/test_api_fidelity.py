@@ -68,14 +68,14 @@ def test_stopping_a_finished_execution_is_refused_in_the_words_the_provider_reco
         hook.stop_pipeline(arn, fail_if_not_running=True)
 
 
-def test_model_without_vpc_config_is_described_without_it_and_the_sdk_parses_it(sagemaker, session) -> None:
+def test_model_without_vpc_config_is_described_without_it_and_the_sdk_parses_it(sagemaker, boto_session) -> None:
     from sagemaker.core.resources import Model
 
     name = unique("model")
     sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE,
                            PrimaryContainer={"Image": XGBOOST_IMAGE, "ModelDataUrl": "s3://b/model.tar.gz"})
     assert "VpcConfig" not in sagemaker.describe_model(ModelName=name)
-    model = Model.get(model_name=name, session=session, region="us-east-1")
+    model = Model.get(model_name=name, session=boto_session, region="us-east-1")
     assert model.model_name == name and model.primary_container.image == XGBOOST_IMAGE
 
 

@@ -12,14 +12,14 @@ from .test_standalone_jobs import _csv, processing_request, wait_job
 
 
 @pytest.fixture(scope="module")
-def plain_sdk_session(session: Any, bucket: str) -> Any:
+def plain_sdk_session(boto_session: Any, bucket: str) -> Any:
     """SDK v3's Session (jobs run at once, unlike a PipelineSession) bound to the endpoint."""
     from include.pipelines.sdk_session import disable_sdk_side_effects
 
-    disable_sdk_side_effects(session.region_name)
+    disable_sdk_side_effects(boto_session.region_name)
     from sagemaker.core.helper.session_helper import Session
 
-    sdk = Session(boto_session=session, sagemaker_client=session.client("sagemaker"), default_bucket=bucket)
+    sdk = Session(boto_session=boto_session, sagemaker_client=boto_session.client("sagemaker"), default_bucket=bucket)
     sdk._default_bucket = bucket  # given and existing: no bucket lookup
     return sdk
 
@@ -44,7 +44,7 @@ def test_model_trainer_runs_a_standalone_training_job_and_waits_for_it(plain_sdk
     assert job.model_artifacts.s3_model_artifacts.startswith(f"s3://{bucket}/{prefix}/out/standalone-")
 
 
-def test_sdk_resource_classes_parse_the_endpoints_descriptions(sagemaker, session, s3, bucket) -> None:
+def test_sdk_resource_classes_parse_the_endpoints_descriptions(sagemaker, boto_session, s3, bucket) -> None:
     from sagemaker.core.resources import (
         Experiment,
         ModelPackage,
@@ -57,7 +57,7 @@ def test_sdk_resource_classes_parse_the_endpoints_descriptions(sagemaker, sessio
     name = unique("parsed")
     sagemaker.create_processing_job(**processing_request(bucket, put_script(s3, bucket, "print('ok')"), name, image=SKLEARN_IMAGE))
     wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=name), "ProcessingJobStatus")
-    where = {"session": session, "region": "us-east-1"}
+    where = {"session": boto_session, "region": "us-east-1"}
     assert ProcessingJob.get(processing_job_name=name, **where).processing_job_status == "Completed"
     assert TrialComponent.get(trial_component_name=f"{name}-aws-processing-job", **where).status.primary_status == "Completed"
 
