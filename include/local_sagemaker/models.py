@@ -203,6 +203,14 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, SageMakerModelBackend):
             response["PipelineExperimentConfig"] = dict(run.experiment_config)
         return response
 
+    def describe_pipeline_definition_for_execution(self, pipeline_execution_arn: str) -> dict[str, Any]:
+        self._run(pipeline_execution_arn)
+        return super().describe_pipeline_definition_for_execution(pipeline_execution_arn)
+
+    def list_pipeline_parameters_for_execution(self, pipeline_execution_arn: str) -> dict[str, Any]:
+        self._run(pipeline_execution_arn)
+        return super().list_pipeline_parameters_for_execution(pipeline_execution_arn)
+
     def list_pipeline_executions(self, pipeline_name: str, **options: Any) -> dict[str, Any]:
         pipeline = self._pipeline(pipeline_name)
         summaries = []

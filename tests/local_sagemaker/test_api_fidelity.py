@@ -173,7 +173,8 @@ def test_jobs_the_endpoint_cannot_run_are_refused_not_passed(sagemaker) -> None:
      ("start_pipeline_execution", {"PipelineName": "no-such-pipeline"}),
      ("list_pipeline_executions", {"PipelineName": "no-such-pipeline"}),
      ("describe_pipeline_execution", {"PipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/nope"}),
-     ("list_pipeline_execution_steps", {"PipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/nope"})],
+     ("list_pipeline_execution_steps", {"PipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/nope"}),
+     ("describe_pipeline_definition_for_execution", {"PipelineExecutionArn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/nope"})],
 )
 def test_unknown_pipeline_or_execution_is_resource_not_found(sagemaker, call: str, arguments: dict[str, str]) -> None:
     with pytest.raises(ClientError) as raised:
