@@ -1,9 +1,12 @@
-"""moto's SageMaker backend plus a pipeline execution engine.
+"""moto's SageMaker backend plus a pipeline execution engine and real jobs.
 
 moto serves the pipeline CRUD and the registry; this subclass validates definitions on
-CreatePipeline/UpdatePipeline, runs executions for real (engine/), and adds the actions
-moto lacks: ListPipelineExecutionSteps, StopPipelineExecution, RetryPipelineExecution.
-Install it with `install()` before the server or mock starts.
+CreatePipeline/UpdatePipeline, runs executions for real (engine/), adds the actions moto lacks
+(ListPipelineExecutionSteps, StopPipelineExecution, RetryPipelineExecution,
+DeleteModelPackage, DeleteModelPackageGroup) and answers as AWS does where moto does not (a running execution's
+status in ListPipelineExecutions, DeletePipeline while one runs, a stop of an execution that is
+not Executing). Standalone jobs (standalone_jobs.py) and experiments (experiments.py) are
+mixins of their own. Install it with `install()` before the server or mock starts.
 """
 
 from __future__ import annotations
@@ -14,37 +17,66 @@ import threading
 from typing import Any
 
 from moto.sagemaker import models as moto_models
-from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.exceptions import ConflictException, ResourceNotFound, ValidationError
 from moto.sagemaker.models import FakePipeline, SageMakerModelBackend
-from moto.sagemaker.utils import get_pipeline_execution_from_arn, get_pipeline_from_name
 
 from .config import endpoint_config
 from .engine.aws import EndpointClients
 from .engine.definition import parse_definition
-from .engine.errors import DefinitionError
+from .engine.errors import DefinitionError, StepFailure
 from .engine.execution import DEFAULT_MAX_PARALLEL_STEPS, TERMINAL_STATUSES, ExecutionSettings, PipelineExecutionRun
+from .engine.job_store import JobStore
+from .engine.jobs.lifecycle import JobContext
 from .engine.parameters import ParameterError, resolve_parameters
 from .engine.step_cache import StepCache
-from .engine.steps.runtime import JobStore
+from .experiments import Experiments
 from .pagination import paginate
 from .registry import ModelRegistryUpdates
+from .standalone_jobs import StandaloneJobs
 
 DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 TOKEN_LENGTH = (32, 128)
 
 
-class LocalSageMakerBackend(ModelRegistryUpdates, SageMakerModelBackend):
+class LocalSageMakerBackend(StandaloneJobs, Experiments, ModelRegistryUpdates, SageMakerModelBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.runs: dict[str, PipelineExecutionRun] = {}
-        self.jobs = JobStore()
+        self.jobs = JobStore(listener=self.record_job_trial_component)
+        self.job_threads: list[tuple[threading.Thread, threading.Event]] = []
         self.step_cache = StepCache()
         self.request_tokens: dict[tuple[str, str], str] = {}
         self._start_lock = threading.Lock()
+        self._context: JobContext | None = None
 
     @property
     def _url_module(self) -> Any:
         return importlib.import_module(f"{__package__}.urls")
+
+    def job_context(self) -> JobContext:
+        if self._context is None:
+            self._context = JobContext(EndpointClients(_endpoint_url(), self.region_name), _work_dir(),
+                                       self.account_id, self.region_name, self.jobs)
+        return self._context
+
+    # --- an unknown pipeline or execution is ResourceNotFound, as the API reference has it ----
+    def _pipeline(self, pipeline_name: str) -> FakePipeline:
+        """By name or ARN, as the Pipeline APIs accept either."""
+        if str(pipeline_name).startswith("arn:"):
+            pipeline_name = next((p.pipeline_name for p in self.pipelines.values() if p.arn == pipeline_name), pipeline_name)
+        if pipeline_name not in self.pipelines:
+            arn = f"arn:aws:sagemaker:{self.region_name}:{self.account_id}:pipeline/{str(pipeline_name).lower()}"
+            raise ResourceNotFound(f"Pipeline '{arn}' does not exist.")
+        return self.pipelines[pipeline_name]
+
+    def _run(self, pipeline_execution_arn: str) -> PipelineExecutionRun:
+        run = self.runs.get(pipeline_execution_arn)
+        if run is None:
+            raise ResourceNotFound(f"Pipeline execution '{pipeline_execution_arn}' does not exist.")
+        return run
+
+    def describe_pipeline(self, pipeline_name: str) -> dict[str, Any]:
+        return super().describe_pipeline(self._pipeline(pipeline_name).pipeline_name)
 
     # --- definitions are validated as SageMaker validates them -----------------------
     def create_pipeline(self, pipeline_name: str, *args: Any, **kwargs: Any) -> FakePipeline:
@@ -57,15 +89,29 @@ class LocalSageMakerBackend(ModelRegistryUpdates, SageMakerModelBackend):
         return pipeline
 
     def update_pipeline(self, pipeline_name: str, **kwargs: Any) -> str:
-        pipeline = get_pipeline_from_name(self.pipelines, pipeline_name)
+        pipeline = self._pipeline(pipeline_name)
         before = dict(vars(pipeline))
-        arn = super().update_pipeline(pipeline_name, **kwargs)
+        arn = super().update_pipeline(pipeline.pipeline_name, **kwargs)
         try:
             parse_definition(pipeline.pipeline_definition)
         except DefinitionError as error:
             vars(pipeline).update(before)  # nothing is overwritten by a refused update
             raise ValidationError(str(error)) from None
         return arn
+
+    def delete_pipeline(self, pipeline_name: str) -> str:
+        """Refused while an execution runs, as AWS refuses it; its experiments and trials stay."""
+        pipeline = self._pipeline(pipeline_name)
+        running = [arn for arn in pipeline.pipeline_executions
+                   if arn in self.runs and self.runs[arn].status not in TERMINAL_STATUSES]
+        if running:
+            raise ConflictException(
+                f"Pipeline '{pipeline.arn}' has {len(running)} running execution(s) ({running[0]}): "
+                "stop them with StopPipelineExecution before deleting the pipeline"
+            )
+        for arn in pipeline.pipeline_executions:
+            self.runs.pop(arn, None)
+        return super().delete_pipeline(pipeline.pipeline_name)
 
     # --- executions ------------------------------------------------------------------
     def start_pipeline_execution(
@@ -77,7 +123,25 @@ class LocalSageMakerBackend(ModelRegistryUpdates, SageMakerModelBackend):
         parallelism_configuration: dict[str, int],
         client_request_token: str,
     ) -> dict[str, str]:
-        pipeline = get_pipeline_from_name(self.pipelines, pipeline_name)
+        """moto's signature, for in-process callers: the execution is released at once."""
+        response, run = self.start_local_pipeline_execution(
+            pipeline_name, pipeline_execution_display_name, pipeline_parameters, pipeline_execution_description,
+            parallelism_configuration, client_request_token,
+        )
+        run.release()
+        return response
+
+    def start_local_pipeline_execution(
+        self,
+        pipeline_name: str,
+        pipeline_execution_display_name: str,
+        pipeline_parameters: list[dict[str, Any]],
+        pipeline_execution_description: str,
+        parallelism_configuration: dict[str, int],
+        client_request_token: str,
+    ) -> tuple[dict[str, str], PipelineExecutionRun]:
+        """Start an execution; its steps begin once the caller calls `run.release()` (after its response)."""
+        pipeline = self._pipeline(pipeline_name)
         _validate_token(client_request_token)
         if pipeline_execution_display_name and not DISPLAY_NAME.match(pipeline_execution_display_name):
             raise ValidationError(
@@ -86,7 +150,8 @@ class LocalSageMakerBackend(ModelRegistryUpdates, SageMakerModelBackend):
             )
         with self._start_lock:
             if client_request_token and (pipeline.pipeline_name, client_request_token) in self.request_tokens:
-                return {"PipelineExecutionArn": self.request_tokens[(pipeline.pipeline_name, client_request_token)]}
+                arn = self.request_tokens[(pipeline.pipeline_name, client_request_token)]
+                return {"PipelineExecutionArn": arn}, self.runs[arn]
             definition = parse_definition(pipeline.pipeline_definition)
             try:
                 parameters = resolve_parameters(definition.parameters, pipeline_parameters)
@@ -110,44 +175,61 @@ class LocalSageMakerBackend(ModelRegistryUpdates, SageMakerModelBackend):
                 parameters=parameters,
                 max_parallel_steps=int(parallelism.get("MaxParallelExecutionSteps") or DEFAULT_MAX_PARALLEL_STEPS),
                 work_dir=_work_dir(),
+                step_startup_delay=endpoint_config.step_startup_delay,
             )
             run = PipelineExecutionRun(
-                settings, definition, EndpointClients(_endpoint_url(), self.region_name),
-                self.jobs, self.step_cache, on_status=_status_sync(fake),
+                settings, definition, self.job_context(), self.step_cache, on_status=_status_sync(fake),
+                on_experiment=self._join_experiment,
             )
             self.runs[arn] = run
             if client_request_token:
                 self.request_tokens[(pipeline.pipeline_name, client_request_token)] = arn
             run.start()
-        return response
+        return response, run
 
-    def _run(self, pipeline_execution_arn: str) -> PipelineExecutionRun:
-        get_pipeline_execution_from_arn(self.pipelines, pipeline_execution_arn)  # ValidationError if unknown
-        return self.runs[pipeline_execution_arn]
+    def _join_experiment(self, experiment: str, trial: str) -> None:
+        try:
+            self.join_pipeline_experiment(experiment, trial)
+        except Exception as error:
+            raise StepFailure(f"PipelineExperimentConfig: cannot create experiment '{experiment}' / trial '{trial}': {error}") from None
 
     def describe_pipeline_execution(self, pipeline_execution_arn: str) -> dict[str, Any]:
-        response = super().describe_pipeline_execution(pipeline_execution_arn)
         run = self._run(pipeline_execution_arn)
+        response = super().describe_pipeline_execution(pipeline_execution_arn)
         response["PipelineExecutionStatus"] = run.status
         response.pop("FailureReason", None)
         if run.failure_reason:
             response["FailureReason"] = run.failure_reason
+        if run.experiment_config:
+            response["PipelineExperimentConfig"] = dict(run.experiment_config)
         return response
 
+    def describe_pipeline_definition_for_execution(self, pipeline_execution_arn: str) -> dict[str, Any]:
+        self._run(pipeline_execution_arn)
+        return super().describe_pipeline_definition_for_execution(pipeline_execution_arn)
+
+    def list_pipeline_parameters_for_execution(self, pipeline_execution_arn: str) -> dict[str, Any]:
+        self._run(pipeline_execution_arn)
+        return super().list_pipeline_parameters_for_execution(pipeline_execution_arn)
+
     def list_pipeline_executions(self, pipeline_name: str, **options: Any) -> dict[str, Any]:
-        pipeline = get_pipeline_from_name(self.pipelines, pipeline_name)
+        pipeline = self._pipeline(pipeline_name)
         summaries = []
         for arn, execution in pipeline.pipeline_executions.items():
+            run = self.runs.get(arn)
+            # The engine's status, not moto's copy: a UI or a backfill check reads this listing.
+            status = run.status if run else execution.pipeline_execution_status
+            reason = run.failure_reason if run else execution.pipeline_execution_failure_reason
             summary = {
                 "PipelineExecutionArn": arn,
                 "StartTime": execution.start_time,
-                "PipelineExecutionStatus": execution.pipeline_execution_status,
+                "PipelineExecutionStatus": status,
                 "PipelineExecutionDisplayName": execution.pipeline_execution_display_name,
             }
             if execution.pipeline_execution_description:
                 summary["PipelineExecutionDescription"] = execution.pipeline_execution_description
-            if execution.pipeline_execution_failure_reason:
-                summary["PipelineExecutionFailureReason"] = execution.pipeline_execution_failure_reason
+            if reason:
+                summary["PipelineExecutionFailureReason"] = reason
             summaries.append(summary)
         after, before = options.get("created_after"), options.get("created_before")
         summaries = [s for s in summaries if (not after or s["StartTime"] > after) and (not before or s["StartTime"] < before)]
@@ -166,14 +248,20 @@ class LocalSageMakerBackend(ModelRegistryUpdates, SageMakerModelBackend):
 
     def stop_pipeline_execution(self, pipeline_execution_arn: str) -> dict[str, str]:
         run = self._run(pipeline_execution_arn)
-        if run.status in ("Succeeded", "Failed"):
-            raise ValidationError(
-                f"Pipeline execution {pipeline_execution_arn} is {run.status} and cannot be stopped"
-            )
-        run.stop()
+        with run._lock:
+            status = run.status
+            if status != "Executing":
+                # The provider's stop_pipeline(fail_if_not_running=False) recognises this wording.
+                raise ValidationError(
+                    f"Pipeline execution {pipeline_execution_arn} is in {status} status. "
+                    "Only pipelines with 'Executing' status can be stopped"
+                )
+            run.stop()
         return {"PipelineExecutionArn": pipeline_execution_arn}
 
-    def retry_pipeline_execution(self, pipeline_execution_arn: str, parallelism_configuration: dict[str, int] | None) -> dict[str, str]:
+    def retry_local_pipeline_execution(
+        self, pipeline_execution_arn: str, parallelism_configuration: dict[str, int] | None
+    ) -> tuple[dict[str, str], PipelineExecutionRun]:
         run = self._run(pipeline_execution_arn)
         if run.status not in ("Failed", "Stopped"):
             raise ValidationError(
@@ -183,21 +271,43 @@ class LocalSageMakerBackend(ModelRegistryUpdates, SageMakerModelBackend):
         if parallelism_configuration and parallelism_configuration.get("MaxParallelExecutionSteps"):
             run.settings.max_parallel_steps = int(parallelism_configuration["MaxParallelExecutionSteps"])
         run.retry()
-        return {"PipelineExecutionArn": pipeline_execution_arn}
+        return {"PipelineExecutionArn": pipeline_execution_arn}, run
 
-    # --- the jobs the engine ran ------------------------------------------------------
+    # --- the jobs the engine runs -------------------------------------------------------
     def describe_processing_job(self, processing_job_name: str) -> dict[str, Any]:
-        return self.jobs.get("processing", processing_job_name) or super().describe_processing_job(processing_job_name)
+        return self.describe_job("processing", processing_job_name)
 
     def describe_training_job(self, training_job_name: str) -> dict[str, Any]:
-        return self.jobs.get("training", training_job_name) or super().describe_training_job(training_job_name)
+        return self.describe_job("training", training_job_name)
+
+    def describe_transform_job(self, transform_job_name: str) -> dict[str, Any]:
+        return self.describe_job("transform", transform_job_name)
+
+    # --- the registry -------------------------------------------------------------------
+    def delete_model_package(self, model_package_name: str) -> None:
+        package = self.describe_model_package(model_package_name)  # ValidationException when unknown
+        del self.model_packages[package.arn]
+        for key in [key for key, arn in self.model_package_name_mapping.items() if arn == package.arn]:
+            del self.model_package_name_mapping[key]
+
+    def delete_model_package_group(self, model_package_group_name: str) -> None:
+        group = self.describe_model_package_group(model_package_group_name)  # ValidationException when unknown
+        packages = [p for p in self.model_packages.values() if p.model_package_group_name == model_package_group_name]
+        if packages:
+            raise ConflictException(
+                f"Model package group {group.arn} still has {len(packages)} model package(s): "
+                "delete them (DeleteModelPackage) before the group"
+            )
+        del self.model_package_groups[model_package_group_name]
 
     def stop_all_executions(self, timeout: float) -> None:
         for run in list(self.runs.values()):
+            run.release()
             if run.status not in TERMINAL_STATUSES:
                 run.stop()
         for run in list(self.runs.values()):
             run.wait(timeout)
+        self.stop_all_jobs(timeout)
 
 
 def _validate_token(token: str | None) -> None:
@@ -231,11 +341,14 @@ def _work_dir() -> Any:
 
 
 def install() -> None:
-    """Make moto build SageMaker backends from this class (in-process mocks and the server)."""
+    """Make moto build SageMaker (and IAM) backends from this package's classes."""
+    from .iam import install_iam
+
     backends = moto_models.sagemaker_backends
     if backends.backend is not LocalSageMakerBackend:
         backends.backend = LocalSageMakerBackend
         backends.clear()  # regions already built from moto's class are rebuilt from ours
+    install_iam()
 
 
 def installed_backends() -> list[LocalSageMakerBackend]:

@@ -65,7 +65,7 @@ def put_script(s3: Any, bucket: str, source: str) -> str:
     return key
 
 
-def wait_for(sagemaker: Any, arn: str, timeout: float = 120, statuses: tuple[str, ...] = ("Succeeded", "Failed", "Stopped")) -> dict[str, Any]:
+def wait_for(sagemaker: Any, arn: str, timeout: float = 120, statuses: tuple[str, ...] = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         description = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)

@@ -201,3 +201,14 @@ except Exception:
     assert listed["Prepare"]["AttemptCount"] == 1 and listed["Flaky"]["AttemptCount"] == 2
     with pytest.raises(ClientError, match="only a Failed or Stopped execution"):
         sagemaker.retry_pipeline_execution(PipelineExecutionArn=arn)
+
+
+def test_step_whose_job_request_is_malformed_fails_naming_the_field(sagemaker, s3, bucket) -> None:
+    step = processing_step("Odd", bucket, put_script(s3, bucket, "print('never runs')"))
+    step["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3InputMode"] = "Stream"
+    name = create_pipeline(sagemaker, [step])
+    arn = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    assert wait_for(sagemaker, arn)["PipelineExecutionStatus"] == "Failed"
+    reason = steps_by_name(sagemaker, arn)["Odd"]["FailureReason"]
+    assert reason.startswith("ValidationException: 1 validation error detected: Value 'Stream' at "
+                             "'processingInputs.1.member.s3Input.s3InputMode'")

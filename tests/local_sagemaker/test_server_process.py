@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -10,8 +11,9 @@ import time
 from pathlib import Path
 
 import boto3
+import pytest
 
-from .pipelines import create_pipeline, processing_step, put_script
+from .pipelines import create_pipeline, processing_step, put_script, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,3 +67,42 @@ def _is_running(pid: int) -> bool:
             return handle.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.parametrize("given_by", ["flag", "environment"])
+def test_startup_delay_keeps_steps_starting_after_the_start_call_answered(tmp_path: Path, given_by: str) -> None:
+    port = _free_port()
+    command = [sys.executable, "-m", "include.local_sagemaker", "--port", str(port), "--work-dir", str(tmp_path)]
+    env = dict(os.environ)
+    if given_by == "flag":
+        command += ["--step-startup-delay", "120"]
+    else:
+        env["LOCAL_SAGEMAKER_STEP_STARTUP_DELAY"] = "120"
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert f"http://127.0.0.1:{port}" in server.stdout.readline()
+        sagemaker = boto3.client("sagemaker", endpoint_url=f"http://127.0.0.1:{port}")
+        name = create_pipeline(sagemaker, [{"Name": "Gate", "Type": "Condition", "Arguments": {
+            "Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}]}}])
+        arn = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+        assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Executing"
+        deadline = time.monotonic() + 30
+        steps: list = []
+        while not steps and time.monotonic() < deadline:
+            steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+            time.sleep(0.1)
+        assert [(s["StepName"], s["StepStatus"]) for s in steps] == [("Gate", "Starting")]
+        # A stop cuts the start-up short, as it ends a job that is still starting on AWS.
+        sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
+        assert wait_for(sagemaker, arn, timeout=30)["PipelineExecutionStatus"] == "Stopped"
+        step = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"][0]
+        assert step["StepStatus"] == "Stopped"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_negative_startup_delay_is_refused_naming_the_flag(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "include.local_sagemaker", "--port", "0", "--step-startup-delay", "-1"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "--step-startup-delay must be 0 or more seconds" in result.stderr

@@ -4,8 +4,8 @@ Reads /opt/ml/input/config/{hyperparameters,inputdataconfig}.json and the channe
 /opt/ml/input/data (CSV with the label in the first column and no header, or libsvm), trains
 with the xgboost package, prints the per-round metrics as the algorithm container does
 (`[3]#011train-auc:0.91#011validation-auc:0.88`), and saves /opt/ml/model/xgboost-model.
-Errors go to /opt/ml/output/failure, as the container writes them. Self-contained on purpose:
-it runs as a plain script in a separate process.
+Errors go to /opt/ml/output/failure, as the container writes them. It runs as a plain script in a
+separate process and imports nothing of the project but container_run.py, beside it.
 """
 
 from __future__ import annotations
@@ -14,22 +14,14 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path("/opt/ml")
+from container_run import ClientError, run_container
+
 INTEGER_HYPERPARAMETERS = {"num_round", "early_stopping_rounds", "max_depth", "num_class",
                            "max_leaves", "max_bin", "seed", "num_parallel_tree", "nthread",
                            "verbosity", "csv_weights"}
 # Hyperparameters of the algorithm that are not xgboost training params.
 CONTROL_HYPERPARAMETERS = {"num_round", "early_stopping_rounds", "csv_weights", "save_model_on_termination",
                            "_kfold", "_num_cv_round", "_tuning_objective_metric"}
-
-
-class ClientError(Exception):
-    pass
-
-
-def _root() -> Path:
-    # Where mount namespaces are unavailable the engine passes the sandbox folder instead.
-    return Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT
 
 
 def _number(name: str, value: str) -> object:
@@ -123,18 +115,5 @@ def train(root: Path) -> None:
     print(f"Saved the model to {model_dir / 'xgboost-model'}", flush=True)
 
 
-def main() -> int:
-    root = _root()
-    try:
-        train(root)
-    except ClientError as error:
-        message = f"ClientError: {error}"
-        print(message, file=sys.stderr, flush=True)
-        (root / "output").mkdir(parents=True, exist_ok=True)
-        (root / "output/failure").write_text(message)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_container(train))

@@ -1,8 +1,9 @@
 """Parse and validate a SageMaker pipeline definition (schema 2020-12-01).
 
 The validation is what CreatePipeline/UpdatePipeline answer with a ValidationException:
-not JSON, a wrong schema version, an unknown step type, a duplicate step name, a reference
-to a step that does not exist, a dependency cycle.
+not JSON, a wrong schema version, a step type steps.RUNNERS does not have, a duplicate step
+name, a reference to a step that does not exist, a dependency cycle, a malformed condition,
+DependsOn run condition or CacheConfig ExpireAfter.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import DefinitionError
+from .step_cache import parse_expire_after
+from .steps import RUNNERS
 
 SUPPORTED_VERSION = "2020-12-01"
-STEP_TYPES = ("Processing", "Training", "Condition", "Fail", "RegisterModel", "Model")
+# DependsOn run conditions (sagemaker.mlops.workflow.StepDependency): the upstream outcome that lets a step run.
+TRIGGERS = ("Completed", "Failed", "Stopped", "Any")
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
 
 _STEP_REFERENCE = re.compile(r"^Steps\.([A-Za-z0-9\-_]+)")
@@ -30,6 +34,11 @@ class StepDefinition:
     depends_on: set[str] = field(default_factory=set)
     # For steps nested in a Condition step: (condition step name, "If" | "Else").
     branch: tuple[str, str] | None = None
+    # Upstream step -> the outcome it must reach (TRIGGERS); "Completed" when not given.
+    triggers: dict[str, str] = field(default_factory=dict)
+
+    def trigger(self, dependency: str) -> str:
+        return self.triggers.get(dependency, "Completed")
 
     @property
     def display_name(self) -> str | None:
@@ -63,6 +72,11 @@ class PipelineDefinition:
     parameters: dict[str, ParameterDefinition]
     steps: dict[str, StepDefinition]
     raw: dict[str, Any]
+
+    @property
+    def experiment_config(self) -> dict[str, Any] | None:
+        """PipelineExperimentConfig; None when the pipeline asks for no experiment."""
+        return self.raw.get("PipelineExperimentConfig")
 
     def topological_order(self) -> list[str]:
         order: list[str] = []
@@ -109,6 +123,7 @@ def parse_definition(text: str | dict[str, Any]) -> PipelineDefinition:
         raise DefinitionError("Pipeline definition must have a non-empty 'Steps' list")
     for step_raw in top_level:
         _add_step(steps, step_raw, branch=None)
+    _check_experiment_config(raw.get("PipelineExperimentConfig"))
 
     for step in steps.values():
         _collect_dependencies(step, steps, parameters)
@@ -142,21 +157,59 @@ def _add_step(
     if not isinstance(raw, dict) or not isinstance(raw.get("Name"), str) or not raw["Name"]:
         raise DefinitionError(f"Every step needs a 'Name': {str(raw)[:200]}")
     name, kind = raw["Name"], raw.get("Type")
-    if kind not in STEP_TYPES:
+    if kind not in RUNNERS:
         raise DefinitionError(
-            f"Step '{name}' has unknown Type {kind!r}; supported: {', '.join(STEP_TYPES)}"
+            f"Step '{name}' has unknown Type {kind!r}; supported: {', '.join(RUNNERS)}"
         )
     if name in steps:
         raise DefinitionError(f"Step name '{name}' is used more than once")
     arguments = raw.get("Arguments") or {}
     if not isinstance(arguments, dict):
         raise DefinitionError(f"Step '{name}' Arguments must be an object")
-    step = StepDefinition(name, kind, arguments, raw, set(raw.get("DependsOn") or []), branch)
+    depends_on, triggers = _depends_on(name, raw.get("DependsOn") or [])
+    step = StepDefinition(name, kind, arguments, raw, depends_on, branch, triggers)
+    if step.cache_config:
+        parse_expire_after(step.cache_config.get("ExpireAfter"))
+    RUNNERS[kind].check(step)
     steps[name] = step
     if kind == "Condition":
         for key, label in (("IfSteps", "If"), ("ElseSteps", "Else")):
             for nested in arguments.get(key) or []:
                 _add_step(steps, nested, branch=(name, label))
+
+
+def _depends_on(name: str, items: Any) -> tuple[set[str], dict[str, str]]:
+    """Step names, and the run condition of each `{"Step": name, "Trigger": ...}` entry."""
+    if not isinstance(items, list):
+        raise DefinitionError(f"Step '{name}' DependsOn must be a list of step names")
+    names: set[str] = set()
+    triggers: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, str):
+            names.add(item)
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("Step"), str) or set(item) - {"Step", "Trigger"}:
+            raise DefinitionError(
+                f"Step '{name}' DependsOn entry {item!r} is invalid: use a step name or "
+                '{"Step": <name>, "Trigger": <Completed|Failed|Stopped|Any>}'
+            )
+        trigger = item.get("Trigger", "Completed")
+        if trigger not in TRIGGERS:
+            raise DefinitionError(
+                f"Step '{name}' DependsOn step '{item['Step']}' has Trigger {trigger!r}; allowed: {', '.join(TRIGGERS)}"
+            )
+        names.add(item["Step"])
+        triggers[item["Step"]] = trigger
+    return names, triggers
+
+
+def _check_experiment_config(config: Any) -> None:
+    if config is None:
+        return
+    if not isinstance(config, dict) or set(config) - {"ExperimentName", "TrialName"}:
+        raise DefinitionError(
+            f"PipelineExperimentConfig {str(config)[:200]} is invalid: it has ExperimentName and TrialName, or is null"
+        )
 
 
 def _collect_dependencies(

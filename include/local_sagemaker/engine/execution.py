@@ -1,11 +1,19 @@
 """One pipeline execution: steps run in dependency order, independent ones in parallel.
 
-The execution runs on its own thread. Steps start when every step they depend on has
-succeeded (and, inside a Condition step's branch, when that branch was taken), at most
-MaxParallelExecutionSteps at a time. After a failure no new step starts; the running ones
-finish and the execution ends Failed with the first failure's reason. StopPipelineExecution
-ends the running jobs' processes (Stopping, then Stopped). RetryPipelineExecution runs the
-failed, stopped and not-yet-run steps again and keeps what succeeded.
+The execution runs on its own thread, which begins only once StartPipelineExecution has
+answered (`release()`), as on AWS where the call returns while the execution is Executing and
+no step has started. Steps start when every step they depend on reached the outcome its run
+condition asks for (Completed by default; Failed, Stopped or Any with a StepDependency) and,
+inside a Condition step's branch, when that branch was taken; at most
+MaxParallelExecutionSteps at a time. An optional start-up delay keeps each step Starting for a
+while, as SageMaker's minutes-long job start-ups do, so that races show up locally.
+
+After a failure no new step starts except those whose run condition waits for it; the running
+ones finish, and the execution ends Failed with the first failure's reason, or
+CompletedWithFailures when every failed step had a step run on its failure.
+StopPipelineExecution stops the running jobs (Stopping, then Stopped). RetryPipelineExecution
+runs the failed, stopped and not-yet-run steps again and keeps what succeeded. Steps are
+dispatched through steps.RUNNERS, the one list of step types.
 """
 
 from __future__ import annotations
@@ -20,20 +28,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .aws import EndpointClients
-from .conditions import evaluate_all
 from .definition import PipelineDefinition, StepDefinition
 from .errors import StepFailure, StepStopped
 from .expressions import ResolutionContext, resolve
+from .job_store import now
+from .jobs.lifecycle import JobContext
+from .outcome import StepOutcome
 from .s3_transfer import read_json
 from .step_cache import CacheEntry, StepCache, parse_expire_after
-from .steps.processing import run_processing_step
-from .steps.registry import run_model_step, run_register_model_step
-from .steps.runtime import JobStore, StepOutcome, StepRuntime, now
-from .steps.training import run_training_step
+from .steps import RUNNERS
+from .steps.runtime import StepRuntime
 
 DEFAULT_MAX_PARALLEL_STEPS = 50
-TERMINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
+TERMINAL_STATUSES = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+RELEASE_TIMEOUT_SECONDS = 5.0  # a response that never closes must not hold the execution for good
+_ENDED_STEP = ("Succeeded", "Failed", "Stopped")
+_MET_BY = {"Completed": ("Succeeded",), "Failed": ("Failed",), "Stopped": ("Stopped",), "Any": _ENDED_STEP}
+
+# (experiment name, trial name) -> None; raises StepFailure when the entities cannot be had.
+ExperimentHook = Callable[[str, str], None]
 
 
 @dataclass
@@ -80,6 +93,7 @@ class ExecutionSettings:
     parameters: dict[str, Any]
     max_parallel_steps: int
     work_dir: Path
+    step_startup_delay: float = 0.0
 
 
 class PipelineExecutionRun:
@@ -87,33 +101,40 @@ class PipelineExecutionRun:
         self,
         settings: ExecutionSettings,
         definition: PipelineDefinition,
-        clients: EndpointClients,
-        jobs: JobStore,
+        context: JobContext,
         cache: StepCache,
         on_status: Callable[[str, str | None], None],
+        on_experiment: ExperimentHook | None = None,
     ) -> None:
         self.settings = settings
         self.definition = definition
-        self.clients = clients
-        self.jobs = jobs
+        self.context = context
         self.cache = cache
         self._on_status = on_status
+        self._on_experiment = on_experiment
         self.status = "Executing"
         self.failure_reason: str | None = None
         self.start_time = now()
+        self.experiment_config: dict[str, str] | None = None
         self.records = {name: StepRecord(step) for name, step in definition.steps.items()}
         self._order = definition.topological_order()
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._runtimes: list[StepRuntime] = []
         self._thread: threading.Thread | None = None
+        self._released = threading.Event()
         self._finished = threading.Event()
 
     # --- API-facing -------------------------------------------------------------------
     def start(self) -> None:
+        """Start the execution's thread; it schedules no step before `release()`."""
         self._finished.clear()
         self._thread = threading.Thread(target=self._run, name=f"execution-{self.settings.execution_id}", daemon=True)
         self._thread.start()
+
+    def release(self) -> None:
+        """The StartPipelineExecution (or Retry) response is out: steps may start."""
+        self._released.set()
 
     def stop(self) -> None:
         with self._lock:
@@ -123,8 +144,8 @@ class PipelineExecutionRun:
             self._stop.set()
             runtimes = list(self._runtimes)
         for runtime in runtimes:
-            for process in runtime.processes:
-                process.stop()
+            for job in runtime.jobs:
+                job.stop()
 
     def retry(self) -> None:
         with self._lock:
@@ -132,6 +153,7 @@ class PipelineExecutionRun:
                 if record.status in ("Failed", "Stopped", "Skipped"):
                     record.status = "Pending"
             self._stop.clear()
+            self._released.clear()
             self.failure_reason = None
             self._set_status("Executing")
         self.start()
@@ -147,6 +169,8 @@ class PipelineExecutionRun:
     # --- scheduling -------------------------------------------------------------------
     def _run(self) -> None:
         try:
+            self._released.wait(RELEASE_TIMEOUT_SECONDS)
+            self._join_experiment()
             with ThreadPoolExecutor(max_workers=self.settings.max_parallel_steps, thread_name_prefix="step") as pool:
                 running: dict[Future[None], str] = {}
                 while True:
@@ -158,6 +182,10 @@ class PipelineExecutionRun:
                     for future in done:
                         running.pop(future)
             self._finish()
+        except StepFailure as error:
+            with self._lock:
+                self.failure_reason = str(error)
+                self._set_status("Failed")
         except Exception:
             with self._lock:
                 self.failure_reason = f"InternalError: {traceback.format_exc(limit=3)[-900:]}"
@@ -165,11 +193,23 @@ class PipelineExecutionRun:
         finally:
             self._finished.set()
 
+    def _join_experiment(self) -> None:
+        """PipelineExperimentConfig: the experiment (pipeline name by default) and this execution's trial."""
+        config = self.definition.experiment_config
+        if config is None or self._on_experiment is None or self.experiment_config:
+            return
+        context = self._resolution_context()
+        experiment = str(resolve(config.get("ExperimentName") or self.settings.pipeline_name, context))
+        trial = str(resolve(config.get("TrialName") or self.settings.execution_id, context))
+        self._on_experiment(experiment, trial)
+        self.experiment_config = {"ExperimentName": experiment, "TrialName": trial}
+
     def _ready_steps(self, running: Any) -> list[str]:
         running = set(running)
         ready: list[str] = []
         with self._lock:
-            halted = self._stop.is_set() or any(r.status == "Failed" for r in self.records.values())
+            stopped = self._stop.is_set()
+            failed = any(r.status == "Failed" for r in self.records.values())
             changed = True
             while changed:  # skipping one step can make the steps after it skippable
                 changed = False
@@ -181,17 +221,24 @@ class PipelineExecutionRun:
                     if verdict == "skip":
                         record.status = "Skipped"
                         changed = True
-                    elif verdict == "ready" and not halted:
+                    elif verdict == "ready" and not stopped and (not failed or self._waits_for_an_outcome(record.step)):
                         ready.append(name)
         return ready
+
+    @staticmethod
+    def _waits_for_an_outcome(step: StepDefinition) -> bool:
+        """A step with a Failed/Stopped/Any run condition still runs after a failure."""
+        return any(step.trigger(dependency) != "Completed" for dependency in step.depends_on)
 
     def _readiness(self, step: StepDefinition) -> str:
         for dependency in step.depends_on:
             status = self.records[dependency].status
-            if status in ("Skipped", "Failed", "Stopped"):
+            if status == "Skipped":
                 return "skip"
-            if status != "Succeeded":
+            if status not in _ENDED_STEP:
                 return "wait"
+            if status not in _MET_BY[step.trigger(dependency)]:
+                return "skip"
         if step.branch:
             condition, branch = step.branch
             outcome = self.records[condition].metadata.get("Condition", {}).get("Outcome")
@@ -202,16 +249,27 @@ class PipelineExecutionRun:
     def _finish(self) -> None:
         with self._lock:
             failed = [r for r in self.records.values() if r.status == "Failed"]
-            if failed:
-                first = min(failed, key=lambda r: r.end_time or now())
+            unhandled = [r for r in failed if not self._handled(r.step.name)]
+            if unhandled:
+                first = min(unhandled, key=lambda r: r.end_time or now())
                 self.failure_reason = first.failure_reason if first.step.type == "Fail" else (
                     f"Step failure: {first.step.name} failed: {first.failure_reason}"
                 )
                 self._set_status("Failed")
             elif self._stop.is_set():
                 self._set_status("Stopped")
+            elif failed:
+                self._set_status("CompletedWithFailures")
             else:
                 self._set_status("Succeeded")
+
+    def _handled(self, failed_step: str) -> bool:
+        """Some step ran because this one failed (a Failed or Any run condition)."""
+        return any(
+            record.status in _ENDED_STEP and record.step.trigger(failed_step) in ("Failed", "Any")
+            for record in self.records.values()
+            if failed_step in record.step.depends_on
+        )
 
     def _set_status(self, status: str) -> None:
         self.status = status
@@ -220,13 +278,18 @@ class PipelineExecutionRun:
     # --- one step -----------------------------------------------------------------------
     def _execute(self, name: str) -> None:
         record = self.records[name]
+        delay = self.settings.step_startup_delay
         with self._lock:
-            record.status = "Executing"
+            record.status = "Starting" if delay else "Executing"
             record.start_time, record.end_time = now(), None
             record.failure_reason, record.cache_source = None, None
             record.metadata = {}
             record.attempt_count += 1
         try:
+            if delay:
+                self._stop.wait(delay)  # SageMaker's start-up; StopPipelineExecution cuts it short
+                with self._lock:
+                    record.status = "Executing"
             outcome = self._run_step(record)
         except StepStopped:
             self._end(record, "Stopped")
@@ -250,58 +313,42 @@ class PipelineExecutionRun:
         step = record.step
         if self._stop.is_set():
             raise StepStopped(step.name)
-        context = self._resolution_context()
-        if step.type == "Condition":
-            outcome = evaluate_all(step.arguments.get("Conditions") or [], lambda v: resolve(v, context))
-            text = "True" if outcome else "False"
-            return StepOutcome({"Outcome": text}, {"Condition": {"Outcome": text}})
-        if step.type == "Fail":
-            message = str(resolve(step.arguments.get("ErrorMessage", ""), context))
-            with self._lock:
-                record.metadata = {"Fail": {"ErrorMessage": message}}
-            raise StepFailure(message)
-        arguments = resolve(step.arguments, context)
+        step_type = RUNNERS[step.type]
+        runtime = self._runtime(record)
         cache_key, expire_after = None, None
-        if step.cache_config:
+        if step.cache_config and step_type.cache_key_fields:
             expire_after = parse_expire_after(step.cache_config.get("ExpireAfter"))
-            cache_key = StepCache.key(self.settings.pipeline_name, step.name, step.type, arguments)
+            arguments = runtime.arguments()
+            attributes = {name: arguments.get(name) for name in step_type.cache_key_fields}
+            cache_key = StepCache.key(self.settings.pipeline_name, step.name, step.type, attributes)
             hit = self.cache.lookup(cache_key, expire_after, now())
             if hit:
                 with self._lock:
                     record.cache_source = hit.execution_arn
                 return hit.outcome
-        outcome = self._run_job_step(record, arguments)
+        with self._lock:
+            self._runtimes.append(runtime)
+        try:
+            outcome = step_type.run(runtime)
+        finally:
+            with self._lock:
+                self._runtimes.remove(runtime)
         if cache_key:
             self.cache.store(cache_key, CacheEntry(now(), self.settings.arn, outcome))
         return outcome
 
-    def _run_job_step(self, record: StepRecord, arguments: dict[str, Any]) -> StepOutcome:
+    def _runtime(self, record: StepRecord) -> StepRuntime:
         def report_metadata(metadata: dict[str, Any]) -> None:
             with self._lock:
                 record.metadata = metadata
 
-        runtime = StepRuntime(
-            clients=self.clients, work_dir=self.settings.work_dir, account_id=self.settings.account_id,
-            region=self.settings.region, execution_id=self.settings.execution_id,
-            execution_arn=self.settings.arn, step_name=record.step.name, jobs=self.jobs,
-            stop_requested=self._stop, report_metadata=report_metadata,
+        context = self._resolution_context()
+        return StepRuntime(
+            context=self.context, step=record.step, execution_id=self.settings.execution_id,
+            execution_arn=self.settings.arn, stop_requested=self._stop,
+            resolve=lambda value: resolve(value, context), report_metadata=report_metadata,
+            experiment_config=self.experiment_config,
         )
-        with self._lock:
-            self._runtimes.append(runtime)
-        try:
-            kind = record.step.type
-            if kind == "Processing":
-                return run_processing_step(runtime, arguments, record.step.property_files)
-            if kind == "Training":
-                return run_training_step(runtime, arguments)
-            if kind == "RegisterModel":
-                return run_register_model_step(runtime, arguments)
-            if kind == "Model":
-                return run_model_step(runtime, arguments)
-            raise StepFailure(f"Step type {kind} is not supported")
-        finally:
-            with self._lock:
-                self._runtimes.remove(runtime)
 
     def _resolution_context(self) -> ResolutionContext:
         settings = self.settings
@@ -330,5 +377,5 @@ class PipelineExecutionRun:
             },
             step_properties=step_properties,
             property_file=property_file,
-            json_from_s3=lambda uri: read_json(self.clients.s3, uri),
+            json_from_s3=lambda uri: read_json(self.context.clients.s3, uri),
         )

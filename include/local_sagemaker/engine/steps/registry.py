@@ -7,24 +7,26 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import StepFailure
-from .runtime import StepOutcome, StepRuntime
+from ..outcome import StepOutcome
+from .runtime import StepRuntime
 
 
 def _call(runtime: StepRuntime, operation: str, **arguments: Any) -> dict[str, Any]:
     try:
-        return getattr(runtime.clients.sagemaker, operation)(**arguments)
+        return getattr(runtime.context.clients.sagemaker, operation)(**arguments)
     except ClientError as error:
         raise StepFailure(f"{error.response['Error'].get('Code')}: {error.response['Error'].get('Message')}") from None
     except Exception as error:
         raise StepFailure(f"{type(error).__name__}: {error}") from None
 
 
-def run_register_model_step(runtime: StepRuntime, arguments: dict[str, Any]) -> StepOutcome:
+def run_register_model_step(runtime: StepRuntime) -> StepOutcome:
     """CreateModelPackage in its group; the group is created when missing, as SageMaker does."""
+    arguments = runtime.arguments()
     group = arguments.get("ModelPackageGroupName")
     if group:
         try:
-            runtime.clients.sagemaker.describe_model_package_group(ModelPackageGroupName=group)
+            runtime.context.clients.sagemaker.describe_model_package_group(ModelPackageGroupName=group)
         except ClientError:
             _call(runtime, "create_model_package_group", ModelPackageGroupName=group)
     request = {key: value for key, value in arguments.items() if key != "ModelPackageName" or not group}
@@ -34,8 +36,9 @@ def run_register_model_step(runtime: StepRuntime, arguments: dict[str, Any]) -> 
     return StepOutcome(properties, {"RegisterModel": {"Arn": arn}})
 
 
-def run_model_step(runtime: StepRuntime, arguments: dict[str, Any]) -> StepOutcome:
+def run_model_step(runtime: StepRuntime) -> StepOutcome:
     """CreateModel with a generated name, as the pipeline service names it."""
+    arguments = runtime.arguments()
     request = dict(arguments)
     request.setdefault("ModelName", runtime.job_name())
     arn = _call(runtime, "create_model", **request)["ModelArn"]

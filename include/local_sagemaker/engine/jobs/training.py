@@ -1,4 +1,4 @@
-"""Training step: CreateTrainingJob's contract, run on a local process.
+"""Training jobs: CreateTrainingJob's contract, run on a local process.
 
 The built-in XGBoost algorithm image is emulated by containers/xgboost_algorithm.py; any
 other image runs the SageMaker training toolkit's script-mode contract (SM_* variables,
@@ -7,6 +7,7 @@ hyperparameters as arguments, the submitted code) or the job's own ContainerEntr
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -17,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StepFailure
+from ..job_store import now
 from ..s3_transfer import download_prefix, join_uri, split_s3_uri, upload_file
-from .container_job import ContainerJob, image_repository, python_command
-from .runtime import StepOutcome, StepRuntime, now
+from .container import ContainerJob, image_repository, python_command
+from .lifecycle import JobRun
 
-LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 XGBOOST_IMAGE = "sagemaker-xgboost"
+# gzip's own default, as `tar -czf` in a container writes it; tarfile's default (9) costs ~10x the time.
+GZIP_LEVEL = 6
 XGBOOST_CONTAINER = Path(__file__).resolve().parents[2] / "containers" / "xgboost_algorithm.py"
 _NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 # The built-in algorithm's per-round line: [12]#011train-auc:0.93#011validation-auc:0.91
@@ -30,61 +33,55 @@ _XGBOOST_ROUND = re.compile(r"\[\d+\](.*)")
 _XGBOOST_METRIC = re.compile(r"(?:#011|\t)(train|validation)-([A-Za-z0-9@_\-]+):" + _NUMBER)
 
 
-def run_training_step(runtime: StepRuntime, arguments: dict[str, Any]) -> StepOutcome:
-    name = runtime.job_name()
-    arn = runtime.arn("training-job", name)
-    started = now()
-    record = {
-        "TrainingJobName": name,
-        "TrainingJobArn": arn,
-        "AlgorithmSpecification": arguments.get("AlgorithmSpecification", {}),
-        "HyperParameters": {k: str(v) for k, v in (arguments.get("HyperParameters") or {}).items()},
-        "InputDataConfig": arguments.get("InputDataConfig", []),
-        "OutputDataConfig": arguments.get("OutputDataConfig", {}),
-        "ResourceConfig": arguments.get("ResourceConfig", {}),
-        "StoppingCondition": arguments.get("StoppingCondition", {"MaxRuntimeInSeconds": 86400}),
-        "Environment": arguments.get("Environment", {}),
-        "RoleArn": arguments.get("RoleArn"),
-        "TrainingJobStatus": "InProgress",
-        "SecondaryStatus": "Starting",
-        "CreationTime": started,
-        "TrainingStartTime": started,
-        "LastModifiedTime": started,
-        "PipelineExecutionArn": runtime.execution_arn,
-    }
-    runtime.jobs.put("training", name, record)
-    metadata = {"TrainingJob": {"Arn": arn}}
-    runtime.report_metadata(metadata)
-    artifacts, metrics = runtime.jobs.run("training", name, lambda: _run(runtime, name, record),
-                                          ("TrainingJobStatus", "SecondaryStatus"), "TrainingEndTime")
-    ended = now()
-    runtime.jobs.update(
-        "training", name, TrainingJobStatus="Completed", SecondaryStatus="Completed",
-        TrainingEndTime=ended, ModelArtifacts={"S3ModelArtifacts": artifacts},
-        FinalMetricDataList=[{"MetricName": k, "Value": v, "Timestamp": ended} for k, v in metrics.items()],
-        TrainingTimeInSeconds=int((ended - started).total_seconds()),
-        BillableTimeInSeconds=int((ended - started).total_seconds()),
-    )
-    return StepOutcome(runtime.jobs.get("training", name) or record, metadata)
+REQUEST_FIELDS = ("AlgorithmSpecification", "HyperParameters", "InputDataConfig", "OutputDataConfig", "ResourceConfig",
+                  "StoppingCondition", "Environment", "RoleArn", "VpcConfig", "CheckpointConfig", "DebugHookConfig",
+                  "DebugRuleConfigurations", "EnableNetworkIsolation", "ExperimentConfig", "Tags")
+DEFAULT_MAX_RUNTIME = 86400
 
 
-def _run(runtime: StepRuntime, name: str, record: dict[str, Any]) -> tuple[str, dict[str, float]]:
-    algorithm = record["AlgorithmSpecification"]
+def training_request(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The fields of CreateTrainingJob a job record keeps; hyperparameters as the strings they are."""
+    request = {key: arguments[key] for key in REQUEST_FIELDS if arguments.get(key) is not None}
+    request["HyperParameters"] = {k: str(v) for k, v in (request.get("HyperParameters") or {}).items()}
+    request.setdefault("InputDataConfig", [])
+    request.setdefault("StoppingCondition", {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME})
+    return request
+
+
+def run_training_job(job: JobRun) -> dict[str, Any]:
+    """Run the job to its end and return its description."""
+
+    def work(run: JobRun) -> dict[str, Any]:
+        artifacts, metrics = _run(run)
+        ended = now()
+        return {
+            "ModelArtifacts": {"S3ModelArtifacts": artifacts},
+            "FinalMetricDataList": [{"MetricName": k, "Value": v, "Timestamp": ended} for k, v in metrics.items()],
+        }
+
+    return job.execute(work)
+
+
+def _run(run: JobRun) -> tuple[str, dict[str, float]]:
+    record = run.record
+    s3 = run.context.clients.s3
+    algorithm = record.get("AlgorithmSpecification", {})
     image = algorithm.get("TrainingImage") or ""
-    hyperparameters = record["HyperParameters"]
-    job = ContainerJob(runtime, name, LOG_GROUP)
+    hyperparameters = record.get("HyperParameters", {})
+    job = ContainerJob(run)
     sandbox = job.sandbox
     for folder in ("input/config", "model", "output/data", "code"):
         sandbox.host_path(f"/opt/ml/{folder}").mkdir(parents=True, exist_ok=True)
-    argv, environment = _command(runtime, job, image, algorithm, hyperparameters)
+    argv, environment = _command(s3, job, image, algorithm, hyperparameters)
+    run.secondary("Downloading")
 
     channels: dict[str, Any] = {}
-    for channel in record["InputDataConfig"]:
+    for channel in record.get("InputDataConfig", []):
         channel_name = channel["ChannelName"]
         source = (channel.get("DataSource") or {}).get("S3DataSource")
         if not source:
             raise StepFailure(f"Channel '{channel_name}': only S3DataSource is supported")
-        count = download_prefix(runtime.clients.s3, source["S3Uri"], sandbox.host_path(f"/opt/ml/input/data/{channel_name}"))
+        count = download_prefix(s3, source["S3Uri"], sandbox.host_path(f"/opt/ml/input/data/{channel_name}"))
         job.log(f"Channel {channel_name}: {count} object(s) from {source['S3Uri']}")
         channels[channel_name] = {key: channel[key] for key in ("ContentType", "TrainingInputMode", "CompressionType", "RecordWrapperType") if key in channel}
         channels[channel_name].setdefault("TrainingInputMode", algorithm.get("TrainingInputMode", "File"))
@@ -94,21 +91,21 @@ def _run(runtime: StepRuntime, name: str, record: dict[str, Any]) -> tuple[str, 
     (config / "inputdataconfig.json").write_text(json.dumps(channels))
     (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"}))
     environment.update(_toolkit_environment(list(channels), hyperparameters, record))
-    runtime.jobs.update("training", name, SecondaryStatus="Training")
+    run.secondary("Training")
 
     job.run(argv, environment, record["StoppingCondition"].get("MaxRuntimeInSeconds"))
     metrics = _final_metrics(job.process.log_file.read_text(), algorithm, image)
-    runtime.jobs.update("training", name, SecondaryStatus="Uploading")
-    return _upload_model(runtime, job, record), metrics
+    run.secondary("Uploading")
+    return _upload_model(s3, job, record), metrics
 
 
-def _command(runtime: StepRuntime, job: ContainerJob, image: str, algorithm: dict[str, Any], hyperparameters: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+def _command(s3: Any, job: ContainerJob, image: str, algorithm: dict[str, Any], hyperparameters: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     entrypoint = algorithm.get("ContainerEntrypoint") or []
     program = hyperparameters.get("sagemaker_program")
     if entrypoint:
         return python_command([*entrypoint, *(algorithm.get("ContainerArguments") or [])]), {}
     if program:
-        return _script_mode(runtime, job, json.loads(program) if program.startswith('"') else program, hyperparameters)
+        return _script_mode(s3, job, json.loads(program) if program.startswith('"') else program, hyperparameters)
     if image_repository(image) == XGBOOST_IMAGE:
         job.log(f"Image {image}: emulating the built-in XGBoost algorithm with xgboost {_xgboost_version()}")
         return [sys.executable, str(XGBOOST_CONTAINER), "/opt/ml"], {}
@@ -118,7 +115,7 @@ def _command(runtime: StepRuntime, job: ContainerJob, image: str, algorithm: dic
     )
 
 
-def _script_mode(runtime: StepRuntime, job: ContainerJob, program: str, hyperparameters: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+def _script_mode(s3: Any, job: ContainerJob, program: str, hyperparameters: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     """The training toolkit's contract: code from sagemaker_submit_directory, `python program --hp v`."""
     submit = hyperparameters.get("sagemaker_submit_directory", "")
     submit = json.loads(submit) if submit.startswith('"') else submit
@@ -127,7 +124,7 @@ def _script_mode(runtime: StepRuntime, job: ContainerJob, program: str, hyperpar
         archive = job.folder / "sourcedir.tar.gz"
         bucket, key = split_s3_uri(submit)
         try:
-            runtime.clients.s3.download_file(bucket, key, str(archive))
+            s3.download_file(bucket, key, str(archive))
         except Exception as error:
             raise StepFailure(f"Cannot download sagemaker_submit_directory {submit}: {error}") from None
         with tarfile.open(archive) as bundle:
@@ -175,6 +172,7 @@ def _cpu_count() -> int:
     return os.cpu_count() or 1
 
 
+@functools.cache
 def _xgboost_version() -> str:
     from importlib.metadata import version
 
@@ -196,23 +194,23 @@ def _final_metrics(log: str, algorithm: dict[str, Any], image: str) -> dict[str,
     return metrics
 
 
-def _upload_model(runtime: StepRuntime, job: ContainerJob, record: dict[str, Any]) -> str:
+def _upload_model(s3: Any, job: ContainerJob, record: dict[str, Any]) -> str:
     output_path = record["OutputDataConfig"].get("S3OutputPath")
     if not output_path:
         raise StepFailure("OutputDataConfig.S3OutputPath is required")
     model_dir = job.sandbox.host_path("/opt/ml/model")
     archive = job.folder / "model.tar.gz"
-    with tarfile.open(archive, "w:gz") as bundle:
+    with tarfile.open(archive, "w:gz", compresslevel=GZIP_LEVEL) as bundle:
         for path in sorted(model_dir.rglob("*")):
             bundle.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False)
     destination = join_uri(output_path, record["TrainingJobName"], "output", "model.tar.gz")
-    upload_file(runtime.clients.s3, archive, destination)
+    upload_file(s3, archive, destination)
     output_data = job.sandbox.host_path("/opt/ml/output/data")
     if any(output_data.iterdir()):
         data_archive = job.folder / "output.tar.gz"
-        with tarfile.open(data_archive, "w:gz") as bundle:
+        with tarfile.open(data_archive, "w:gz", compresslevel=GZIP_LEVEL) as bundle:
             bundle.add(output_data, arcname=".")
-        upload_file(runtime.clients.s3, data_archive, join_uri(output_path, record["TrainingJobName"], "output", "output.tar.gz"))
+        upload_file(s3, data_archive, join_uri(output_path, record["TrainingJobName"], "output", "output.tar.gz"))
     job.log(f"Model artifacts: {destination}")
     shutil.rmtree(job.sandbox.host_path("/opt/ml/input/data"), ignore_errors=True)
     return destination

@@ -1,16 +1,17 @@
-"""What processing and training jobs share: a sandbox, a log stream, a process, its verdict."""
+"""What every job kind shares at run time: a sandbox, a log stream, a process, its verdict."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
 
-from ..errors import StepFailure, StepStopped
+from ..errors import JobTimedOut, StepFailure
 from ..job_process import CloudWatchStream, JobProcess, python_environment
 from ..sandbox import Sandbox
-from .runtime import StepRuntime, failure_reason
+from .lifecycle import JobRun, failure_reason
 
 
 def image_repository(image_uri: str) -> str:
@@ -19,48 +20,39 @@ def image_repository(image_uri: str) -> str:
     return path.split("@", 1)[0].split(":", 1)[0]
 
 
+def log_stream_name(job: JobRun) -> str:
+    """As SageMaker names a job's stream: `<job>/algo-1-<epoch>` (transform: `<job>/<instance id>-<epoch>`)."""
+    host = f"i-{secrets.token_hex(8)}" if job.kind.key == "transform" else "algo-1"
+    return f"{job.name}/{host}-{int(time.time())}"
+
+
 class ContainerJob:
     """One job run the way its container would run it, in a sandbox standing for /opt/ml."""
 
-    def __init__(self, runtime: StepRuntime, job_name: str, log_group: str) -> None:
-        self.runtime = runtime
-        self.name = job_name
-        self.folder = runtime.work_dir / "jobs" / job_name
+    def __init__(self, job: JobRun) -> None:
+        self.job = job
+        self.name = job.name
+        self.folder = job.folder
         self.sandbox = Sandbox(self.folder / "opt_ml")
-        stream = f"{job_name}/algo-1-{int(time.time())}"
+        self.clients = job.context.clients
         self.process = JobProcess(
-            self.folder / "job.log", CloudWatchStream(runtime.clients.logs, log_group, stream)
+            self.folder / "job.log", CloudWatchStream(self.clients.logs, job.kind.log_group, log_stream_name(job))
         )
-        runtime.track(self.process)
+        job.track(self.process)
 
     def log(self, line: str) -> None:
         self.process.log(line)
 
     def check_stopped(self) -> None:
-        if self.process.was_stopped:
-            raise StepStopped(f"Job {self.name} was stopped")
+        self.job.check_stopped()
 
     def run(self, argv: list[str], environment: dict[str, str], max_runtime: float | None) -> None:
         """Run the job's command; raise StepStopped or StepFailure (with the log's tail)."""
         self.check_stopped()
-        env = python_environment(
-            {
-                **environment,
-                # Scripts that call AWS reach this endpoint, never real AWS.
-                "AWS_ENDPOINT_URL": self.runtime.clients.endpoint_url,
-                "AWS_DEFAULT_REGION": self.runtime.region,
-                "AWS_REGION": self.runtime.region,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-            }
-        )
-        command, env, note = self.sandbox.command(argv, env)
-        self.log(note)
-        self.log(f"Running: {' '.join(argv)}")
-        exit_code = self.process.run(command, env, self.sandbox.root, max_runtime)
+        exit_code = self.process.run(*self.command(argv, environment), self.sandbox.root, max_runtime)
         self.check_stopped()
         if self.process.timed_out:
-            raise StepFailure(
+            raise JobTimedOut(
                 f"MaxRuntimeExceeded: job {self.name} ran longer than its "
                 f"MaxRuntimeInSeconds ({max_runtime:g} s) and was ended"
             )
@@ -70,6 +62,24 @@ class ContainerJob:
             if reason_file.is_file() and reason_file.read_text().strip():
                 headline += " " + reason_file.read_text().strip()[:400]
             raise StepFailure(failure_reason(headline, list(self.process.tail)))
+
+    def command(self, argv: list[str], environment: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """The sandboxed command line and environment of `argv`; logs how it is isolated."""
+        env = python_environment(
+            {
+                **environment,
+                # Scripts that call AWS reach this endpoint, never real AWS.
+                "AWS_ENDPOINT_URL": self.clients.endpoint_url,
+                "AWS_DEFAULT_REGION": self.job.context.region,
+                "AWS_REGION": self.job.context.region,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+            }
+        )
+        command, env, note = self.sandbox.command(argv, env)
+        self.log(note)
+        self.log(f"Running: {' '.join(argv)}")
+        return command, env
 
 
 def python_command(entrypoint: list[str]) -> list[str]:

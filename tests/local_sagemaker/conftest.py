@@ -1,0 +1,47 @@
+"""Fixtures of the endpoint tests: the SDK v3 bound to the endpoint, Airflow against it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def boto_session(endpoint: str) -> Any:
+    """A boto3 session whose every client (the SDK's too) reaches the endpoint."""
+    from include.pipelines.sdk_session import boto3_session
+
+    return boto3_session("us-east-1", endpoint)
+
+
+@pytest.fixture(scope="module")
+def sdk_session(boto_session: Any, bucket: str) -> Any:
+    """SDK v3's PipelineSession whose every client reaches the endpoint; artifacts go to `bucket`."""
+    from include.pipelines.sdk_session import pipeline_session
+
+    return pipeline_session(boto_session, bucket)
+
+
+@pytest.fixture(scope="session")
+def airflow_metadata_db() -> None:
+    """The tests' SQLite metadata DB (AIRFLOW_HOME from tests/conftest.py), migrated once."""
+    from include.local_airflow.environment import prepare_metadata_db
+
+    prepare_metadata_db({})
+
+
+@pytest.fixture(scope="module")
+def aws_default(endpoint: str, airflow_metadata_db: None) -> Iterator[None]:
+    """The `aws_default` connection pointing at the endpoint, as a user's would (AIRFLOW_CONN_AWS_DEFAULT)."""
+    from include.local_airflow.environment import aws_connection_uri_json
+
+    saved = os.environ.get("AIRFLOW_CONN_AWS_DEFAULT")
+    os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = aws_connection_uri_json(endpoint)
+    yield
+    if saved is None:
+        os.environ.pop("AIRFLOW_CONN_AWS_DEFAULT", None)
+    else:
+        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = saved
