@@ -39,7 +39,7 @@ $(STAMP): $(LOCK) requirements.txt | uv-tool
 	if [ -x "$(UV)" ]; then \
 	  installer="$$($(UV) --version)"; \
 	  $(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV) \
-	  && $(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK) || exit 1; \
+	  && $(UV) pip sync --quiet --python $(PY) --require-hashes --compile-bytecode $(LOCK) || exit 1; \
 	else \
 	  installer="pip"; \
 	  { test -x $(PY) || $(PYTHON) -m venv $(VENV); } \
