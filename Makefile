@@ -32,6 +32,8 @@ uv-tool:
 	  || $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(TOOLS)/uv uv==$(UV_VERSION) \
 	  || echo "uv $(UV_VERSION) could not be installed from PyPI: installing with pip instead (slower)"
 
+# uv compiles the bytecode, as pip does: else every process started with PYTHONDONTWRITEBYTECODE set
+# (CI, some shells) compiles Airflow and the SDK again, ~5 s per `airflow` command.
 $(STAMP): $(LOCK) requirements.txt | uv-tool
 	@grep -q "^# requirements.txt sha256: $(REQUIREMENTS_SHA256)$$" $(LOCK) \
 	  || { echo "$(LOCK) was not generated from this requirements.txt: run 'make lock'" >&2; exit 1; }
