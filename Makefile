@@ -14,6 +14,8 @@ PORT ?= 4566
 # bootstrapped from PyPI into .tools/ (pip installs the lock when neither can be had).
 UV_VERSION := 0.13.9
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/uv/bin/uv)
+# uv trusts the OS's certificate store, as pip does here: a proxy's CA installed there is trusted too.
+export UV_SYSTEM_CERTS ?= 1
 # Airflow's own constraints for this Airflow and Python: `make lock` applies them to every package
 # requirements.txt does not pin itself (a path works too, for a machine that cannot reach GitHub).
 AIRFLOW_CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.3.2/constraints-3.11.txt
@@ -38,13 +40,14 @@ $(STAMP): $(LOCK) requirements.txt | uv-tool
 	@grep -q "^# requirements.txt sha256: $(REQUIREMENTS_SHA256)$$" $(LOCK) \
 	  || { echo "$(LOCK) was not generated from this requirements.txt: run 'make lock'" >&2; exit 1; }
 	@start=$$(date +%s); \
-	if [ -x "$(UV)" ]; then \
+	if [ -x "$(UV)" ] && $(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV) \
+	  && $(UV) pip sync --quiet --python $(PY) --require-hashes --compile-bytecode $(LOCK); then \
 	  installer="$$($(UV) --version)"; \
-	  $(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV) \
-	  && $(UV) pip sync --quiet --python $(PY) --require-hashes --compile-bytecode $(LOCK) || exit 1; \
 	else \
+	  [ ! -x "$(UV)" ] || echo "uv could not install $(LOCK): installing it with pip instead" >&2; \
 	  installer="pip"; \
 	  { test -x $(PY) || $(PYTHON) -m venv $(VENV); } \
+	  && { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; } \
 	  && $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK) || exit 1; \
 	fi; \
 	echo "Installed $(VENV) from $(LOCK) with $$installer in $$(( $$(date +%s) - start )) s"
