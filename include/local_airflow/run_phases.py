@@ -25,22 +25,24 @@ class RunPhases:
 
     @contextmanager
     def timed(self, name: str, note: str = "") -> Iterator[None]:
-        started = time.perf_counter()
+        """A phase, listed where it started (parts added while it runs come after it)."""
+        row, started = self.add(name, 0.0, note), time.perf_counter()
         try:
             yield
         finally:
-            self.add(name, time.perf_counter() - started, note)
+            self.rows[row] = (name, time.perf_counter() - started, note)
 
     def call(self, name: str, function: Callable[..., T], *args: Any, note: Callable[[T], str] = str) -> T:
         """function(*args), timed as a phase whose note is made from its result."""
-        started = time.perf_counter()
+        row, started = self.add(name, 0.0), time.perf_counter()
         result = function(*args)
-        self.add(name, time.perf_counter() - started, note(result))
+        self.rows[row] = (name, time.perf_counter() - started, note(result))
         return result
 
-    def add(self, name: str, seconds: float, note: str = "") -> None:
+    def add(self, name: str, seconds: float, note: str = "") -> int:
         with self._lock:
             self.rows.append((name, seconds, note))
+            return len(self.rows) - 1
 
     def report(self, execution_seconds: float | None) -> str:
         total = time.time() - self.process_started

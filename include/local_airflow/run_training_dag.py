@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict
@@ -45,6 +46,8 @@ PIPELINE_NAME = "ml-classification-pipeline"
 PROGRESS_MARKERS = ("Step ", "Decision:", "[DAG TEST] end task", "Pipeline execution", "[error", "Sent SnsNotifier")
 # Airflow's CLI as the `airflow` script runs it, except that the heap is frozen on the way out: the
 # final garbage collection of everything the SDK and Airflow loaded would add ~1.5 s to every run.
+# Lines of the `dags test` output that mark where its fixed costs end: its first task's start and end.
+DAG_RUN_MILESTONES = ("[DAG TEST] starting task_id=", "[DAG TEST] end task")
 AIRFLOW_CLI = "import gc, sys\nfrom airflow.__main__ import main\ntry:\n    sys.exit(main())\nfinally:\n    gc.freeze()"
 
 
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Airflow metadata DB (SQLite): {_metadata_db_note(metadata_db.result())}")
             env = airflow_environment(airflow_home, endpoint.url, sns_topic_arn=topic_arn)
             with phases.timed("DAG run", "airflow dags test"):
-                returncode = _dags_test(env, options, airflow_home / "dags-test.log")
+                returncode = _dags_test(env, options, airflow_home / "dags-test.log", phases)
             with phases.timed("summary"):
                 ok = _summarize(clients, queue_url) and returncode == 0
             print("\n" + phases.report(_execution_seconds(clients["sagemaker"])))
@@ -103,8 +106,9 @@ def _metadata_db_note(reused: bool) -> str:
             else "migrated with the pool, kept for the next runs")
 
 
-def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path) -> int:
-    """`airflow dags test` for the run whose data interval is options.day; progress lines are echoed."""
+def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path, phases: RunPhases) -> int:
+    """`airflow dags test` for the run whose data interval is options.day; progress lines are echoed,
+    and the time to its first task and that task's own time are noted as parts of the DAG run."""
     logical_date = (options.day + timedelta(days=1)).isoformat()  # a manual run covers the day before
     command = [sys.executable, "-c", AIRFLOW_CLI, "dags", "test", DAG_ID, logical_date]
     if options.min_auc is not None:
@@ -115,11 +119,25 @@ def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path)
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     ) as process:
         assert process.stdout is not None
+        started, seen = time.perf_counter(), {}
         for line in process.stdout:
             log.write(line)
             if any(marker in line for marker in PROGRESS_MARKERS):
                 print("  " + _short(line))
+            for milestone in DAG_RUN_MILESTONES:
+                if milestone not in seen and milestone in line:
+                    seen[milestone] = (time.perf_counter() - started, line.split("task_id=", 1)[-1].split()[0])
+    _note_dag_run_parts(phases, seen)
     return process.returncode
+
+
+def _note_dag_run_parts(phases: RunPhases, seen: dict[str, tuple[float, str]]) -> None:
+    first_start, first_end = (seen.get(milestone) for milestone in DAG_RUN_MILESTONES)
+    if first_start:
+        phases.add("- Airflow start", first_start[0], "CLI imports, DAG parsed and serialized, run created")
+    if first_start and first_end:
+        phases.add("- first task", first_end[0] - first_start[0],
+                   f"{first_start[1]}, with Airflow's in-process execution API starting up")
 
 
 def _short(line: str) -> str:
