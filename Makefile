@@ -10,8 +10,8 @@ TOOLS := .tools
 HOST ?= 127.0.0.1
 PORT ?= 4566
 
-# uv installs the lock in seconds where pip spends minutes. The one on PATH, else this version,
-# bootstrapped from PyPI into .tools/ (pip installs the lock when neither can be had).
+# uv installs the lock 2-2.5x faster than pip (parallel downloads, README "Set-up"). The one on PATH,
+# else this version, bootstrapped from PyPI into .tools/; pip installs the lock when uv cannot.
 UV_VERSION := 0.13.9
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/uv/bin/uv)
 # uv trusts the OS's certificate store, as pip does here: a proxy's CA installed there is trusted too.
