@@ -1,20 +1,77 @@
-# Every target creates .venv from requirements.txt first when it is missing or older than it.
+# Every target installs .venv from requirements.lock first when it is missing or older than the lock.
+# requirements.txt names what we depend on; requirements.lock pins every package it pulls in, with
+# hashes (`make lock` writes it from requirements.txt).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+LOCK := requirements.lock
 STAMP := $(VENV)/.installed
+TOOLS := .tools
 HOST ?= 127.0.0.1
 PORT ?= 4566
 
-.PHONY: venv run airflow test test-backfill lint endpoint seed perf clean
+# uv installs the lock 2-2.5x faster than pip (parallel downloads, README "Set-up"). The one on PATH,
+# else this version, bootstrapped from PyPI into .tools/; pip installs the lock when uv cannot.
+UV_VERSION := 0.13.9
+UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/uv/bin/uv)
+# uv trusts the OS's certificate store, as pip does here: a proxy's CA installed there is trusted too.
+export UV_SYSTEM_CERTS ?= 1
+# Airflow's own constraints for this Airflow and Python: `make lock` applies them to every package
+# requirements.txt does not pin itself (a path works too, for a machine that cannot reach GitHub).
+AIRFLOW_CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.3.2/constraints-3.11.txt
+# Drops from a constraints file the packages requirements.txt pins itself (names compared normalized).
+WITHOUT_OWN_PINS := function key(s) { s = tolower(s); sub(/[^a-z0-9._-].*/, "", s); gsub(/[._]/, "-", s); return s } \
+  FNR == NR { if ($$0 ~ /^[A-Za-z0-9]/) own[key($$0)] = 1; next } !($$0 ~ /^[A-Za-z0-9]/ && key($$0) in own)
+REQUIREMENTS_SHA256 = $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('requirements.txt', 'rb').read()).hexdigest())")
+
+.PHONY: venv uv-tool lock run airflow test test-backfill lint endpoint seed perf perf-setup clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+# Bootstraps uv into .tools/ when it is not on PATH (UV=none installs with pip).
+uv-tool:
+	@[ "$(UV)" != "$(TOOLS)/uv/bin/uv" ] || [ -x "$(UV)" ] \
+	  || $(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(TOOLS)/uv uv==$(UV_VERSION) \
+	  || echo "uv $(UV_VERSION) could not be installed from PyPI: installing with pip instead (slower)"
+
+# uv compiles the bytecode, as pip does: else every process started with PYTHONDONTWRITEBYTECODE set
+# (CI, some shells) compiles Airflow and the SDK again, ~5 s per `airflow` command.
+$(STAMP): $(LOCK) requirements.txt | uv-tool
+	@grep -q "^# requirements.txt sha256: $(REQUIREMENTS_SHA256)$$" $(LOCK) \
+	  || { echo "$(LOCK) was not generated from this requirements.txt: run 'make lock'" >&2; exit 1; }
+	@start=$$(date +%s); \
+	if [ -x "$(UV)" ] && $(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV) \
+	  && $(UV) pip sync --quiet --python $(PY) --require-hashes --compile-bytecode $(LOCK); then \
+	  installer="$$($(UV) --version)"; \
+	else \
+	  [ ! -x "$(UV)" ] || echo "uv could not install $(LOCK): installing it with pip instead" >&2; \
+	  installer="pip"; \
+	  { test -x $(PY) || $(PYTHON) -m venv $(VENV); } \
+	  && { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; } \
+	  && $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK) || exit 1; \
+	fi; \
+	echo "Installed $(VENV) from $(LOCK) with $$installer in $$(( $$(date +%s) - start )) s"
 	@touch $(STAMP)
+
+# Re-pins requirements.txt and everything it pulls in, for Python 3.11 on every platform (pyproject's
+# [tool.uv] environments). Pins already in the lock are kept where they still fit; UPGRADE=1 takes the newest.
+lock: | uv-tool
+	@test -x "$(UV)" || { echo "make lock needs uv" >&2; exit 1; }
+	@mkdir -p $(TOOLS); constraints=$(TOOLS)/airflow-constraints.txt; \
+	if { [ -f "$(AIRFLOW_CONSTRAINTS)" ] && cp "$(AIRFLOW_CONSTRAINTS)" $$constraints.all; } \
+	  || curl -fsSL --max-time 30 "$(AIRFLOW_CONSTRAINTS)" -o $$constraints.all; then \
+	  awk '$(WITHOUT_OWN_PINS)' requirements.txt $$constraints.all > $$constraints; \
+	  status="applied where requirements.txt does not pin the package: $(AIRFLOW_CONSTRAINTS)"; \
+	  constrain="--constraint $$constraints"; \
+	else \
+	  status="NOT applied, could not be read: $(AIRFLOW_CONSTRAINTS)"; constrain=""; \
+	fi; \
+	echo "Airflow constraints $$status"; \
+	$(UV) pip compile --quiet requirements.txt $$constrain --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(LOCK) || exit 1; \
+	{ head -n 2 $(LOCK); echo "# requirements.txt sha256: $(REQUIREMENTS_SHA256)"; \
+	  echo "# Airflow constraints $$status"; tail -n +3 $(LOCK); } > $(LOCK).new && mv $(LOCK).new $(LOCK); \
+	echo "Wrote $(LOCK): $$(grep -c '^[a-z0-9]' $(LOCK)) packages pinned with their hashes"
 
 # The main job: the training DAG end to end with `airflow dags test` on the local endpoint (no AWS account).
 run: $(STAMP)
@@ -24,9 +81,10 @@ run: $(STAMP)
 airflow: $(STAMP)
 	$(PY) -m include.local_airflow.stack --port 8080 --endpoint-port $(PORT)
 
+# Correctness checks only: the benchmarks (tests/perf) are `make perf`. The slowest tests are listed at the end.
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 # The 7-day backfill on the native stack alone (it is part of `make test` too).
 test-backfill: $(STAMP)
@@ -44,7 +102,11 @@ seed: $(STAMP)
 	$(PY) -m include.data --endpoint-url http://$(HOST):$(PORT) --bucket ml-pipeline-data --from $(FROM) --to $(TO)
 
 perf: $(STAMP)
-	$(PY) -m pytest tests/perf -s -p no:cacheprovider
+	$(PY) -m pytest tests/perf -m perf -s -p no:cacheprovider
+
+# A fresh clone's `make run` (uv's cache empty), then a warm one: install, phases and totals.
+perf-setup:
+	$(PYTHON) tests/perf/setup_time.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .airflow
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .airflow

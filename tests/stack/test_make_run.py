@@ -1,0 +1,29 @@
+"""`make run`'s own command: it runs the DAG, says in one line what was decided, and exits 0 for a decision."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+
+@pytest.mark.timeout(600)
+def test_a_rejection_is_a_decision_said_in_one_line_with_exit_code_0() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "include.local_airflow.run_training_dag", "--day", "2024-03-01", "--min-auc", "0.99"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=540,
+    )
+    out = completed.stdout
+    assert completed.returncode == 0, out[-3000:] + completed.stderr[-3000:]
+    verdict = out.strip().splitlines()[-1]
+    assert verdict.startswith("REJECTED: The pipeline's quality gate rejected the model: Model AUC 0.")
+    assert verdict.endswith("; model not approved")
+    assert "Data day   2024-03-01" in out and "SUCCESS" not in out
+    metrics = next(line for line in out.splitlines() if line.startswith("Metrics    "))
+    assert re.fullmatch(r"Metrics    \w+=(\d+|0\.\d{4})(, \w+=(\d+|0\.\d{4}))*", metrics), metrics  # 4 places in text
+    assert "auc=0." in metrics
+    assert "  total " in out  # the run's total time, with its phases

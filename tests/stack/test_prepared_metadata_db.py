@@ -1,0 +1,60 @@
+"""`make run`'s metadata DB: migrated once per Airflow schema, each run gets its own copy."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from include.local_airflow import prepared_metadata_db
+from include.local_airflow.environment import POOLS_FILE
+from include.local_airflow.prepared_metadata_db import copy_prepared_db
+
+POOLS = json.loads(POOLS_FILE.read_text())
+POOL = "sagemaker_pipelines"
+POOL_SLOTS = POOLS[POOL]["slots"]
+
+
+def query(database: Path, sql: str) -> list[tuple]:
+    with closing(sqlite3.connect(database)) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def migration_head() -> str:
+    from airflow.utils.db import _get_script_object
+
+    return _get_script_object().get_current_head()
+
+
+def test_the_second_run_gets_a_copy_of_the_db_the_first_one_migrated(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = cache / "airflow-0123456789abcdef.db"
+    stale.write_bytes(b"an older Airflow's DB")
+    first, second = tmp_path / "run-1" / "airflow.db", tmp_path / "run-2" / "airflow.db"
+
+    assert copy_prepared_db(first, cache) is False
+    assert copy_prepared_db(second, cache) is True  # a file copy, no second migration
+    assert not stale.exists()
+
+    for database in (first, second):
+        assert query(database, "SELECT version_num FROM alembic_version") == [(migration_head(),)]
+        assert query(database, f"SELECT slots, include_deferred FROM slot_pool WHERE pool = '{POOL}'") == [(POOL_SLOTS, 1)]
+        assert query(database, "SELECT slots FROM slot_pool WHERE pool = 'sagemaker_model_registry'") == [(1,)]
+    with closing(sqlite3.connect(first)) as connection, connection:
+        connection.execute(f"UPDATE slot_pool SET slots = 99 WHERE pool = '{POOL}'")
+    assert query(second, f"SELECT slots FROM slot_pool WHERE pool = '{POOL}'") == [(POOL_SLOTS,)]
+    assert query(next(cache.glob("airflow-*.db")), f"SELECT slots FROM slot_pool WHERE pool = '{POOL}'") == [(POOL_SLOTS,)]
+
+
+def test_another_airflow_version_or_pool_is_another_prepared_db(monkeypatch, tmp_path: Path) -> None:
+    key = prepared_metadata_db.cache_key()
+    assert prepared_metadata_db.cache_key() == key
+    monkeypatch.setattr(prepared_metadata_db.importlib.metadata, "version", lambda name: "3.3.3")
+    assert prepared_metadata_db.cache_key() != key
+    monkeypatch.undo()
+    other_pools = tmp_path / "pools.json"
+    other_pools.write_text(json.dumps({**POOLS, POOL: {**POOLS[POOL], "slots": POOL_SLOTS + 1}}))
+    monkeypatch.setattr(prepared_metadata_db.environment, "POOLS_FILE", other_pools)
+    assert prepared_metadata_db.cache_key() != key
