@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 
 BUCKET = "restart-data"
 LARGE_BODY_BYTES = 12 * 1024 * 1024  # above moto's 8 MiB in-memory buffer: a body moto keeps in a temporary file
+VERSIONED = "restart-versions"
 TOKEN = "restart-test-token-0123456789abcdef0123"
 
 
@@ -41,6 +42,11 @@ def _build_everything(endpoint: EndpointProcess) -> dict[str, Any]:
               "raw-data/large.bin": os.urandom(LARGE_BODY_BYTES)}
     for key, body in bodies.items():
         s3.put_object(Bucket=BUCKET, Key=key, Body=body, Metadata={"origin": "test"})
+    s3.create_bucket(Bucket=VERSIONED)
+    s3.put_bucket_versioning(Bucket=VERSIONED, VersioningConfiguration={"Status": "Enabled"})
+    for version in (b"first", b"second"):
+        s3.put_object(Bucket=VERSIONED, Key="model.json", Body=version)
+    s3.put_object_acl(Bucket=BUCKET, Key="raw-data/ds=2024-03-01/part-0.csv", ACL="public-read")
     script = put_script(s3, BUCKET, "import json\nprint('evaluating')\n"
                                     "json.dump({'auc': 0.9}, open('/opt/ml/processing/output/report/report.json', 'w'))")
     step = processing_step("Evaluate", BUCKET, script, outputs={"report": f"s3://{BUCKET}/report"})
@@ -79,6 +85,10 @@ def _observe(endpoint: EndpointProcess, built: dict[str, Any]) -> dict[str, Any]
         "bodies": {key: hashlib.sha256(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).hexdigest()
                    for key in built["bodies"]},
         "metadata": s3.head_object(Bucket=BUCKET, Key="raw-data/large.bin")["Metadata"],
+        "acl": s3.get_object_acl(Bucket=BUCKET, Key="raw-data/ds=2024-03-01/part-0.csv")["Grants"],
+        "versions": [(version["VersionId"], s3.get_object(Bucket=VERSIONED, Key="model.json",
+                                                          VersionId=version["VersionId"])["Body"].read())
+                     for version in s3.list_object_versions(Bucket=VERSIONED)["Versions"]],
         "report": json.loads(s3.get_object(Bucket=BUCKET, Key="report/report.json")["Body"].read()),
         "pipeline": _without_metadata(sagemaker.describe_pipeline(PipelineName=built["pipeline"])),
         "execution": _without_metadata(sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution)),
@@ -107,6 +117,7 @@ def test_a_restarted_endpoint_answers_every_read_as_before(tmp_path: Path, endpo
     assert "restored: s3, sagemaker" in second.ready_line
     after = _observe(second, built)
     assert after == before
+    assert [body for _, body in after["versions"]] == [b"second", b"first"]
     assert after["package"]["ModelApprovalStatus"] == "Approved"
     assert after["package"]["CustomerMetadataProperties"] == {"DataDay": "2024-03-01", "DataFingerprint": "f1",
                                                              "PipelineVersion": "v1"}

@@ -2,6 +2,6 @@
 
 store.py snapshots each service to its own file (state_file.py) whenever it changes;
 requests.py makes a changing request wait for that snapshot; changes.py is how the engine
-reports its own progress; pickling.py and s3_bodies.py say what a snapshot holds. See
+reports its own progress; pickling.py and s3_objects.py say what a snapshot holds. See
 README.md, "The local endpoint", for what is kept and what is not.
 """

@@ -3,8 +3,8 @@
 moto's models are plain Python objects, so pickling a service's backends keeps every field
 moto has, with no per-resource export code to fall behind moto. What pickle cannot take: locks
 and conditions (moto's SQS queues hold one; they are made anew, unlocked, on restore) and S3
-bodies (kept in files of their own, s3_bodies.py). The engine's own objects say what they keep
-(`__getstate__` of the SageMaker backend, its runs and jobs).
+objects (s3_objects.py: bodies in files of their own, every version). The engine's own objects
+say what they keep (`__getstate__` of the SageMaker backend, its runs and jobs).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from moto.s3.models import FakeKey
+from moto.s3.utils import _VersionedKeyStore
 
-from .s3_bodies import BodyFiles, reduce_fake_key, restore_fake_key
+from .s3_objects import S3Objects, reduce_fake_key, reduce_key_store, restore_fake_key
 
 _FRESH_ON_RESTORE: dict[type, Any] = {
     type(threading.Lock()): threading.Lock,
@@ -29,19 +30,41 @@ _FRESH_ON_RESTORE: dict[type, Any] = {
 
 
 class BackendPickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, bodies: BodyFiles | None) -> None:
+    """`objects`: the S3 folder, needed when S3 objects are pickled; `reuse`: reuse their pickled metadata."""
+
+    def __init__(self, file: io.BytesIO, objects: S3Objects | None, reuse: bool = True) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.bodies = bodies
+        self.objects = objects
+        self.reuse = reuse
 
     def reducer_override(self, obj: Any) -> Any:
-        factory = _FRESH_ON_RESTORE.get(type(obj))
+        kind = type(obj)
+        factory = _FRESH_ON_RESTORE.get(kind)
         if factory is not None:
             return factory, ()
-        if isinstance(obj, FakeKey):
-            if self.bodies is None:
-                raise pickle.PicklingError("S3 objects are saved only with the S3 service's body folder")
-            return reduce_fake_key(obj, self.bodies)
+        if kind is FakeKey:
+            return self._reduce_fake_key(obj)
+        if kind is _VersionedKeyStore:
+            return reduce_key_store(obj)
         return NotImplemented
+
+    def _reduce_fake_key(self, key: FakeKey) -> Any:
+        if self.objects is None:
+            raise pickle.PicklingError("S3 objects are saved only with the S3 service's body folder")
+        if not self.reuse:
+            return reduce_fake_key(key, self.objects)
+        data = self.objects.pickled(key)
+        if data is None:
+            data = dumps(key, self.objects, reuse=False)
+            self.objects.remember_pickled(key, data)
+        return load_pickled, (data,)
+
+
+def load_pickled(data: bytes, directory: Path | None = None) -> Any:
+    """An object pickled on its own inside a snapshot; `directory` is bound by BackendUnpickler."""
+    if directory is None:
+        raise pickle.UnpicklingError("a saved S3 object can only be read with its state's body folder")
+    return loads(data, directory)
 
 
 class BackendUnpickler(pickle.Unpickler):
@@ -53,14 +76,14 @@ class BackendUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         found = super().find_class(module, name)
-        if found is restore_fake_key:
-            return functools.partial(restore_fake_key, directory=self.body_directory)
+        if found is restore_fake_key or found is load_pickled:
+            return functools.partial(found, directory=self.body_directory)
         return found
 
 
-def dumps(value: Any, bodies: BodyFiles | None) -> bytes:
+def dumps(value: Any, objects: S3Objects | None, reuse: bool = True) -> bytes:
     buffer = io.BytesIO()
-    BackendPickler(buffer, bodies).dump(value)
+    BackendPickler(buffer, objects, reuse).dump(value)
     return buffer.getvalue()
 
 

@@ -7,7 +7,9 @@ GET/HEAD) pass straight through. So does SQS ReceiveMessage, which can wait 20 s
 message: holding snapshots back that long would stall every client; what it changes (a
 message's visibility) is rightly forgotten by a restart. A change also marks the services it
 reaches: an SNS publish delivers to SQS, an S3 event notifies SNS and SQS. A request whose
-service cannot be told marks every saved service.
+service cannot be told marks every saved service. An S3 change other than writing, copying or
+deleting objects (an object's ACL, retention, restore...) may change a stored object in place:
+the next snapshot pickles every object afresh (s3_objects.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ READ_ACTION_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Query", "S
                         "BatchGet", "Receive", "Invoke")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 REACHES = {"s3": ("sns", "sqs"), "sns": ("sqs",)}
+# S3 query parameters of the requests that make or remove objects, never change one in place.
+OBJECT_WRITE_PARAMETERS = frozenset({"x-id", "uploads", "uploadId", "partNumber", "delete", "versionId"})
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -46,6 +50,15 @@ def changed_services(environ: dict[str, Any]) -> frozenset[str]:
     if service is None:
         return frozenset(PERSISTED_SERVICES)
     return frozenset((service, *REACHES.get(service, ())))
+
+
+def changes_objects_in_place(environ: dict[str, Any]) -> bool:
+    """An S3 change that may alter a stored object rather than make a new one (see the module doc)."""
+    if environ.get("REQUEST_METHOD", "GET").upper() in READ_METHODS or _service(environ) != "s3":
+        return False
+    parameters = {name for name in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+                  if not name.lower().startswith("x-amz-")}  # presigned URLs' signature
+    return not parameters <= OBJECT_WRITE_PARAMETERS
 
 
 def _service(environ: dict[str, Any]) -> str | None:
@@ -84,6 +97,8 @@ class PersistingApp:
             return self.app(environ, start_response)
         try:
             with self.store.lock.shared():
+                if changes_objects_in_place(environ):
+                    self.store.forget_pickled_objects()
                 # The response is only sent once iterated, after the wait below.
                 return self.app(environ, start_response)
         finally:

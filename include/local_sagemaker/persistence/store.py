@@ -24,7 +24,7 @@ from typing import Any
 from moto.backends import get_backend
 
 from .pickling import dumps, loads
-from .s3_bodies import BodyFiles
+from .s3_objects import S3Objects
 from .state_file import SUFFIX, StateFileError, read_payload, remove_leftover_temporaries, write_atomically
 from .state_lock import StateLock
 
@@ -42,7 +42,7 @@ class StateStore:
         directory.mkdir(parents=True, exist_ok=True)
         directory.chmod(0o700)  # the state holds everything clients stored
         remove_leftover_temporaries(directory)
-        self.bodies = BodyFiles(directory / "s3-bodies")
+        self.s3_objects = S3Objects(directory / "s3-bodies")
         self._condition = threading.Condition()
         self._dirty: set[str] = set()
         self._generation = 0
@@ -65,7 +65,7 @@ class StateStore:
                 continue
             payload = read_payload(path, service)
             try:
-                loaded[service] = loads(payload, self.bodies.directory)
+                loaded[service] = loads(payload, self.s3_objects.directory)
             except Exception as error:
                 raise StateFileError(path, f"its data cannot be read ({type(error).__name__}: {error})") from None
         for service, accounts in loaded.items():
@@ -92,6 +92,10 @@ class StateStore:
             self._generation += 1
             self._condition.notify_all()
             return self._generation
+
+    def forget_pickled_objects(self) -> None:
+        """A request is about to change stored S3 objects in place; call it holding the lock shared."""
+        self.s3_objects.forget_pickled()
 
     def wait_saved(self, generation: int, timeout: float = SAVE_TIMEOUT_SECONDS) -> bool:
         deadline = time.monotonic() + timeout
@@ -142,11 +146,11 @@ class StateStore:
         try:
             payloads = self._snapshot(services)
             if "s3" in payloads:
-                self.bodies.write_pending()
+                self.s3_objects.write_pending()
             for service, payload in payloads.items():
                 write_atomically(self.path(service), service, payload)
             if "s3" in payloads:
-                self.bodies.remove_unreferenced()
+                self.s3_objects.remove_unreferenced()
         except Exception as error:
             self.last_error = f"{type(error).__name__}: {error}"
             print(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} The local endpoint could not save the state of "
@@ -171,5 +175,5 @@ class StateStore:
         accounts = {account_id: dict(regions) for account_id, regions in list(backends.items())}
         if service != "s3":
             return dumps(accounts, None)
-        self.bodies.start_snapshot()
-        return dumps(accounts, self.bodies)
+        self.s3_objects.start_snapshot()
+        return dumps(accounts, self.s3_objects)
