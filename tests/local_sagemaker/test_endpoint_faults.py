@@ -7,6 +7,7 @@ dir and a restarted endpoint.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -193,3 +194,23 @@ def test_a_state_that_cannot_be_restored_is_refused_naming_the_file_and_fresh_st
     discarded = list(tmp_path.glob("state-discarded-*"))
     assert len(discarded) == 1 and (discarded[0] / "s3.state").exists(), "--fresh must keep the old state aside"
     assert str(discarded[0]) in fresh.ready_line
+
+
+@pytest.mark.parametrize("size", [64 * 1024, 12 * 1024 * 1024])
+def test_a_stalled_upload_holds_no_other_change_back(tmp_path: Path, endpoint_processes: Any, size: int) -> None:
+    """A change waits for a snapshot, which waits for the changes in flight: a half-sent body must not be one."""
+    endpoint = endpoint_processes("--work-dir", str(tmp_path))
+    s3 = endpoint.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    stalled = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=60)
+    stalled.putrequest("PUT", f"/{BUCKET}/stalled.bin")
+    stalled.putheader("Content-Length", str(size))
+    stalled.endheaders()
+    stalled.send(b"x" * (size // 4))
+    other = threading.Thread(target=s3.put_object, kwargs={"Bucket": BUCKET, "Key": "other.txt", "Body": b"done"})
+    other.start()
+    other.join(60)
+    assert not other.is_alive(), "a PutObject waited for another client's unfinished upload"
+    stalled.send(b"x" * (size - size // 4))
+    assert stalled.getresponse().status == 200
+    assert s3.head_object(Bucket=BUCKET, Key="stalled.bin")["ContentLength"] == size

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -26,6 +27,9 @@ READ_ACTION_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Query", "S
                         "BatchGet", "Receive", "Invoke")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 REACHES = {"s3": ("sns", "sqs"), "sns": ("sqs",)}
+# A change's body is received before the lock is taken: a slow upload must not hold snapshots back.
+_IN_MEMORY_BODY_BYTES = 8 * 1024 * 1024
+_CHUNK = 1024 * 1024
 # S3 query parameters of the requests that make or remove objects, never change one in place.
 OBJECT_WRITE_PARAMETERS = frozenset({"x-id", "uploads", "uploadId", "partNumber", "delete", "versionId"})
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -95,6 +99,7 @@ class PersistingApp:
         services = changed_services(environ)
         if not services:
             return self.app(environ, start_response)
+        _receive_body(environ)
         try:
             with self.store.lock.shared():
                 if changes_objects_in_place(environ):
@@ -103,3 +108,22 @@ class PersistingApp:
                 return self.app(environ, start_response)
         finally:
             self.store.wait_saved(self.store.changed(services))
+
+
+def _receive_body(environ: dict[str, Any]) -> None:
+    """Receive the whole body now, while no lock is held (in memory, or a temporary file past 8 MiB)."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    chunked = environ.get("wsgi.input_terminated", False)  # werkzeug decoded a chunked body: read to its end
+    if not length and not chunked:
+        return
+    received = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY_BODY_BYTES)  # noqa: SIM115 (moto reads it later)
+    remaining = length if length else None
+    while remaining is None or remaining > 0:  # exactly the body: the connection stays open after it
+        chunk = environ["wsgi.input"].read(_CHUNK if remaining is None else min(remaining, _CHUNK))
+        if not chunk:
+            break
+        received.write(chunk)
+        if remaining is not None:
+            remaining -= len(chunk)
+    received.seek(0)
+    environ["wsgi.input"] = received

@@ -50,6 +50,7 @@ class StateStore:
         self._closing = False
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._written: dict[str, bytes] = {}  # each service's payload as last written
         self.last_error: str | None = None
 
     def path(self, service: str) -> Path:
@@ -148,7 +149,9 @@ class StateStore:
             if "s3" in payloads:
                 self.s3_objects.write_pending()
             for service, payload in payloads.items():
-                write_atomically(self.path(service), service, payload)
+                if self._written.get(service) != payload:  # an S3 write marks SNS and SQS, which seldom change
+                    write_atomically(self.path(service), service, payload)
+                    self._written[service] = payload
             if "s3" in payloads:
                 self.s3_objects.remove_unreferenced()
         except Exception as error:
