@@ -7,6 +7,7 @@ dir and a restarted endpoint.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -22,6 +23,7 @@ import pytest
 
 from .endpoint_process import process_alive, processes_whose_cmdline_has, run_endpoint, wait_until
 from .pipelines import create_pipeline, processing_step, put_script, steps_by_name, wait_for
+from .test_standalone_jobs import processing_request
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc, PR_SET_PDEATHSIG: Linux only")
 
@@ -214,3 +216,40 @@ def test_a_stalled_upload_holds_no_other_change_back(tmp_path: Path, endpoint_pr
     stalled.send(b"x" * (size - size // 4))
     assert stalled.getresponse().status == 200
     assert s3.head_object(Bucket=BUCKET, Key="stalled.bin")["ContentLength"] == size
+
+
+def test_a_stopping_execution_comes_back_stopped_and_a_running_standalone_job_failed(
+        tmp_path: Path, endpoint_processes: Any) -> None:
+    work_dir, pid_file = tmp_path / "work", tmp_path / "step.pid"
+    first = endpoint_processes("--work-dir", str(work_dir))
+    s3, sagemaker = first.client("s3"), first.client("sagemaker")
+    s3.create_bucket(Bucket=BUCKET)
+    # Ignores SIGTERM: the stop waits out its grace period, so the execution stays Stopping meanwhile.
+    stubborn = put_script(s3, BUCKET, f"import os, signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                                      f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)")
+    sleeper = put_script(s3, BUCKET, "import time\ntime.sleep(600)")
+    execution = sagemaker.start_pipeline_execution(
+        PipelineName=create_pipeline(sagemaker, [processing_step("Stubborn", BUCKET, stubborn)]))["PipelineExecutionArn"]
+    sagemaker.create_processing_job(**processing_request(BUCKET, sleeper, "standalone-sleeper"))
+    wait_until(pid_file.exists, 60, "the Stubborn step never started")
+    wait_until(lambda: sagemaker.describe_processing_job(ProcessingJobName="standalone-sleeper")["ProcessingJobStatus"]
+               == "InProgress", 60, "the standalone job is not running")
+    # StopPipelineExecution answers once the step's process is gone: the kill comes while it waits.
+    def stop() -> None:
+        with contextlib.suppress(Exception):  # the endpoint dies before it answers
+            first.client("sagemaker").stop_pipeline_execution(PipelineExecutionArn=execution)
+
+    threading.Thread(target=stop, daemon=True).start()
+    wait_until(lambda: sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution)["PipelineExecutionStatus"]
+               == "Stopping", 60, "the execution never showed Stopping")
+    sagemaker.create_experiment(ExperimentName="saved-after-stopping")  # answers once a later snapshot is written
+    first.kill()
+
+    second = endpoint_processes("--work-dir", str(work_dir))
+    sagemaker = second.client("sagemaker")
+    described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution)
+    assert described["PipelineExecutionStatus"] == "Stopped" and "FailureReason" not in described
+    assert steps_by_name(sagemaker, execution)["Stubborn"]["StepStatus"] == "Stopped"
+    job = sagemaker.describe_processing_job(ProcessingJobName="standalone-sleeper")
+    assert (job["ProcessingJobStatus"], job["FailureReason"][:18]) == ("Failed", "endpoint restarted")
+    assert "ProcessingEndTime" in job
