@@ -14,6 +14,7 @@ the next snapshot pickles every object afresh (s3_objects.py).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import tempfile
@@ -27,6 +28,9 @@ READ_ACTION_PREFIXES = ("Describe", "List", "Get", "Head", "Search", "Query", "S
                         "BatchGet", "Receive", "Invoke")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 REACHES = {"s3": ("sns", "sqs"), "sns": ("sqs",)}
+# Saved, but made without the lock: they change only the engine's records (which have locks of their
+# own) and answer once the job's processes have ended, which can take seconds no snapshot should wait.
+STOP_ACTIONS = frozenset({"StopPipelineExecution", "StopProcessingJob", "StopTrainingJob", "StopTransformJob"})
 # A change's body is received before the lock is taken: a slow upload must not hold snapshots back.
 _IN_MEMORY_BODY_BYTES = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -100,8 +104,9 @@ class PersistingApp:
         if not services:
             return self.app(environ, start_response)
         _receive_body(environ)
+        held = contextlib.nullcontext() if _action(environ) in STOP_ACTIONS else self.store.lock.shared()
         try:
-            with self.store.lock.shared():
+            with held:
                 if changes_objects_in_place(environ):
                     self.store.forget_pickled_objects()
                 # The response is only sent once iterated, after the wait below.
