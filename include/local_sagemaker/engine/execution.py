@@ -122,7 +122,8 @@ class PipelineExecutionRun:
         self.cache = cache
         self._on_status = on_status
         self._on_experiment = on_experiment
-        self._on_change = on_change or (lambda: None)
+        self._on_change_callback = on_change or (lambda: None)
+        self._saved: dict[str, Any] | None = None  # saved() of a finished execution, until it changes
         self.status = "Executing"
         self.failure_reason: str | None = None
         self.start_time = now()
@@ -142,7 +143,19 @@ class PipelineExecutionRun:
 
     # --- saved and restored -------------------------------------------------------------
     def saved(self) -> dict[str, Any]:
-        """What a restart keeps of this execution: plain data, no threads, jobs or clients."""
+        """What a restart keeps of this execution: plain data, no threads, jobs or clients.
+
+        Every snapshot of the SageMaker service asks every execution: a finished one keeps its answer.
+        """
+        with self._lock:
+            if self._saved is not None:
+                return self._saved
+            saved = self._describe_for_saving()
+            if self.status in TERMINAL_STATUSES:
+                self._saved = saved
+            return saved
+
+    def _describe_for_saving(self) -> dict[str, Any]:
         with self._lock:
             settings = dataclasses.asdict(self.settings)
             for local in ("work_dir", "step_startup_delay"):  # the restarted endpoint's own
@@ -190,6 +203,11 @@ class PipelineExecutionRun:
         if run.status not in TERMINAL_STATUSES:
             run._end_interrupted()
         return run
+
+    def _on_change(self) -> None:
+        """After any change of the execution or its steps: drop the kept saved() and report it."""
+        self._saved = None
+        self._on_change_callback()
 
     def _end_interrupted(self) -> None:
         """Executing -> Failed (RESTART_REASON); Stopping -> Stopped, as the stop asked. Running steps likewise."""
@@ -280,6 +298,7 @@ class PipelineExecutionRun:
         trial = str(resolve(config.get("TrialName") or self.settings.execution_id, context))
         self._on_experiment(experiment, trial)
         self.experiment_config = {"ExperimentName": experiment, "TrialName": trial}
+        self._on_change()
 
     def _ready_steps(self, running: Any) -> list[str]:
         running = set(running)
