@@ -31,8 +31,9 @@ class JobStore:
         self._on_change = on_change
 
     def __getstate__(self) -> dict[str, Any]:
+        # A shallow copy is a consistent one: changes replace a record's values, never edit them in place.
         with self._lock:
-            return {"jobs": copy.deepcopy(self._jobs)}
+            return {"jobs": {key: dict(record) for key, record in self._jobs.items()}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__()  # type: ignore[misc]
