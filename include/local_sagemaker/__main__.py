@@ -1,8 +1,8 @@
 """`python -m include.local_sagemaker [--host 127.0.0.1] [--port 4566] [--work-dir DIR [--fresh]] [--allow-remote] [--enable-reset-api] [--step-startup-delay S]`
 
 Runs the endpoint in the foreground, prints one line with its URL when it is ready, and
-stops cleanly on SIGTERM or Ctrl-C (running step processes are ended first). With --work-dir
-its state is saved there and restored at the next start.
+stops cleanly on SIGTERM or Ctrl-C (it stops serving, saves its state, then ends the running
+step processes). With --work-dir its state is saved there and restored at the next start.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .work_dir import WorkDirInUse
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m include.local_sagemaker", description=__doc__.splitlines()[2])
+    parser = argparse.ArgumentParser(prog="python -m include.local_sagemaker", description=" ".join(__doc__.split("\n\n")[1].split()))
     parser.add_argument("--host", default="127.0.0.1",
                         help=f"address to bind (default 127.0.0.1); an address that is not loopback needs {ALLOW_FLAG}")
     parser.add_argument("--port", type=int, default=4566, help="port to bind; 0 picks a free one (default 4566)")
