@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.pipelines import create_pipeline, processing_step, put_script, steps_by_name, wait_for
+
 from .endpoint_process import process_alive, processes_whose_cmdline_has, run_endpoint, wait_until
-from .pipelines import create_pipeline, processing_step, put_script, steps_by_name, wait_for
 from .test_standalone_jobs import processing_request
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc, PR_SET_PDEATHSIG: Linux only")

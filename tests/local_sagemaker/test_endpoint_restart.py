@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.pipelines import create_pipeline, processing_step, put_script, steps_by_name, wait_for
 from tests.support.registry import register_package
 
 from .endpoint_process import EndpointProcess
-from .pipelines import create_pipeline, processing_step, put_script, steps_by_name, wait_for
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the endpoint's job sandbox is Linux's")
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.local_sagemaker.endpoint_process import EndpointProcess
-from tests.local_sagemaker.pipelines import create_pipeline, wait_for
+from tests.support.pipelines import create_pipeline, wait_for
 
 CALLS = 200
 ROUNDS = 3

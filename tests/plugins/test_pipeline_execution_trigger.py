@@ -12,7 +12,7 @@ import pytest
 from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
 from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExecutionTrigger
 
-from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, wait_for
+from tests.support.pipelines import create_pipeline, processing_step, put_script, wait_for
 
 STEPS_BEYOND_ONE_PAGE = 55  # the API's default page holds 50
 

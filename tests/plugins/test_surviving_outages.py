@@ -13,8 +13,8 @@ from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExec
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from include.local_airflow.environment import aws_connection_uri_json
-from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, wait_for
 from tests.support.outage import cuttable_proxy
+from tests.support.pipelines import create_pipeline, processing_step, put_script, wait_for
 
 FAIL_FAST = {"retries": {"mode": "standard", "max_attempts": 1}, "connect_timeout": 2, "read_timeout": 10}
 

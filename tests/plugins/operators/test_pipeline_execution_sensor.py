@@ -8,7 +8,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
 
-from tests.local_sagemaker.pipelines import (
+from tests.support.pipelines import (
     create_pipeline,
     definition,
     processing_step,
