@@ -23,6 +23,7 @@ from .api_errors import ErrorAnsweringApp, create_app
 from .binding import check_bind_address
 from .config import endpoint_config, startup_delay_from_environment
 from .control_api import ControlApiGuard
+from .execution_pages import ExecutionPages
 from .models import install, installed_backends
 from .orphans import start_watcher
 from .persistence.changes import state_changes
@@ -83,7 +84,7 @@ class LocalSageMakerEndpoint:
         app: Any = ErrorAnsweringApp(DomainDispatcherApplication(create_app))
         if self.state:
             app = PersistingApp(app, self.state)
-        app = ControlApiGuard(app, enabled=self.enable_reset_api)
+        app = ControlApiGuard(ExecutionPages(app), enabled=self.enable_reset_api)
         self._http = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
         host, port = self._http.server_address[:2]
         self.port = port
