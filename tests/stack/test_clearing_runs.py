@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -38,9 +39,13 @@ def trigger(api, input_data_url: str) -> str:
 
 
 def eventually(check: Callable[[], Any], what: str, timeout: float = 180) -> Any:
+    """Poll `check` until it answers something true; an API too busy to answer in time is asked again."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = check()
+        try:
+            found = check()
+        except (TimeoutError, urllib.error.URLError):  # a loaded machine: the API answers later
+            found = None
         if found:
             return found
         time.sleep(0.5)
