@@ -24,6 +24,7 @@ from moto.sagemaker import models as moto_models
 from moto.sagemaker.exceptions import ConflictException, ResourceNotFound, ValidationError
 from moto.sagemaker.models import FakePipeline, SageMakerModelBackend
 
+from .callbacks import CallbackSteps
 from .config import endpoint_config
 from .engine.aws import EndpointClients
 from .engine.definition import parse_definition
@@ -44,7 +45,7 @@ DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 TOKEN_LENGTH = (32, 128)
 
 
-class LocalSageMakerBackend(StandaloneJobs, Experiments, ModelRegistryUpdates, SageMakerModelBackend):
+class LocalSageMakerBackend(StandaloneJobs, Experiments, ModelRegistryUpdates, CallbackSteps, SageMakerModelBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.runs: dict[str, PipelineExecutionRun] = {}

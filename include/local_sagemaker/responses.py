@@ -128,6 +128,14 @@ class LocalSageMakerResponse(SageMakerResponse):
         _after_response(run.release)
         return ActionResult(response)
 
+    def send_pipeline_execution_step_success(self) -> ActionResult:
+        return ActionResult(self.sagemaker_backend.send_pipeline_execution_step_success(
+            self._get_param("CallbackToken"), self._get_param("OutputParameters")))
+
+    def send_pipeline_execution_step_failure(self) -> ActionResult:
+        return ActionResult(self.sagemaker_backend.send_pipeline_execution_step_failure(
+            self._get_param("CallbackToken"), self._get_param("FailureReason")))
+
     # --- jobs, run for real ------------------------------------------------------------------
     def _created(self, result: tuple[dict[str, str], threading.Event]) -> ActionResult:
         response, released = result

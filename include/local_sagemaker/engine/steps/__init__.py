@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..conditions import validate_conditions
 from ..outcome import StepOutcome
+from .callback import run_callback_step
 from .control import run_condition_step, run_fail_step
 from .job_steps import run_processing_step, run_training_step, run_transform_step
 from .registry import run_model_step, run_register_model_step
@@ -48,4 +49,5 @@ RUNNERS: dict[str, StepType] = {
     "Model": StepType(run_model_step),
     "Condition": StepType(run_condition_step, check=_check_condition),
     "Fail": StepType(run_fail_step),
+    "Callback": StepType(run_callback_step),
 }
