@@ -29,6 +29,7 @@ from .orphans import start_watcher
 from .persistence.changes import state_changes
 from .persistence.requests import PersistingApp
 from .persistence.store import StateStore
+from .request_counts import RequestCounts
 from .work_dir import WorkDirLease
 
 STOP_TIMEOUT_SECONDS = 30.0
@@ -84,7 +85,7 @@ class LocalSageMakerEndpoint:
         app: Any = ErrorAnsweringApp(DomainDispatcherApplication(create_app))
         if self.state:
             app = PersistingApp(app, self.state)
-        app = ControlApiGuard(ExecutionPages(app), enabled=self.enable_reset_api)
+        app = RequestCounts(ControlApiGuard(ExecutionPages(app), enabled=self.enable_reset_api))
         self._http = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
         host, port = self._http.server_address[:2]
         self.port = port

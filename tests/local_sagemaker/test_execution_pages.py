@@ -42,3 +42,13 @@ def test_the_page_shows_the_status_the_steps_and_why_one_failed(endpoint, sagema
 def test_an_unknown_execution_is_a_404(endpoint, path: str) -> None:
     status, _, body = get(f"{endpoint}{path}")
     assert status == 404 and "No pipeline execution" in body
+
+
+def test_the_endpoint_counts_the_requests_it_answered_by_action(endpoint, sagemaker, s3) -> None:
+    before = json.loads(get(f"{endpoint}/local-console/requests")[2])
+    sagemaker.list_pipelines()
+    sagemaker.list_pipelines()
+    s3.list_buckets()
+    after = json.loads(get(f"{endpoint}/local-console/requests")[2])
+    assert after["SageMaker.ListPipelines"] - before.get("SageMaker.ListPipelines", 0) == 2
+    assert after["GET /"] - before.get("GET /", 0) >= 1  # S3's ListBuckets: GET on the service root
