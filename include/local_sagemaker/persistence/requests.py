@@ -3,9 +3,10 @@
 Which services a request may change is read from the request itself: the service from its
 SigV4 credential scope (header or presigned query), the action from X-Amz-Target, the query
 string or the form body; S3 from the HTTP method. Reads (Describe*, List*, Get*, ... and S3
-GET/HEAD) pass straight through. So does SQS ReceiveMessage, which can wait 20 s for a
-message: holding snapshots back that long would stall every client; what it changes (a
-message's visibility) is rightly forgotten by a restart. A change also marks the services it
+GET/HEAD) pass straight through, and so does InvokeEndpoint (sagemaker-runtime, told by its
+path: it changes nothing). So does SQS ReceiveMessage, which can wait 20 s for a message:
+holding snapshots back that long would stall every client; what it changes (a message's
+visibility) is rightly forgotten by a restart. A change also marks the services it
 reaches: an SNS publish delivers to SQS, an S3 event notifies SNS and SQS. A request whose
 service cannot be told marks every saved service. An S3 change other than writing, copying or
 deleting objects (an object's ACL, retention, restore...) may change a stored object in place:
@@ -37,6 +38,8 @@ _CHUNK = 1024 * 1024
 # S3 query parameters of the requests that make or remove objects, never change one in place.
 OBJECT_WRITE_PARAMETERS = frozenset({"x-id", "uploads", "uploadId", "partNumber", "delete", "versionId"})
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+# sagemaker-runtime's InvokeEndpoint (signed as "sagemaker", REST, no action name): a read, never worth a snapshot.
+_INVOCATION_PATH = re.compile(r"^/endpoints/[^/]+/(invocations|async-invocations|invocations-response-stream)$")
 
 
 def changed_services(environ: dict[str, Any]) -> frozenset[str]:
@@ -48,6 +51,8 @@ def changed_services(environ: dict[str, Any]) -> frozenset[str]:
     service = _service(environ)
     if service == "s3":
         reads = method in READ_METHODS
+    elif service == "sagemaker" and _INVOCATION_PATH.match(path):
+        reads = True
     elif service is None:
         reads = False
     else:
