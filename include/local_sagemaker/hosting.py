@@ -52,9 +52,6 @@ class Hosting:
     def job_context(self) -> JobContext:  # provided by the backend
         raise NotImplementedError
 
-    def describe_model_package(self, model_package_name: str) -> Any:  # moto's
-        raise NotImplementedError
-
     fleets: dict[str, Fleet]  # the running fleets by endpoint name: processes, never saved (the backend's __getstate__)
 
     # --- models -----------------------------------------------------------------------------
@@ -75,7 +72,7 @@ class Hosting:
                                     containers, tags)
 
     def _approved_package(self, name: str) -> Any:
-        package = self.describe_model_package(name)  # ValidationException when unknown
+        package = self.describe_model_package(name)  # type: ignore[attr-defined]  # moto's: ValidationException when unknown
         if package.model_package_group_name and package.model_approval_status != "Approved":
             raise ValidationError(
                 f"Model package {package.arn} has ModelApprovalStatus {package.model_approval_status}: only an "

@@ -27,6 +27,16 @@ def sdk_session(boto_session: Any, bucket: str) -> Any:
     return pipeline_session(boto_session, bucket)
 
 
+@pytest.fixture(scope="module")
+def runtime(endpoint: str) -> Any:
+    """A sagemaker-runtime client of the session's endpoint (InvokeEndpoint), without retries: a failure shows at once."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session(region_name="us-east-1").client(
+        "sagemaker-runtime", endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}))
+
+
 @pytest.fixture(scope="session")
 def airflow_metadata_db() -> None:
     """The tests' SQLite metadata DB (AIRFLOW_HOME from tests/conftest.py), migrated once."""
