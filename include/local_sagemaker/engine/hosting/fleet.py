@@ -2,7 +2,8 @@
 
 Routing is SageMaker's: `TargetVariant` picks a variant by name, otherwise a variant is drawn
 in proportion to its weight; within a variant the least busy ready instance answers. A request
-that finds no ready instance (one being replaced) waits for one, up to the invocation timeout.
+that finds no ready instance (one being replaced, or a restarted endpoint's servers starting
+again) waits for one, up to the invocation timeout.
 
 An update is blue/green, as UpdateEndpoint documents it: the new variants' instances start
 and pass their health checks while the old ones keep serving; then one swap under the lock
@@ -179,6 +180,9 @@ class Fleet:
         with self._condition:
             while True:
                 variants = self.variants
+                if not variants and self._launching and time.monotonic() < deadline:
+                    self._condition.wait(min(deadline - time.monotonic(), 1.0))  # restarted: its servers start again
+                    continue
                 if target_variant:
                     chosen = [variant for variant in variants if variant.spec.name == target_variant]
                     if not chosen:
