@@ -115,13 +115,13 @@ class XGBoostAlgorithm:
             try:
                 rows = [["nan" if value == "" else value for value in line.split(",")]
                         for line in body.strip().decode("utf-8").split("\n")]
-                return xgb.DMatrix(np.array(rows).astype(float))
+                return xgb.DMatrix(np.array(rows).astype(float), nthread=1)  # one request, one thread: no OpenMP spin
             except Exception as error:
                 raise InvocationError(415, "Loading csv data failed with Exception, please ensure data is in csv format:\n"
                                            f" {type(error)}\n {error}") from None
         if kind in LIBSVM_TYPES or kind == "libsvm":
             try:
-                return xgb.DMatrix(_libsvm_matrix(body.strip().decode("utf-8"), self.booster.num_features()))
+                return xgb.DMatrix(_libsvm_matrix(body.strip().decode("utf-8"), self.booster.num_features()), nthread=1)
             except Exception as error:
                 raise InvocationError(415, "Loading libsvm data failed with Exception, please ensure data is in libsvm "
                                            f"format:\n {type(error)}\n {error}") from None

@@ -20,6 +20,7 @@ import contextlib
 import http.client
 import secrets
 import shutil
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -212,6 +213,13 @@ class ServerInstance:
             connection = self._pool.pop() if self._pool else None
         if connection is None:
             connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=timeout)
+            try:
+                connection.connect()
+            except OSError as error:
+                raise InstanceUnavailable(f"instance {self.instance_id}: {error}") from None
+            # http.client sends the headers and the body in two writes: without TCP_NODELAY the body waits
+            # for the server's delayed ACK, 40 ms on every request of a kept-alive connection.
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connection.timeout = timeout
         if connection.sock is not None:
             connection.sock.settimeout(timeout)
