@@ -2,8 +2,8 @@
 
 The request goes to the SageMaker backend of the same account and region (hosting.py), which
 routes it to a variant instance; the container's answer comes back as AWS sends it: the body,
-its Content-Type, `x-Amzn-Invoked-Production-Variant` and the custom attributes. What AWS
-refuses is refused the same way: a payload over 6 MB (413, "HTTP content length exceeded
+its Content-Type and `x-Amzn-Invoked-Production-Variant` (CustomAttributes go to the container).
+What AWS refuses is refused the same way: a payload over 6 MB (413, "HTTP content length exceeded
 6291456 bytes."), an unknown endpoint or one not in service (`ValidationError`), an unknown
 `TargetVariant`; what the model refuses or fails on is `ModelError` (HTTP 424) with
 `OriginalStatusCode`, `OriginalMessage` and `LogStreamArn`. Async and streaming invocations are
@@ -58,8 +58,6 @@ class LocalSageMakerRuntimeResponse(SageMakerRuntimeResponse):
             return _error(424, "ModelError", str(failed), extra)
         response_headers = {"status": "200", "Content-Type": answer.content_type,
                             "x-Amzn-Invoked-Production-Variant": answer.variant}
-        if headers.get("X-Amzn-SageMaker-Custom-Attributes"):
-            response_headers["X-Amzn-SageMaker-Custom-Attributes"] = headers["X-Amzn-SageMaker-Custom-Attributes"]
         return 200, response_headers, answer.body
 
     def invoke_endpoint_async(self) -> TYPE_RESPONSE:

@@ -46,6 +46,11 @@ def test_a_restart_serves_the_endpoints_that_were_in_service(tmp_path, endpoint_
     assert set(after).isdisjoint(before)
     streams = second.client("logs").describe_log_streams(logGroupName="/aws/sagemaker/Endpoints/survivor")["logStreams"]
     assert len(streams) == 4, "each restarted instance is a new instance with its own log stream"
+    sagemaker.delete_endpoint(EndpointName="survivor")  # its servers' last log lines go through the saving endpoint
+    assert server_pids("survivor") == []
+    assert second.stop() == 0
+    third = endpoint_processes("--work-dir", str(tmp_path / "work"))
+    assert third.client("sagemaker").list_endpoints()["Endpoints"] == []  # the delete was saved
 
 
 def test_model_servers_die_with_a_sigkilled_endpoint(tmp_path, endpoint_processes) -> None:

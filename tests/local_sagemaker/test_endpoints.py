@@ -78,6 +78,9 @@ def test_create_invoke_update_delete_lifecycle(sagemaker, runtime, s3, bucket, a
     assert updating["PendingDeploymentSummary"]["EndpointConfigName"] == updated
     with pytest.raises(ClientError, match="Cannot update in-progress endpoint"):
         sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=updated)
+    # Blue/green: the new config's server starts while the old one still runs (and serves).
+    wait_until(lambda: set(server_pids(name)) - {first_pid}, 60, "the new config's server did not start")
+    assert first_pid in server_pids(name), "the old server stopped before the new one was up"
     assert wait_endpoint(sagemaker, name)["EndpointConfigName"] == updated
     assert predictions(runtime, name, THOUSAND_ROWS) == in_process(second, THOUSAND_ROWS)
     assert first_pid not in server_pids(name), "the old variant's server still runs after the update"

@@ -31,7 +31,10 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 REACHES = {"s3": ("sns", "sqs"), "sns": ("sqs",)}
 # Saved, but made without the lock: they change only the engine's records (which have locks of their
 # own) and answer once the job's processes have ended, which can take seconds no snapshot should wait.
-STOP_ACTIONS = frozenset({"StopPipelineExecution", "StopProcessingJob", "StopTrainingJob", "StopTransformJob"})
+# DeleteEndpoint too: its model servers' last log lines reach CloudWatch through this very endpoint, a
+# request that would wait behind a snapshot waiting for the delete (its one dict change a snapshot retries).
+STOP_ACTIONS = frozenset({"StopPipelineExecution", "StopProcessingJob", "StopTrainingJob", "StopTransformJob",
+                          "DeleteEndpoint"})
 # A change's body is received before the lock is taken: a slow upload must not hold snapshots back.
 _IN_MEMORY_BODY_BYTES = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024

@@ -16,7 +16,6 @@ the process is gone is InstanceUnavailable, which the fleet retries on another i
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import secrets
 import shutil
@@ -37,6 +36,18 @@ MODEL_SERVER = Path(__file__).resolve().parents[2] / "containers" / "model_serve
 READY_PREFIX = "Model server listening on "  # what containers/model_server.py prints once it serves
 PING_TIMEOUT_SECONDS = 2.0
 MAX_REPLACEMENT_DELAY_SECONDS = 30.0
+
+
+class _InstanceLogStream(CloudWatchStream):
+    """A log stream whose failure to send never stops the server's output being read (a full pipe would
+    block the model server): lines that cannot be sent stay in the instance's log file."""
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except Exception as error:  # the endpoint is stopping, or Logs refused the batch
+            print(f"Endpoint log {self.group}/{self.stream}: lines not sent to CloudWatch Logs: {error}",
+                  file=sys.stderr, flush=True)
 
 
 class ServerInstance:
@@ -100,14 +111,17 @@ class ServerInstance:
     def flush_logs(self) -> None:
         process = self._process
         if process and process.cloudwatch:
-            with contextlib.suppress(Exception):  # the endpoint may be stopping; the next flush retries
-                process.cloudwatch.flush()
+            process.cloudwatch.flush()
 
     # --- the supervisor ----------------------------------------------------------------------
     def _supervise(self) -> None:
         first, delay = True, 1.0
         while not self._stopping.is_set():
-            served = self._run_once()
+            try:
+                served = self._run_once()
+            except Exception as error:  # the log stream cannot be made (the endpoint is stopping)...
+                self.failure = f"InternalFailure: {type(error).__name__}: {error}"
+                served = False
             if self._stopping.is_set():
                 break
             if first and not served:
@@ -130,7 +144,7 @@ class ServerInstance:
         sandbox = Sandbox(self.folder / self.instance_id / "opt_ml")
         clients = self.context.clients
         process = JobProcess(self.folder / self.instance_id / "server.log",
-                             CloudWatchStream(clients.logs, self.log_group, self.log_stream), on_line=self._heard)
+                             _InstanceLogStream(clients.logs, self.log_group, self.log_stream), on_line=self._heard)
         self._process = process
         try:
             self.archive.stage(sandbox)
