@@ -100,6 +100,8 @@ def test_the_built_in_algorithms_content_types_and_accepts(sagemaker, runtime, s
     name = deploy(sagemaker, xgboost_artifact(s3, bucket, booster))
     expected = in_process(booster, THOUSAND_ROWS)
     assert predictions(runtime, name, ONE_ROW) == in_process(booster, ONE_ROW)
+    missing_value = b"0.5,,0.2,0.3"  # an empty field is a missing value (NaN), as the container reads it
+    assert predictions(runtime, name, missing_value) == in_process(booster, b"0.5,nan,0.2,0.3")
     as_json = runtime.invoke_endpoint(EndpointName=name, Body=THOUSAND_ROWS, ContentType="text/csv", Accept="application/json")
     assert as_json["ContentType"] == "application/json"
     assert [item["score"] for item in json.loads(as_json["Body"].read())["predictions"]] == expected
