@@ -1,4 +1,4 @@
-"""SDK v3's generated resource classes deploy, invoke, update and delete a real-time endpoint on the endpoint.
+"""SDK v3 deploys to the endpoint: ModelBuilder.deploy(), and the generated resource classes it calls.
 
 `sagemaker.core.resources` (Model, EndpointConfig, Endpoint) is what ModelBuilder.deploy() calls
 underneath; here each call and its waiter run against the endpoint's real model servers.
@@ -62,3 +62,30 @@ def test_sdk_resource_classes_deploy_invoke_update_and_delete_an_endpoint(boto_s
         config.delete()
     for model in models:
         model.delete()
+
+
+def test_model_builder_deploys_an_artifact_and_the_endpoint_predicts(boto_session, s3, bucket) -> None:
+    """ModelBuilder(...).build() then .deploy(): the SDK's own deploy path (its waiter polls every 30 s:
+    wait=False, then the resource's waiter)."""
+    from include.pipelines.sdk_session import disable_sdk_side_effects
+
+    disable_sdk_side_effects("us-east-1")
+    from sagemaker.core.helper.session_helper import Session
+    from sagemaker.serve.model_builder import ModelBuilder
+
+    sdk = Session(boto_session=boto_session, sagemaker_client=boto_session.client("sagemaker"),
+                  sagemaker_runtime_client=boto_session.client("sagemaker-runtime"), default_bucket=bucket)
+    sdk._default_bucket = bucket  # given and existing: no bucket lookup
+    booster = train_booster(9)
+    builder = ModelBuilder(image_uri=XGBOOST_IMAGE, s3_model_data_url=xgboost_artifact(s3, bucket, booster), role_arn=ROLE,
+                           sagemaker_session=sdk, instance_type="ml.m5.large")
+    builder.build()
+    name = unique("builder-endpoint")
+    endpoint = builder.deploy(endpoint_name=name, initial_instance_count=1, instance_type="ml.m5.large", wait=False)
+    assert endpoint.endpoint_status == "Creating"
+    endpoint.wait_for_status("InService", poll=1, timeout=120)
+    body = csv_body(rows(5, 14))
+    answer = endpoint.invoke(body=body, content_type="text/csv", session=boto_session, region="us-east-1")
+    assert [float(line) for line in answer.body.read().decode().splitlines()] == in_process(booster, body)
+    endpoint.delete()
+    assert server_pids(name) == []
