@@ -135,6 +135,32 @@ class Hosting:
         self._start_deployment(endpoint, endpoint_config_name, update=True)
         return endpoint.arn
 
+    def update_endpoint_weights_and_capacities(self, endpoint_name: str,
+                                               desired_weights_and_capacities: list[dict[str, Any]]) -> str:
+        """New variant weights apply to the next invocations; a new instance count is not emulated (refused)."""
+        endpoint = self._endpoint(endpoint_name)
+        if endpoint.endpoint_status != "InService":
+            raise ValidationError(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        serving = {spec.name: spec for spec in (spec_from_saved(saved) for saved in endpoint.serving_variants)}  # type: ignore[attr-defined]
+        names = [str(change.get("VariantName")) for change in desired_weights_and_capacities]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValidationError(f'The variant name "{name}" was non-unique within the request.')
+            if name not in serving:
+                raise ValidationError(f'The variant name(s) "{name}" is/are not present within endpoint configuration '
+                                      f'"{endpoint.endpoint_config_name}".')
+        for change in desired_weights_and_capacities:
+            count = change.get("DesiredInstanceCount")
+            if count is not None and int(count) != serving[change["VariantName"]].instance_count:
+                raise NotImplementedError("UpdateEndpointWeightsAndCapacities DesiredInstanceCount: the local endpoint "
+                                          "does not scale a variant; UpdateEndpoint to a config with the new count")
+        weights = {change["VariantName"]: float(change["DesiredWeight"]) for change in desired_weights_and_capacities
+                   if change.get("DesiredWeight") is not None}
+        specs = self.fleets[endpoint_name].reweigh(weights)
+        endpoint.serving_variants = [dataclasses.asdict(spec) for spec in specs]  # type: ignore[attr-defined]
+        endpoint.last_modified_time = now()
+        return endpoint.arn
+
     def describe_endpoint(self, endpoint_name: str) -> dict[str, Any]:
         endpoint = self._endpoint(endpoint_name)
         fleet = self.fleets.get(endpoint_name)

@@ -312,6 +312,18 @@ def test_target_variant_and_weights_route_between_variants(sagemaker, runtime, s
     assert unknown.value.response["Error"]["Code"] == "ValidationError"
     assert "Nobody" in unknown.value.response["Error"]["Message"]
 
+    # Shift all traffic to the challenger: the weights apply to the next invocations.
+    sagemaker.update_endpoint_weights_and_capacities(EndpointName=name, DesiredWeightsAndCapacities=[
+        {"VariantName": "Champion", "DesiredWeight": 0.0}, {"VariantName": "Challenger", "DesiredWeight": 1.0}])
+    assert {variant["VariantName"]: variant["CurrentWeight"] for variant in sagemaker.describe_endpoint(
+        EndpointName=name)["ProductionVariants"]} == {"Champion": 0.0, "Challenger": 1.0}
+    for _ in range(10):
+        response = runtime.invoke_endpoint(EndpointName=name, Body=ONE_ROW, ContentType="text/csv")
+        assert response["InvokedProductionVariant"] == "Challenger"
+    with pytest.raises(ClientError, match="does not scale a variant"):
+        sagemaker.update_endpoint_weights_and_capacities(EndpointName=name, DesiredWeightsAndCapacities=[
+            {"VariantName": "Champion", "DesiredInstanceCount": 3}])
+
 
 def test_a_model_from_an_approved_package_serves_an_unapproved_one_is_refused(sagemaker, runtime, s3, bucket, boosters) -> None:
     group = unique("serving-group")

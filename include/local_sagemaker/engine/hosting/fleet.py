@@ -13,6 +13,7 @@ hold (the fleet counts them) and only then stop. So no invocation fails during t
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import shutil
 import threading
@@ -144,6 +145,14 @@ class Fleet:
                     self._condition.wait(deadline - time.monotonic())
         for variant in variants:
             variant.stop()
+
+    def reweigh(self, weights: dict[str, float]) -> list[VariantSpec]:
+        """UpdateEndpointWeightsAndCapacities' weights: the next invocations are drawn by them; the new specs."""
+        with self._condition:
+            for variant in self.variants:
+                if variant.spec.name in weights:
+                    variant.spec = dataclasses.replace(variant.spec, weight=weights[variant.spec.name])
+            return [variant.spec for variant in self.variants]
 
     def stop(self) -> None:
         """DeleteEndpoint, or the endpoint's own stop: every process ends, a deployment under way fails."""
