@@ -237,3 +237,34 @@ def test_endpoint_operator_fails_the_task_when_the_endpoint_fails(run_dag, s3, b
     assert states == {"endpoint": "failed"}
     assert sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"] == "Failed"
     assert "Failed" in log
+
+
+def test_a_failed_update_passes_the_endpoint_operator_as_on_aws_and_says_why(run_dag, s3, bucket, sagemaker, runtime) -> None:
+    """AWS rolls a failed update back to InService: the provider's waiter sees success. The FailureReason
+    (which a deploy DAG must read) says why, and the old model still answers."""
+    from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator
+
+    from .serving import (
+        create_config,
+        create_model,
+        csv_body,
+        deploy,
+        in_process,
+        predictions,
+        put_artifact,
+        rows,
+        train_booster,
+        xgboost_artifact,
+    )
+
+    booster = train_booster(10)
+    endpoint = deploy(sagemaker, xgboost_artifact(s3, bucket, booster))
+    broken = create_config(sagemaker, [("AllTraffic", create_model(sagemaker, put_artifact(s3, bucket, {"xgboost-model": b"?"})), 1.0, 1)])
+    states, _, log = run_dag(lambda: SageMakerEndpointOperator(task_id="update", config={
+        "EndpointName": endpoint, "EndpointConfigName": broken}, operation="update", check_interval=1))
+    assert states == {"update": "success"}, log[-3000:]
+    described = sagemaker.describe_endpoint(EndpointName=endpoint)
+    assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] != broken
+    assert f"Updating to endpoint configuration '{broken}' failed" in described["FailureReason"]
+    body = csv_body(rows(2, 15))
+    assert predictions(runtime, endpoint, body) == in_process(booster, body)
