@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import tarfile
 import time
@@ -11,7 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from .pipelines import ROLE, XGBOOST_IMAGE, unique
+from .endpoint_process import processes_whose_cmdline_has
+from .pipelines import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, unique
+
+# The serving tests take the shared names from here: one import to follow if the pipeline helpers move.
+__all__ = ["ROLE", "SKLEARN_IMAGE", "XGBOOST_IMAGE", "unique"]
 
 FEATURES = 4
 SERVER_SCRIPT = "model_server.py"
@@ -120,24 +123,15 @@ def in_process(booster: Any, body: bytes) -> list[float]:
 
 
 def server_pids(endpoint_name: str) -> list[int]:
-    """The model server processes serving `endpoint_name` (Linux /proc: their command line and environment)."""
+    """The live model server processes serving `endpoint_name` (Linux /proc: their command line and environment)."""
     marker = f"SAGEMAKER_ENDPOINT_NAME={endpoint_name}".encode()
     found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+    for pid in processes_whose_cmdline_has(SERVER_SCRIPT):
         try:
-            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
-                if SERVER_SCRIPT.encode() not in handle.read():
-                    continue
-            with open(f"/proc/{entry.name}/environ", "rb") as handle:
-                if marker not in handle.read().split(b"\0"):
-                    continue
-            with open(f"/proc/{entry.name}/stat") as handle:
-                if handle.read().rsplit(")", 1)[-1].split()[0] == "Z":
-                    continue
-        except OSError:
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                if marker in handle.read().split(b"\0"):
+                    found.append(pid)
+        except OSError:  # ended meanwhile
             continue
-        found.append(int(entry.name))
     return found
 

@@ -18,8 +18,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from .endpoint_process import wait_until
-from .pipelines import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, unique
 from .serving import (
+    ROLE,
+    SKLEARN_IMAGE,
+    XGBOOST_IMAGE,
     create_config,
     create_model,
     csv_body,
@@ -31,6 +33,7 @@ from .serving import (
     server_pids,
     sklearn_script_artifact,
     train_booster,
+    unique,
     wait_endpoint,
     xgboost_artifact,
 )
@@ -46,7 +49,7 @@ def boosters() -> tuple[Any, Any]:
     return train_booster(1), train_booster(2)
 
 
-def test_create_invoke_update_delete_lifecycle(sagemaker, runtime, s3, bucket, aws, boosters) -> None:
+def test_create_invoke_update_delete_lifecycle(sagemaker, runtime, s3, bucket, endpoint_client, boosters) -> None:
     first, second = boosters
     model = create_model(sagemaker, xgboost_artifact(s3, bucket, first))
     config = create_config(sagemaker, [("AllTraffic", model, 1.0, 1)])
@@ -66,7 +69,7 @@ def test_create_invoke_update_delete_lifecycle(sagemaker, runtime, s3, bucket, a
     [first_pid] = server_pids(name)
 
     assert predictions(runtime, name, THOUSAND_ROWS) == in_process(first, THOUSAND_ROWS)
-    streams = aws("logs").describe_log_streams(logGroupName=f"/aws/sagemaker/Endpoints/{name}")["logStreams"]
+    streams = endpoint_client("logs").describe_log_streams(logGroupName=f"/aws/sagemaker/Endpoints/{name}")["logStreams"]
     assert [stream["logStreamName"].split("/")[0] for stream in streams] == ["AllTraffic"]
     assert streams[0]["logStreamName"].split("/")[1].startswith("i-")
 
@@ -226,7 +229,7 @@ def test_script_mode_without_model_fn_fails_to_load(sagemaker, s3, bucket) -> No
     assert "defines no model_fn" in described["FailureReason"]
 
 
-def test_a_killed_server_process_is_replaced_and_the_endpoint_stays_in_service(sagemaker, runtime, s3, bucket, aws, boosters) -> None:
+def test_a_killed_server_process_is_replaced_and_the_endpoint_stays_in_service(sagemaker, runtime, s3, bucket, endpoint_client, boosters) -> None:
     name = deploy(sagemaker, xgboost_artifact(s3, bucket, boosters[0]))
     [killed] = server_pids(name)
     os.kill(killed, signal.SIGKILL)
@@ -235,7 +238,7 @@ def test_a_killed_server_process_is_replaced_and_the_endpoint_stays_in_service(s
     # An invocation during the replacement waits for the new instance rather than failing.
     assert predictions(runtime, name, ONE_ROW) == in_process(boosters[0], ONE_ROW)
     assert server_pids(name) == replacement
-    streams = aws("logs").describe_log_streams(logGroupName=f"/aws/sagemaker/Endpoints/{name}")["logStreams"]
+    streams = endpoint_client("logs").describe_log_streams(logGroupName=f"/aws/sagemaker/Endpoints/{name}")["logStreams"]
     assert len(streams) == 2, "the replacement is a new instance with a log stream of its own"
 
 

@@ -11,8 +11,17 @@ from typing import Any
 
 import pytest
 
-from .pipelines import ROLE, XGBOOST_IMAGE, unique
-from .serving import csv_body, in_process, rows, server_pids, train_booster, xgboost_artifact
+from .serving import (
+    ROLE,
+    XGBOOST_IMAGE,
+    csv_body,
+    in_process,
+    rows,
+    server_pids,
+    train_booster,
+    unique,
+    xgboost_artifact,
+)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="model servers are found through /proc")
 
