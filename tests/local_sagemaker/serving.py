@@ -122,6 +122,31 @@ def in_process(booster: Any, body: bytes) -> list[float]:
     return [float(value) for value in booster.predict(xgb.DMatrix(values))]
 
 
+def listening_addresses(pid: int) -> list[tuple[str, int]]:
+    """(address, port) of every TCP socket process `pid` listens on (its fds' inodes in /proc/net/tcp{,6})."""
+    import ipaddress
+    import os
+
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        target = os.readlink(f"/proc/{pid}/fd/{fd}") if os.path.islink(f"/proc/{pid}/fd/{fd}") else ""
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    found = []
+    for table in ("tcp", "tcp6"):
+        with open(f"/proc/{pid}/net/{table}") as handle:
+            for line in list(handle)[1:]:
+                fields = line.split()
+                if fields[3] != "0A" or fields[9] not in inodes:  # 0A: LISTEN
+                    continue
+                address, port = fields[1].split(":")
+                raw = bytes.fromhex(address)
+                # /proc/net/tcp holds the address as host-order 32-bit words
+                ordered = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.append((str(ipaddress.ip_address(ordered)), int(port, 16)))
+    return found
+
+
 def server_pids(endpoint_name: str) -> list[int]:
     """The live model server processes serving `endpoint_name` (Linux /proc: their command line and environment)."""
     marker = f"SAGEMAKER_ENDPOINT_NAME={endpoint_name}".encode()

@@ -27,6 +27,7 @@ from .serving import (
     csv_body,
     deploy,
     in_process,
+    listening_addresses,
     predictions,
     put_artifact,
     rows,
@@ -67,6 +68,8 @@ def test_create_invoke_update_delete_lifecycle(sagemaker, runtime, s3, bucket, e
     assert (variant["VariantName"], variant["CurrentInstanceCount"], variant["DesiredInstanceCount"]) == ("AllTraffic", 1, 1)
     assert variant["DeployedImages"][0]["SpecifiedImage"].endswith("sagemaker-xgboost:1.7-1")
     [first_pid] = server_pids(name)
+    [(address, port)] = listening_addresses(first_pid)
+    assert address == "127.0.0.1" and port != 8080, "a model server listens beyond loopback or on a fixed port"
 
     assert predictions(runtime, name, THOUSAND_ROWS) == in_process(first, THOUSAND_ROWS)
     streams = endpoint_client("logs").describe_log_streams(logGroupName=f"/aws/sagemaker/Endpoints/{name}")["logStreams"]
