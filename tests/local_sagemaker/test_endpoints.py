@@ -39,7 +39,8 @@ from .serving import (
     xgboost_artifact,
 )
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="model servers are found through /proc")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="model servers are found through /proc"),
+              pytest.mark.usefixtures("delete_endpoints_after")]
 
 ONE_ROW = csv_body(rows(1, 100))
 THOUSAND_ROWS = csv_body(rows(1000, 101))

@@ -174,6 +174,7 @@ def test_start_operator_waits_sensor_confirms_and_a_late_stop_is_tolerated(run_d
     assert "Only pipelines with 'Executing' status can be stopped" in log
 
 
+@pytest.mark.usefixtures("delete_endpoints_after")
 def test_model_config_and_endpoint_operators_deploy_then_update_a_served_endpoint(run_dag, s3, bucket, sagemaker, runtime) -> None:
     """Create (polling), then create again with a new model: the operator's fallback updates it (deferrable)."""
     from airflow.providers.amazon.aws.operators.sagemaker import (
@@ -221,6 +222,7 @@ def test_model_config_and_endpoint_operators_deploy_then_update_a_served_endpoin
     assert predictions(runtime, endpoint, body) == in_process(second, body)
 
 
+@pytest.mark.usefixtures("delete_endpoints_after")
 def test_endpoint_operator_fails_the_task_when_the_endpoint_fails(run_dag, s3, bucket, sagemaker) -> None:
     from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator
 
@@ -239,6 +241,7 @@ def test_endpoint_operator_fails_the_task_when_the_endpoint_fails(run_dag, s3, b
     assert "Failed" in log
 
 
+@pytest.mark.usefixtures("delete_endpoints_after")
 def test_a_failed_update_passes_the_endpoint_operator_as_on_aws_and_says_why(run_dag, s3, bucket, sagemaker, runtime) -> None:
     """AWS rolls a failed update back to InService: the provider's waiter sees success. The FailureReason
     (which a deploy DAG must read) says why, and the old model still answers."""

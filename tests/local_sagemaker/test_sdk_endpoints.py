@@ -23,7 +23,8 @@ from .serving import (
     xgboost_artifact,
 )
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="model servers are found through /proc")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="model servers are found through /proc"),
+              pytest.mark.usefixtures("delete_endpoints_after")]
 
 
 def _variant(model: str) -> Any:
