@@ -6,7 +6,8 @@ CreatePipeline/UpdatePipeline, runs executions for real (engine/), adds the acti
 DeleteModelPackage, DeleteModelPackageGroup) and answers as AWS does where moto does not (a running execution's
 status in ListPipelineExecutions, DeletePipeline while one runs, a stop of an execution that is
 not Executing). Standalone jobs (standalone_jobs.py) and experiments (experiments.py) are
-mixins of their own. Install it with `install()` before the server or mock starts.
+mixins of their own, and so are models, endpoint configs and endpoints served by real model
+servers (hosting.py). Install it with `install()` before the server or mock starts.
 
 The backend pickles (persistence/): moto's records as they are, executions and jobs as data;
 restored, what was running when the endpoint ended is Failed "endpoint restarted"
@@ -36,6 +37,7 @@ from .engine.jobs.lifecycle import JobContext, fail_interrupted_jobs
 from .engine.parameters import ParameterError, resolve_parameters
 from .engine.step_cache import StepCache
 from .experiments import Experiments
+from .hosting import Hosting
 from .pagination import paginate
 from .persistence.changes import state_changes
 from .registry import ModelRegistryUpdates
@@ -45,7 +47,9 @@ DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 TOKEN_LENGTH = (32, 128)
 
 
-class LocalSageMakerBackend(StandaloneJobs, Experiments, ModelRegistryUpdates, CallbackSteps, SageMakerModelBackend):
+class LocalSageMakerBackend(
+    StandaloneJobs, Experiments, ModelRegistryUpdates, CallbackSteps, Hosting, SageMakerModelBackend
+):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.runs: dict[str, PipelineExecutionRun] = {}
@@ -55,19 +59,20 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, ModelRegistryUpdates, C
         self.request_tokens: dict[tuple[str, str], str] = {}
         self._start_lock = threading.Lock()
         self._context: JobContext | None = None
+        self.fleets = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """What a restart keeps: moto's records, executions and jobs as data; no threads, locks or clients."""
         state = dict(self.__dict__)
         state["runs"] = {arn: run.saved() for arn, run in self.runs.items()}
-        for local in ("job_threads", "_start_lock", "_context"):
+        for local in ("job_threads", "_start_lock", "_context", "fleets"):
             state.pop(local)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         saved_runs = state.pop("runs")
         self.__dict__.update(state)
-        self.job_threads, self._start_lock, self._context = [], threading.Lock(), None
+        self.job_threads, self._start_lock, self._context, self.fleets = [], threading.Lock(), None, {}
         self.jobs.listen(self._job_changed, _sagemaker_changed)
         fail_interrupted_jobs(self.jobs, RESTART_REASON)
         self.runs = {}
@@ -347,6 +352,12 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, ModelRegistryUpdates, C
         for run in list(self.runs.values()):
             run.wait(timeout)
         self.stop_all_jobs(timeout)
+        self.stop_all_endpoints()
+
+    def reset(self) -> None:
+        """moto's control API reset (--enable-reset-api): the model servers end before their records go."""
+        self.stop_all_endpoints()
+        super().reset()
 
 
 def _validate_token(token: str | None) -> None:
@@ -388,14 +399,16 @@ def _work_dir() -> Any:
 
 
 def install() -> None:
-    """Make moto build SageMaker (and IAM) backends from this package's classes."""
+    """Make moto build SageMaker (and IAM, SageMaker Runtime) backends from this package's classes."""
     from .iam import install_iam
+    from .runtime import install_runtime
 
     backends = moto_models.sagemaker_backends
     if backends.backend is not LocalSageMakerBackend:
         backends.backend = LocalSageMakerBackend
         backends.clear()  # regions already built from moto's class are rebuilt from ours
     install_iam()
+    install_runtime()
 
 
 def installed_backends() -> list[LocalSageMakerBackend]:

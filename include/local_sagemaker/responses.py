@@ -182,6 +182,14 @@ class LocalSageMakerResponse(SageMakerResponse):
     def create_compilation_job(self) -> ActionResult:
         raise NotImplementedError("CreateCompilationJob: the local endpoint compiles no models")
 
+    # --- hosting (hosting.py) ------------------------------------------------------------------
+    def update_endpoint(self) -> ActionResult:
+        if self._get_param("DeploymentConfig") and (self._get_param("DeploymentConfig") or {}).get("RollingUpdatePolicy"):
+            raise NotImplementedError("UpdateEndpoint DeploymentConfig.RollingUpdatePolicy: the local endpoint updates "
+                                      "blue/green, all at once")
+        arn = self.sagemaker_backend.update_endpoint(self._get_param("EndpointName"), self._get_param("EndpointConfigName"))
+        return ActionResult({"EndpointArn": arn})
+
     # --- the registry -------------------------------------------------------------------------
     def delete_model_package(self) -> ActionResult:
         self.sagemaker_backend.delete_model_package(self._get_param("ModelPackageName"))

@@ -3,8 +3,9 @@
 Start-up, in this order: refuse a non-loopback address unless allowed (binding.py); claim the
 work dir (work_dir.py: one endpoint per work dir, leftovers of a dead predecessor ended);
 bind the port; restore the saved state (persistence/), before the first request is served;
-start the watcher that ends the jobs if this process dies (orphans.py); serve. A stop ends
-the other way round: no new requests, the last snapshot, the jobs, the work dir's lock.
+start the watcher that ends the jobs if this process dies (orphans.py); serve; start the model
+servers of restored endpoints. A stop ends the other way round: no new requests, the last
+snapshot, the jobs and model servers, the work dir's lock.
 """
 
 from __future__ import annotations
@@ -102,6 +103,9 @@ class LocalSageMakerEndpoint:
         self._watcher = start_watcher(self.work_dir, remove_work_dir=not self._given_work_dir)
         self._thread = threading.Thread(target=self._http.serve_forever, name="http", daemon=True)
         self._thread.start()
+        if self.state:
+            for backend in installed_backends():  # restored endpoints serve again (their model servers start)
+                backend.resume_endpoints()
         return self.url
 
     def _open_state(self, folder: Path) -> StateStore:

@@ -27,6 +27,35 @@ def sdk_session(boto_session: Any, bucket: str) -> Any:
     return pipeline_session(boto_session, bucket)
 
 
+@pytest.fixture(scope="module")
+def runtime(endpoint: str) -> Any:
+    """A sagemaker-runtime client of the session's endpoint (InvokeEndpoint), without retries: a failure shows at once."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session(region_name="us-east-1").client(
+        "sagemaker-runtime", endpoint_url=endpoint, config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def delete_endpoints_after(endpoint_client: Callable[[str], Any]) -> Iterator[None]:
+    """Real-time endpoints a test creates are deleted after it: each instance is a model server process
+    (~200 MB), and the session's endpoint would otherwise keep them all until the session ends."""
+    import contextlib
+
+    sagemaker = endpoint_client("sagemaker")
+
+    def names() -> set[str]:
+        pages = sagemaker.get_paginator("list_endpoints").paginate()
+        return {endpoint["EndpointName"] for page in pages for endpoint in page["Endpoints"]}
+
+    before = names()
+    yield
+    for name in names() - before:
+        with contextlib.suppress(sagemaker.exceptions.ClientError):  # deleted by the test itself meanwhile
+            sagemaker.delete_endpoint(EndpointName=name)
+
+
 @pytest.fixture(scope="session")
 def airflow_metadata_db() -> None:
     """The tests' SQLite metadata DB (AIRFLOW_HOME from tests/conftest.py), migrated once."""

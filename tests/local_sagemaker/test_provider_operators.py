@@ -173,3 +173,102 @@ def test_start_operator_waits_sensor_confirms_and_a_late_stop_is_tolerated(run_d
     assert states == {"start": "success", "sensor": "success", "stop": "success"}, log[-3000:]
     assert values["stop"] == "Succeeded"
     assert "Only pipelines with 'Executing' status can be stopped" in log
+
+
+@pytest.mark.usefixtures("delete_endpoints_after")
+def test_model_config_and_endpoint_operators_deploy_then_update_a_served_endpoint(run_dag, s3, bucket, sagemaker, runtime) -> None:
+    """Create (polling), then create again with a new model: the operator's fallback updates it (deferrable)."""
+    from airflow.providers.amazon.aws.operators.sagemaker import (
+        SageMakerEndpointConfigOperator,
+        SageMakerEndpointOperator,
+        SageMakerModelOperator,
+    )
+    from airflow.providers.amazon.aws.sensors.sagemaker import SageMakerEndpointSensor
+
+    from .serving import csv_body, in_process, predictions, rows, train_booster, xgboost_artifact
+
+    first, second = train_booster(3), train_booster(4)
+    endpoint = unique("operator-endpoint")
+    model, config = unique("operator-model"), unique("operator-config")
+
+    def deploy() -> None:
+        create_model = SageMakerModelOperator(task_id="model", config={
+            "ModelName": model, "ExecutionRoleArn": ROLE,
+            "PrimaryContainer": {"Image": XGBOOST_IMAGE, "ModelDataUrl": xgboost_artifact(s3, bucket, first)}})
+        create_config = SageMakerEndpointConfigOperator(task_id="config", config={
+            "EndpointConfigName": config, "ProductionVariants": [
+                {"VariantName": "AllTraffic", "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}]})
+        create_endpoint = SageMakerEndpointOperator(task_id="endpoint", config={
+            "EndpointName": endpoint, "EndpointConfigName": config}, operation="create", check_interval=1)
+        sensor = SageMakerEndpointSensor(task_id="in_service", endpoint_name=endpoint, poke_interval=1)
+        create_model >> create_config >> create_endpoint >> sensor
+
+    states, values, log = run_dag(deploy)
+    assert states == {"model": "success", "config": "success", "endpoint": "success", "in_service": "success"}, log[-3000:]
+    assert values["endpoint"]["Endpoint"]["EndpointStatus"] == "InService"
+    body = csv_body(rows(3, 5))
+    assert predictions(runtime, endpoint, body) == in_process(first, body)
+
+    new_model, new_config = unique("operator-model"), unique("operator-config")
+    states, values, log = run_dag(lambda: SageMakerEndpointOperator(task_id="redeploy", config={
+        "Model": {"ModelName": new_model, "ExecutionRoleArn": ROLE,
+                  "PrimaryContainer": {"Image": XGBOOST_IMAGE, "ModelDataUrl": xgboost_artifact(s3, bucket, second)}},
+        "EndpointConfig": {"EndpointConfigName": new_config, "ProductionVariants": [
+            {"VariantName": "AllTraffic", "ModelName": new_model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}]},
+        "Endpoint": {"EndpointName": endpoint, "EndpointConfigName": new_config},
+    }, operation="create", deferrable=True, check_interval=1))
+    assert states == {"redeploy": "success"}, log[-3000:]
+    assert "cannot create already existing endpoint" in log  # the provider's fallback, on AWS's wording
+    assert values["redeploy"]["Endpoint"]["EndpointConfigName"] == new_config
+    assert predictions(runtime, endpoint, body) == in_process(second, body)
+
+
+@pytest.mark.usefixtures("delete_endpoints_after")
+def test_endpoint_operator_fails_the_task_when_the_endpoint_fails(run_dag, s3, bucket, sagemaker) -> None:
+    from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator
+
+    from .serving import put_artifact
+
+    model, config, endpoint = unique("operator-model"), unique("operator-config"), unique("operator-endpoint")
+    states, _, log = run_dag(lambda: SageMakerEndpointOperator(task_id="endpoint", config={
+        "Model": {"ModelName": model, "ExecutionRoleArn": ROLE,
+                  "PrimaryContainer": {"Image": XGBOOST_IMAGE, "ModelDataUrl": put_artifact(s3, bucket, {"xgboost-model": b"?"})}},
+        "EndpointConfig": {"EndpointConfigName": config, "ProductionVariants": [
+            {"VariantName": "AllTraffic", "ModelName": model, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}]},
+        "Endpoint": {"EndpointName": endpoint, "EndpointConfigName": config},
+    }, check_interval=1))
+    assert states == {"endpoint": "failed"}
+    assert sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"] == "Failed"
+    assert "Failed" in log
+
+
+@pytest.mark.usefixtures("delete_endpoints_after")
+def test_a_failed_update_passes_the_endpoint_operator_as_on_aws_and_says_why(run_dag, s3, bucket, sagemaker, runtime) -> None:
+    """AWS rolls a failed update back to InService: the provider's waiter sees success. The FailureReason
+    (which a deploy DAG must read) says why, and the old model still answers."""
+    from airflow.providers.amazon.aws.operators.sagemaker import SageMakerEndpointOperator
+
+    from .serving import (
+        create_config,
+        create_model,
+        csv_body,
+        deploy,
+        in_process,
+        predictions,
+        put_artifact,
+        rows,
+        train_booster,
+        xgboost_artifact,
+    )
+
+    booster = train_booster(10)
+    endpoint = deploy(sagemaker, xgboost_artifact(s3, bucket, booster))
+    broken = create_config(sagemaker, [("AllTraffic", create_model(sagemaker, put_artifact(s3, bucket, {"xgboost-model": b"?"})), 1.0, 1)])
+    states, _, log = run_dag(lambda: SageMakerEndpointOperator(task_id="update", config={
+        "EndpointName": endpoint, "EndpointConfigName": broken}, operation="update", check_interval=1))
+    assert states == {"update": "success"}, log[-3000:]
+    described = sagemaker.describe_endpoint(EndpointName=endpoint)
+    assert described["EndpointStatus"] == "InService" and described["EndpointConfigName"] != broken
+    assert f"Updating to endpoint configuration '{broken}' failed" in described["FailureReason"]
+    body = csv_body(rows(2, 15))
+    assert predictions(runtime, endpoint, body) == in_process(booster, body)

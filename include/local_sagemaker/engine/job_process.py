@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,11 @@ class CloudWatchStream:
 class JobProcess:
     """A job's process group: started, logged, waited for, stopped."""
 
-    def __init__(self, log_file: Path, cloudwatch: CloudWatchStream | None, tail_lines: int = 20) -> None:
+    def __init__(self, log_file: Path, cloudwatch: CloudWatchStream | None, tail_lines: int = 20,
+                 on_line: Callable[[str], None] | None = None) -> None:
+        """`on_line` hears every line the process prints, after it is logged (a model server's "ready" line)."""
         self.log_file = log_file
+        self.on_line = on_line
         self.cloudwatch = cloudwatch
         self.tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
         self._process: subprocess.Popen[bytes] | None = None
@@ -89,12 +93,19 @@ class JobProcess:
                 line = raw.decode("utf-8", errors="replace").rstrip("\n")
                 self.tail.append(line)
                 self.log(line)
+                if self.on_line:
+                    self.on_line(line)
             return self._process.wait()
         finally:
             if timer:
                 timer.cancel()
             if self.cloudwatch:
                 self.cloudwatch.flush()
+
+    @property
+    def pid(self) -> int | None:
+        with self._lock:
+            return self._process.pid if self._process else None
 
     @property
     def was_stopped(self) -> bool:

@@ -3,9 +3,10 @@
 Which services a request may change is read from the request itself: the service from its
 SigV4 credential scope (header or presigned query), the action from X-Amz-Target, the query
 string or the form body; S3 from the HTTP method. Reads (Describe*, List*, Get*, ... and S3
-GET/HEAD) pass straight through. So does SQS ReceiveMessage, which can wait 20 s for a
-message: holding snapshots back that long would stall every client; what it changes (a
-message's visibility) is rightly forgotten by a restart. A change also marks the services it
+GET/HEAD) pass straight through, and so does InvokeEndpoint (sagemaker-runtime, told by its
+path: it changes nothing). So does SQS ReceiveMessage, which can wait 20 s for a message:
+holding snapshots back that long would stall every client; what it changes (a message's
+visibility) is rightly forgotten by a restart. A change also marks the services it
 reaches: an SNS publish delivers to SQS, an S3 event notifies SNS and SQS. A request whose
 service cannot be told marks every saved service. An S3 change other than writing, copying or
 deleting objects (an object's ACL, retention, restore...) may change a stored object in place:
@@ -30,13 +31,18 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 REACHES = {"s3": ("sns", "sqs"), "sns": ("sqs",)}
 # Saved, but made without the lock: they change only the engine's records (which have locks of their
 # own) and answer once the job's processes have ended, which can take seconds no snapshot should wait.
-STOP_ACTIONS = frozenset({"StopPipelineExecution", "StopProcessingJob", "StopTrainingJob", "StopTransformJob"})
+# DeleteEndpoint too: its model servers' last log lines reach CloudWatch through this very endpoint, a
+# request that would wait behind a snapshot waiting for the delete (its one dict change a snapshot retries).
+STOP_ACTIONS = frozenset({"StopPipelineExecution", "StopProcessingJob", "StopTrainingJob", "StopTransformJob",
+                          "DeleteEndpoint"})
 # A change's body is received before the lock is taken: a slow upload must not hold snapshots back.
 _IN_MEMORY_BODY_BYTES = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024
 # S3 query parameters of the requests that make or remove objects, never change one in place.
 OBJECT_WRITE_PARAMETERS = frozenset({"x-id", "uploads", "uploadId", "partNumber", "delete", "versionId"})
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+# sagemaker-runtime's InvokeEndpoint (signed as "sagemaker", REST, no action name): a read, never worth a snapshot.
+_INVOCATION_PATH = re.compile(r"^/endpoints/[^/]+/(invocations|async-invocations|invocations-response-stream)$")
 
 
 def changed_services(environ: dict[str, Any]) -> frozenset[str]:
@@ -48,6 +54,8 @@ def changed_services(environ: dict[str, Any]) -> frozenset[str]:
     service = _service(environ)
     if service == "s3":
         reads = method in READ_METHODS
+    elif service == "sagemaker" and _INVOCATION_PATH.match(path):
+        reads = True
     elif service is None:
         reads = False
     else:

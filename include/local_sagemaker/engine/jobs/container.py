@@ -66,23 +66,29 @@ class ContainerJob:
 
     def command(self, argv: list[str], environment: dict[str, str]) -> tuple[list[str], dict[str, str]]:
         """The sandboxed command line and environment of `argv`; logs how it is isolated."""
-        env = python_environment(
-            {
-                **environment,
-                # Scripts that call AWS reach this endpoint, never real AWS.
-                "AWS_ENDPOINT_URL": self.clients.endpoint_url,
-                "AWS_DEFAULT_REGION": self.job.context.region,
-                "AWS_REGION": self.job.context.region,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                # Lets a later endpoint on this work dir find the process if this one dies (orphans.py).
-                **marker_environment(self.job.context.work_dir),
-            }
-        )
+        env = sandboxed_environment(environment, self.clients.endpoint_url, self.job.context.region,
+                                    self.job.context.work_dir)
         command, env, note = self.sandbox.command(argv, env)
         self.log(note)
         self.log(f"Running: {' '.join(argv)}")
         return command, env
+
+
+def sandboxed_environment(environment: dict[str, str], endpoint_url: str, region: str, work_dir: Path) -> dict[str, str]:
+    """The environment of a process the endpoint runs for a user (a job, a model server)."""
+    return python_environment(
+        {
+            **environment,
+            # Scripts that call AWS reach this endpoint, never real AWS.
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            # Lets a later endpoint on this work dir find the process if this one dies (orphans.py).
+            **marker_environment(work_dir),
+        }
+    )
 
 
 def python_command(entrypoint: list[str]) -> list[str]:
