@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -85,7 +86,8 @@ def killed_as(arn: str, state: str | None, monkeypatch: pytest.MonkeyPatch) -> P
     monkeypatch.setattr(RuntimeTaskInstance, "get_task_states", staticmethod(
         lambda dag_id, task_ids, run_ids, **_: {"run-1": {"wait": state}}))
     trigger = trigger_for(arn)
-    trigger.task_instance = SimpleNamespace(dag_id="dag", run_id="run-1", task_id="wait", map_index=-1)
+    trigger.task_instance = SimpleNamespace(dag_id="dag", run_id="run-1", task_id="wait", map_index=-1, id="ti-1",
+                                            try_number=1, context_carrier=None)
     return trigger
 
 
@@ -109,6 +111,93 @@ def test_clearing_the_deferred_task_leaves_the_execution_running(
 
     asyncio.run(killed_as(arn, state, monkeypatch).on_kill())
 
+    assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Executing"
+    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
+
+
+SHUTDOWN = "EOF - shutting down"  # the message the triggerer cancels its triggers with when it stops
+
+
+def cancelled_by_the_triggerer(trigger: PipelineExecutionTrigger, monkeypatch: pytest.MonkeyPatch, *,
+                               during: str, message: str | None = None) -> int:
+    """Run the trigger in Airflow's own TriggerRunner and cancel it as the triggerer does, while the
+    trigger is `during` "credentials" (the hook's get_async_conn, a sync_to_async call) or "sleep"
+    (between two polls). `message` None is a user's action. Answers how many stops were sent."""
+    from airflow.jobs.triggerer_job_runner import TriggerRunner
+
+    in_credentials, release = threading.Event(), threading.Event()
+    build_client = PipelineExecutionHook._get_async_conn
+
+    def held_client(hook: PipelineExecutionHook) -> Any:
+        if not in_credentials.is_set():
+            in_credentials.set()
+            release.wait(30)
+        return build_client(hook)
+
+    monkeypatch.setattr(PipelineExecutionHook, "_get_async_conn", held_client)
+    stops = []
+    stop = PipelineExecutionHook.stop_pipeline_async
+
+    async def counted_stop(hook: PipelineExecutionHook, conn: Any, arn: str) -> None:
+        stops.append(arn)
+        await stop(hook, conn, arn)
+
+    monkeypatch.setattr(PipelineExecutionHook, "stop_pipeline_async", counted_stop)
+    list_steps = PipelineExecutionHook.list_execution_steps_async
+    polled: list[asyncio.Event] = []
+
+    async def noted_list(hook: PipelineExecutionHook, conn: Any, arn: str) -> Any:
+        steps = await list_steps(hook, conn, arn)
+        polled[0].set()  # the trigger goes straight on to sleep until its next poll
+        return steps
+
+    monkeypatch.setattr(PipelineExecutionHook, "list_execution_steps_async", noted_list)
+
+    async def scenario() -> None:
+        polled.append(asyncio.Event())
+        runner = TriggerRunner()
+        runner.triggers[1] = {"name": "wait", "events": 0}
+        task = runner.triggers[1]["task"] = asyncio.create_task(runner.run_trigger(1, trigger))
+        await asyncio.to_thread(in_credentials.wait, 30)
+        if during == "sleep":
+            release.set()
+            await asyncio.wait_for(polled[0].wait(), 30)
+        if message is None:
+            runner.to_cancel.append(1)
+            await runner.cancel_triggers()
+        else:
+            task.cancel(message)
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    return len(stops)
+
+
+@pytest.mark.parametrize("during", ["credentials", "sleep"])
+def test_a_task_marked_failed_while_the_trigger_is_anywhere_stops_the_execution_once(
+    aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch, during
+) -> None:
+    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+    wait_for(sagemaker, arn, statuses=("Executing",))
+
+    stops = cancelled_by_the_triggerer(killed_as(arn, "failed", monkeypatch), monkeypatch, during=during)
+
+    assert stops == 1
+    assert wait_for(sagemaker, arn, timeout=30)["PipelineExecutionStatus"] == "Stopped"
+
+
+def test_a_triggerer_shutdown_leaves_the_execution_running(
+    aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch
+) -> None:
+    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+    wait_for(sagemaker, arn, statuses=("Executing",))
+
+    stops = cancelled_by_the_triggerer(killed_as(arn, "deferred", monkeypatch), monkeypatch, during="credentials",
+                                       message=SHUTDOWN)
+
+    assert stops == 0
     assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Executing"
     sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)
 

@@ -75,6 +75,19 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            async for event in self._watch():
+                yield event
+        except asyncio.CancelledError as cancel:
+            if not cancel.args and self.stop_on_kill and self.task_instance is not None:
+                # The triggerer cancels with a message (a user's action, its own shutdown) and calls
+                # on_kill only when that message arrives. asgiref's sync_to_async (the hook's
+                # get_async_conn, the credentials) re-raises a cancel without it, so a task marked
+                # failed mid-call would leave the execution running: the task's state decides.
+                await asyncio.shield(asyncio.ensure_future(self._stop_if_marked_failed()))
+            raise
+
+    async def _watch(self) -> AsyncIterator[TriggerEvent]:
         arn = self.pipeline_execution_arn
         progress = StepProgress()
         hook = self.hook()
