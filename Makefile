@@ -77,9 +77,11 @@ lock: | uv-tool
 run: $(STAMP)
 	$(PY) -m include.local_airflow.run_training_dag
 
-# The docker-compose stack natively: Airflow 3 (SQLite, LocalExecutor) + the endpoint; Ctrl-C stops it.
+# The docker-compose stack natively: Airflow 3 on a private Postgres, LocalExecutor (EXECUTOR=celery: Redis and
+# two Celery workers), and the endpoint; Ctrl-C stops it.
+EXECUTOR ?= local
 airflow: $(STAMP)
-	$(PY) -m include.local_airflow.stack --port 8080 --endpoint-port $(PORT)
+	$(PY) -m include.local_airflow.stack --port 8080 --endpoint-port $(PORT) --executor $(EXECUTOR)
 
 # Correctness checks only: the benchmarks (tests/perf) are `make perf`. The slowest tests are listed at the end.
 test: $(STAMP)

@@ -6,13 +6,13 @@ import urllib.error
 
 import pytest
 
-from include.local_airflow.stack import ADMIN_USER, COMPONENTS, LocalAirflowStack
+from include.local_airflow.stack import ADMIN_USER, COMPONENTS, ENDPOINT, LocalAirflowStack
 from tests.support.constants import DAG_ID
 
 
 def test_stack_serves_on_loopback_and_logs_in_with_the_generated_password(stack: LocalAirflowStack, api) -> None:
     assert stack.url.startswith("http://127.0.0.1:")
-    assert set(stack.processes) == {"local-sagemaker", *COMPONENTS}
+    assert set(stack.processes) == {ENDPOINT, "postgres", *COMPONENTS}
     assert all(process.poll() is None for process in stack.processes.values())
     api.wait_for_dag(DAG_ID)
     assert api.call("/api/v2/importErrors")["import_errors"] == []

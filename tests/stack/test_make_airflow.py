@@ -42,8 +42,8 @@ def process_groups_alive(groups: list[int]) -> list[int]:
 
 
 @pytest.mark.timeout(300)
-def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(tmp_path) -> None:
-    command = [sys.executable, "-m", "include.local_airflow.stack", "--home", str(tmp_path / "airflow"),
+def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(stack_home) -> None:
+    command = [sys.executable, "-m", "include.local_airflow.stack", "--home", str(stack_home),
                "--port", str(free_port()), "--endpoint-port", str(free_port())]
     # Its own process group, like a shell job: Ctrl-C signals the whole foreground group.
     make_airflow = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -61,7 +61,7 @@ def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(tmp_
         children = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(make_airflow.pid)],
                                   capture_output=True, text=True, check=True).stdout.splitlines()
         component_groups = [int(line.split()[0]) for line in children]  # each started in its own group
-        assert len(component_groups) == 1 + len(COMPONENTS), children
+        assert len(component_groups) == 2 + len(COMPONENTS), children  # the endpoint, Postgres, Airflow
 
         os.killpg(make_airflow.pid, signal.SIGINT)
         rest = make_airflow.communicate(timeout=120)[0]
