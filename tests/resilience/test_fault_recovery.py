@@ -28,6 +28,7 @@ from tests.stack.runs import eventually, executions_of_run, finished, run_path, 
 
 SETTINGS = "sagemaker_pipelines_settings"
 START = "SageMaker.StartPipelineExecution"
+DESCRIBE = "SageMaker.DescribePipelineExecution"
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +71,20 @@ def test_a_bad_settings_variable_set_through_the_api_fails_the_run_in_one_try(fa
 @pytest.mark.timeout(900)
 def test_the_triggerer_killed_while_the_wait_is_deferred_comes_back_and_the_run_ends_with_one_execution(
         faulty, api, sagemaker) -> None:
-    stack, _ = faulty
+    stack, proxy = faulty
     run_id = trigger(api)
     eventually(lambda: task_instance(api, run_id, "wait_for_execution")["state"] == "deferred", "the wait deferred",
                timeout=300)
-    stack.kill("triggerer")
-    killed = time.monotonic()
-    stack.start_component("triggerer")
+    proxy.hold(DESCRIBE)  # the trigger's next poll: it cannot fire before the kill
+    try:
+        assert proxy.held.wait(120), "the deferred wait never polled the execution"
+        stack.kill("triggerer")
+        killed = time.monotonic()
+        stack.start_component("triggerer")
+    finally:
+        proxy.release()
 
-    assert finished(api, run_id) == "success"
+    assert finished(api, run_id) == "success"  # only a live triggerer could have fired the trigger
     print(f"\ntriggerer killed while deferred: run finished {time.monotonic() - killed:.0f} s after the kill")
     assert task_instance(api, run_id, "wait_for_execution")["try_number"] == 1  # resumed, not retried
     assert len(executions_of_run(sagemaker, run_id)) == 1

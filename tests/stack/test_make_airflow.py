@@ -11,9 +11,11 @@ import sys
 import time
 import urllib.request
 
+import psutil
 import pytest
 
 from include.local_airflow.environment import PROJECT_ROOT
+from include.local_airflow.processes import alive
 from include.local_airflow.stack import ADMIN_USER, COMPONENTS, free_port
 
 
@@ -62,6 +64,7 @@ def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(stac
                                   capture_output=True, text=True, check=True).stdout.splitlines()
         component_groups = [int(line.split()[0]) for line in children]  # each started in its own group
         assert len(component_groups) == 2 + len(COMPONENTS), children  # the endpoint, Postgres, Airflow
+        everything = psutil.Process(make_airflow.pid).children(recursive=True)  # Postgres' backends, workers...
 
         os.killpg(make_airflow.pid, signal.SIGINT)
         rest = make_airflow.communicate(timeout=120)[0]
@@ -72,3 +75,4 @@ def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(stac
     assert make_airflow.returncode == 0, output + rest
     assert "Stopping" in rest
     assert process_groups_alive(component_groups) == []
+    assert alive(everything) == []
