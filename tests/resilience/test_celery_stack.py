@@ -79,21 +79,36 @@ def test_a_worker_killed_while_it_starts_the_execution_leaves_the_retry_the_same
         assert started["state"] == "running"
         assert len(executions_of_run(sagemaker, run_id)) == 1  # AWS accepted it; the task has no answer yet
         worker = next(name for name in CELERY_WORKERS
-                      if any(started["id"] in " ".join(process.cmdline()) for process in _tree(stack, name)))
+                      if any(started["id"] in _cmdline(process) for process in _tree(stack, name)))
         stack.kill(worker)  # the worker, its pool and the task runner, as when its machine dies
         killed = time.monotonic()
         stack.start_component(worker)
     finally:
         proxy.release()
 
+    def recovered() -> bool:  # no heartbeat for 45 s: failed, to be retried
+        now = task_instance(api, run_id, "start_execution")
+        return now["try_number"] > started["try_number"] or now["state"] not in ("running", "queued")
+
+    eventually(recovered, "the dead worker's start_execution failed", timeout=120, every=1)
+    reset = time.monotonic() - killed
     assert finished(api, run_id, timeout=600) == "success"
-    print(f"\n{worker} killed during start_execution: run finished {time.monotonic() - killed:.0f} s after the kill")
+    print(f"\n{worker} killed during start_execution: task failed {reset:.0f} s after the kill (retry delay 1 min), "
+          f"run finished {time.monotonic() - killed:.0f} s after it")
     assert task_instance(api, run_id, "start_execution")["try_number"] > started["try_number"]
     assert len(executions_of_run(sagemaker, run_id)) == 1  # the retry found the execution by its token
 
 
 def _tree(stack: LocalAirflowStack, name: str) -> list[psutil.Process]:
     return stack.process_set.processes[name].tree()
+
+
+def _cmdline(process: psutil.Process) -> str:
+    """The task runner's process title names its task instance (`airflow worker -- <ti id>`)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # gone, or a zombie the pool has not reaped yet
+        return ""
 
 
 def backfill(stack: LocalAirflowStack, first: str, last: str, *extra: str):
