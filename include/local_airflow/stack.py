@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -68,6 +68,12 @@ def wait_for_http(url: str, timeout: float, process: ManagedProcess | None = Non
         except OSError:
             time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
 
 
 @contextmanager
@@ -132,7 +138,9 @@ class LocalAirflowStack:
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__BASE_URL": self.url,
-            "AIRFLOW__API_AUTH__JWT_SECRET": self._jwt_secret(),
+            "AIRFLOW__API_AUTH__JWT_SECRET": self._home_secret("jwt-secret", lambda: secrets.token_hex(32)),
+            # Connections' passwords and extras encrypted in the DB, as a deployment has them.
+            "AIRFLOW__CORE__FERNET_KEY": self._home_secret("fernet-key", _fernet_key),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
@@ -147,12 +155,13 @@ class LocalAirflowStack:
             })
         return env
 
-    def _jwt_secret(self) -> str:
-        secret_file = self.home / "jwt-secret"
+    def _home_secret(self, name: str, make: Callable[[], str]) -> str:
+        """A secret generated on first use and kept in the home (0600): the DB's data stays readable."""
+        secret_file = self.home / name
         if not secret_file.exists():
             self.home.mkdir(parents=True, exist_ok=True)
-            secret_file.write_text(secrets.token_hex(32))
-            secret_file.chmod(0o600)
+            secret_file.touch(mode=0o600)
+            secret_file.write_text(make())
         return secret_file.read_text()
 
     def _start(self, name: str, command: list[str]) -> ManagedProcess:
