@@ -158,9 +158,7 @@ class ProcessSet:
 
     def _record(self) -> None:
         self.registry.parent.mkdir(parents=True, exist_ok=True)
-        entries = {**self._recorded(), **{p.name: (p.pid, p.created) for p in self.processes.values()}}
-        entries = {name: entry for name, entry in entries.items() if name in self.processes}
-        self.registry.write_text(json.dumps(entries))
+        self.registry.write_text(json.dumps({p.name: (p.pid, p.created) for p in self.processes.values()}))
 
 
 def kill_tree(group: int, seen: Iterable[psutil.Process]) -> None:

@@ -164,7 +164,11 @@ def test_a_30_day_backfill_runs_each_day_once_within_the_pool_and_a_second_one_a
     wanted = {f"s3://{BUCKET}/raw-data/ds={first + timedelta(days=i)}/" for i in range(BACKFILL_DAYS)}
 
     began = time.monotonic()
-    created = backfill(stack, first.isoformat(), last.isoformat())
+    # The pool alone does not bound executions: start_execution and wait_for_execution take a slot
+    # each, one after the other, and between them the execution runs holding none. With a
+    # backfill's default of 10 active runs, 10 executions ran at once while the pool never showed
+    # more than 3 slots taken. The backfill's --max-active-runs (the README's command) bounds them.
+    created = backfill(stack, first.isoformat(), last.isoformat(), "--max-active-runs", str(slots))
     assert created.returncode == 0, created.stdout + created.stderr
     occupied: list[int] = []
 
@@ -189,6 +193,7 @@ def test_a_30_day_backfill_runs_each_day_once_within_the_pool_and_a_second_one_a
         (first + timedelta(days=i)).isoformat() for i in range(BACKFILL_DAYS)]
     assert {url: len(spans) for url, spans in intervals.items()} == dict.fromkeys(wanted, 1)  # 30, one per day
     assert 0 < max(occupied) <= slots
+    assert overlap([span for spans in intervals.values() for span in spans]) <= slots
 
     again = backfill(stack, first.isoformat(), last.isoformat(), "--reprocess-behavior", "none")
     # `backfill create` creates its runs before it returns: had it created any, they would be here now.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.error
 
+import psutil
 import pytest
 
 from include.local_airflow.stack import ADMIN_USER, COMPONENTS, ENDPOINT, LocalAirflowStack
@@ -18,3 +19,13 @@ def test_stack_serves_on_loopback_and_logs_in_with_the_generated_password(stack:
     assert api.call("/api/v2/importErrors")["import_errors"] == []
     with pytest.raises(urllib.error.HTTPError):
         type(api).call(api, "/auth/token", body={"username": ADMIN_USER, "password": "wrong"})
+
+
+def test_nothing_of_the_stack_listens_beyond_loopback_nor_more_than_the_api_and_the_endpoint(
+        stack: LocalAirflowStack, api) -> None:
+    """Postgres on its socket only, no log servers (Airflow binds them to every interface)."""
+    api.wait_for_dag(DAG_ID)
+    pids = {process.pid for managed in stack.process_set.processes.values() for process in managed.tree()}
+    listening = {(c.laddr.ip, c.laddr.port) for c in psutil.net_connections("inet")
+                 if c.pid in pids and c.status == psutil.CONN_LISTEN}
+    assert listening == {("127.0.0.1", stack.api_port), ("127.0.0.1", stack.endpoint_port)}
