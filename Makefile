@@ -84,9 +84,12 @@ airflow: $(STAMP)
 	$(PY) -m include.local_airflow.stack --port 8080 --endpoint-port $(PORT) --executor $(EXECUTOR)
 
 # Correctness checks only: the benchmarks (tests/perf) are `make perf`. The slowest tests are listed at the end.
+# One worker per core (tests/support/parallel.py: the native stack's tests stay on one worker);
+# the 15 slowest tests are listed at the end. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 # The 7-day backfill on the native stack alone (it is part of `make test` too).
 test-backfill: $(STAMP)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.support.endpoint_clients", "tests.support.pipeline", "tests.support.dag_runs"]
+pytest_plugins = [
+    "tests.support.endpoint_clients", "tests.support.pipeline", "tests.support.dag_runs", "tests.support.parallel",
+]
 
 FAKE_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",

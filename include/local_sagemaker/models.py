@@ -7,6 +7,10 @@ DeleteModelPackage, DeleteModelPackageGroup) and answers as AWS does where moto 
 status in ListPipelineExecutions, DeletePipeline while one runs, a stop of an execution that is
 not Executing). Standalone jobs (standalone_jobs.py) and experiments (experiments.py) are
 mixins of their own. Install it with `install()` before the server or mock starts.
+
+The backend pickles (persistence/): moto's records as they are, executions and jobs as data;
+restored, what was running when the endpoint ended is Failed "endpoint restarted"
+(engine/interruption.py) and can be retried.
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ from .engine.aws import EndpointClients
 from .engine.definition import parse_definition
 from .engine.errors import DefinitionError, StepFailure
 from .engine.execution import DEFAULT_MAX_PARALLEL_STEPS, TERMINAL_STATUSES, ExecutionSettings, PipelineExecutionRun
+from .engine.interruption import RESTART_REASON
 from .engine.job_store import JobStore
-from .engine.jobs.lifecycle import JobContext
+from .engine.jobs.lifecycle import JobContext, fail_interrupted_jobs
 from .engine.parameters import ParameterError, resolve_parameters
 from .engine.step_cache import StepCache
 from .experiments import Experiments
 from .pagination import paginate
+from .persistence.changes import state_changes
 from .registry import ModelRegistryUpdates
 from .standalone_jobs import StandaloneJobs
 
@@ -42,12 +48,38 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, ModelRegistryUpdates, S
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.runs: dict[str, PipelineExecutionRun] = {}
-        self.jobs = JobStore(listener=self.record_job_trial_component)
+        self.jobs = JobStore(listener=self._job_changed, on_change=_sagemaker_changed)
         self.job_threads: list[tuple[threading.Thread, threading.Event]] = []
         self.step_cache = StepCache()
         self.request_tokens: dict[tuple[str, str], str] = {}
         self._start_lock = threading.Lock()
         self._context: JobContext | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a restart keeps: moto's records, executions and jobs as data; no threads, locks or clients."""
+        state = dict(self.__dict__)
+        state["runs"] = {arn: run.saved() for arn, run in self.runs.items()}
+        for local in ("job_threads", "_start_lock", "_context"):
+            state.pop(local)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        saved_runs = state.pop("runs")
+        self.__dict__.update(state)
+        self.job_threads, self._start_lock, self._context = [], threading.Lock(), None
+        self.jobs.listen(self._job_changed, _sagemaker_changed)
+        fail_interrupted_jobs(self.jobs, RESTART_REASON)
+        self.runs = {}
+        for arn, saved in saved_runs.items():
+            fake = next((p.pipeline_executions[arn] for p in self.pipelines.values() if arn in p.pipeline_executions), None)
+            if fake is None:
+                continue
+            self.runs[arn] = PipelineExecutionRun.restored(
+                saved, parse_definition(fake.pipeline_definition_for_execution),
+                {"work_dir": _work_dir(), "step_startup_delay": endpoint_config.step_startup_delay},
+                context=self.job_context, cache=self.step_cache, on_status=_status_sync(fake),
+                on_experiment=self._join_experiment, on_change=_sagemaker_changed,
+            )
 
     @property
     def _url_module(self) -> Any:
@@ -178,8 +210,8 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, ModelRegistryUpdates, S
                 step_startup_delay=endpoint_config.step_startup_delay,
             )
             run = PipelineExecutionRun(
-                settings, definition, self.job_context(), self.step_cache, on_status=_status_sync(fake),
-                on_experiment=self._join_experiment,
+                settings, definition, self.job_context, self.step_cache, on_status=_status_sync(fake),
+                on_experiment=self._join_experiment, on_change=_sagemaker_changed,
             )
             self.runs[arn] = run
             if client_request_token:
@@ -189,9 +221,15 @@ class LocalSageMakerBackend(StandaloneJobs, Experiments, ModelRegistryUpdates, S
 
     def _join_experiment(self, experiment: str, trial: str) -> None:
         try:
-            self.join_pipeline_experiment(experiment, trial)
+            with state_changes.changing():  # the execution's thread adds to moto's dicts
+                self.join_pipeline_experiment(experiment, trial)
         except Exception as error:
             raise StepFailure(f"PipelineExperimentConfig: cannot create experiment '{experiment}' / trial '{trial}': {error}") from None
+
+    def _job_changed(self, kind_key: str, record: dict[str, Any]) -> None:
+        """A job was created or ended (often on its own thread): its trial component follows."""
+        with state_changes.changing():
+            self.record_job_trial_component(kind_key, record)
 
     def describe_pipeline_execution(self, pipeline_execution_arn: str) -> dict[str, Any]:
         run = self._run(pipeline_execution_arn)
@@ -317,8 +355,16 @@ def _validate_token(token: str | None) -> None:
         )
 
 
+def _sagemaker_changed() -> None:
+    state_changes.changed("sagemaker")
+
+
 def _status_sync(fake: Any) -> Any:
-    """Keep moto's execution object (used by its other read APIs) in step with the engine."""
+    """Keep moto's execution object (used by its other read APIs) in step with the engine.
+
+    Called under the execution's lock, so it must not wait for the StateLock (a snapshot holding
+    it waits for that execution's lock): it only sets attributes moto's object already has.
+    """
 
     def sync(status: str, reason: str | None) -> None:
         fake.pipeline_execution_status = status

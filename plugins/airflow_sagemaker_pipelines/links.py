@@ -1,10 +1,12 @@
-"""A console link to the pipeline execution, in the connection's region and partition."""
+"""Links to the pipeline execution: the SageMaker console (in the connection's region and
+partition), and, when the connection points at a local endpoint, that endpoint's own page."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
+from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
 
 
 class SageMakerPipelineExecutionLink(BaseAwsLink):
@@ -18,6 +20,17 @@ class SageMakerPipelineExecutionLink(BaseAwsLink):
     )
 
 
+class LocalEndpointExecutionLink(BaseOperatorLink):
+    """The local endpoint's page of the execution (the AWS console cannot show a local one); empty on AWS."""
+
+    name = "Local endpoint execution"
+    key = "local_endpoint_execution"
+    page = "{endpoint_url}/local-console/pipelines/{pipeline_name}/executions/{execution_id}"
+
+    def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        return XCom.get_value(key=self.key, ti_key=ti_key) or ""
+
+
 def execution_arn_parts(execution_arn: str) -> dict[str, str]:
     resource = execution_arn.split(":", 5)[-1]  # pipeline/<name>/execution/<id>
     parts = resource.split("/")
@@ -27,11 +40,17 @@ def execution_arn_parts(execution_arn: str) -> dict[str, str]:
 
 
 def persist_execution_link(context: Any, operator: Any, execution_arn: str) -> None:
-    """Store the link's fields for this task (an XCom), in the region and partition of its hook."""
+    """Store the links' fields for this task (XComs): the console's in the region and partition of
+    its hook, the local endpoint's when the connection's endpoint_url is one."""
+    parts = execution_arn_parts(execution_arn)
     SageMakerPipelineExecutionLink.persist(
         context=context,
         operator=operator,
         region_name=operator.hook.conn_region_name,
         aws_partition=operator.hook.conn_partition,
-        **execution_arn_parts(execution_arn),
+        **parts,
     )
+    endpoint_url = operator.hook.conn_config.get_service_endpoint_url("sagemaker")
+    if endpoint_url and operator.do_xcom_push:
+        context["ti"].xcom_push(key=LocalEndpointExecutionLink.key, value=LocalEndpointExecutionLink.page.format(
+            endpoint_url=endpoint_url.rstrip("/"), **parts))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 
 from . import run_notes
-from .links import SageMakerPipelineExecutionLink
+from .links import LocalEndpointExecutionLink, SageMakerPipelineExecutionLink
 
 
 class SageMakerPipelinesPlugin(AirflowPlugin):
     name = "airflow_sagemaker_pipelines"
-    operator_extra_links = [SageMakerPipelineExecutionLink()]  # noqa: RUF012 - the attribute Airflow reads
+    operator_extra_links = [SageMakerPipelineExecutionLink(), LocalEndpointExecutionLink()]  # noqa: RUF012 - the attribute Airflow reads
     listeners = [run_notes]  # noqa: RUF012 - the attribute Airflow reads

@@ -142,7 +142,7 @@ def test_failing_step_shows_in_the_task_log_and_sends_a_failure_notification(
     [execution] = executions_of(endpoint_client, deployment.pipeline_name)
     assert execution["PipelineExecutionStatus"] == "Failed"
     log = result.log
-    assert "Step PreprocessData: Executing -> Failed" in log
+    assert re.search(r"Step PreprocessData: (\w+ -> )*Failed", log)  # a fast failure may be the first status seen
     assert re.search(r"Last \d+ lines of pipelines-\w+-PreprocessData-\w+ \(", log)  # copied from CloudWatch Logs
     assert "Input data error" in log
     assert "Unknown" not in log
@@ -208,7 +208,7 @@ def test_malformed_evaluation_report_fails_clearly_and_approves_nothing(
     run_training_dag, deployment, endpoint_client, received_notifications
 ) -> None:
     run_after = datetime.now(UTC).replace(microsecond=0)
-    first = run_training_dag(run_after=run_after, mark_success_pattern="read_metrics|decide_model|approve_model|reject_model|notify")
+    first = run_training_dag(run_after=run_after, mark_success_pattern="read_metrics|decide_model|approve_model|reject_model|keep_unpromoted|notify")
     [execution] = executions_of(endpoint_client, deployment.pipeline_name)
     assert execution["PipelineExecutionStatus"] == "Succeeded"
     received_notifications()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+from .endpoint_process import EndpointProcess
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +47,18 @@ def aws_default(endpoint: str, airflow_metadata_db: None) -> Iterator[None]:
         os.environ.pop("AIRFLOW_CONN_AWS_DEFAULT", None)
     else:
         os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = saved
+
+
+@pytest.fixture
+def endpoint_processes() -> Iterator[Callable[..., EndpointProcess]]:
+    """Start `python -m include.local_sagemaker <arguments>` on a free loopback port; all are killed after the test."""
+    started: list[EndpointProcess] = []
+
+    def start(*arguments: str, env: dict[str, str] | None = None) -> EndpointProcess:
+        endpoint = EndpointProcess(list(arguments), env)
+        started.append(endpoint)
+        return endpoint
+
+    yield start
+    for endpoint in started:
+        endpoint.kill()

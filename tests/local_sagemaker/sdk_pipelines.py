@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .pipelines import ROLE, unique, wait_for
+from tests.support.pipelines import ROLE, unique, wait_for
 
 
 def run_sdk_pipeline(sagemaker: Any, sdk_session: Any, steps: list[Any], parameters: list[Any] | None = None,

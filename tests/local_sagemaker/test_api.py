@@ -10,7 +10,16 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .pipelines import ROLE, create_pipeline, definition, processing_step, put_script, steps_by_name, unique, wait_for
+from tests.support.pipelines import (
+    ROLE,
+    create_pipeline,
+    definition,
+    processing_step,
+    put_script,
+    steps_by_name,
+    unique,
+    wait_for,
+)
 
 
 def _condition(name: str, left: object, right: object, kind: str = "GreaterThanOrEqualTo", **extra: object) -> dict:

@@ -10,7 +10,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, processing_step, put_script, unique, wait_for
+from tests.support.pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, processing_step, put_script, unique, wait_for
 
 SLEEPER = "import time\ntime.sleep(300)\n"
 
@@ -108,9 +108,9 @@ def test_unimplemented_action_answers_a_json_error_naming_it_at_once(endpoint: s
     assert len(sent) == 1, "botocore retried the answer"
 
 
-def test_unimplemented_query_action_answers_an_xml_error(aws) -> None:
+def test_unimplemented_query_action_answers_an_xml_error(endpoint_client) -> None:
     with pytest.raises(ClientError) as raised:
-        aws("iam").set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+        endpoint_client("iam").set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
     assert raised.value.response["Error"]["Code"] == "NotImplemented"
     assert "SetSecurityTokenServicePreferences" in raised.value.response["Error"]["Message"]
 
@@ -123,8 +123,8 @@ def _role(iam, policy: dict, name: str | None = None) -> str:
     return role["Arn"]
 
 
-def test_policy_simulator_allows_denies_and_explicitly_denies_as_iam_does(aws) -> None:
-    iam = aws("iam")
+def test_policy_simulator_allows_denies_and_explicitly_denies_as_iam_does(endpoint_client) -> None:
+    iam = endpoint_client("iam")
     arn = _role(iam, {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::data/pipeline/*"},
         {"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"},
@@ -143,11 +143,11 @@ def test_policy_simulator_allows_denies_and_explicitly_denies_as_iam_does(aws) -
     assert raised.value.response["Error"]["Code"] == "NoSuchEntity"
 
 
-def test_sdk_role_validation_passes_a_usable_role_and_refuses_a_narrow_one(aws, sdk_session, monkeypatch) -> None:
+def test_sdk_role_validation_passes_a_usable_role_and_refuses_a_narrow_one(endpoint_client, sdk_session, monkeypatch) -> None:
     from sagemaker.core.helper.iam_role_resolver import RoleValidationError, resolve_and_validate_role
 
     monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "true")
-    iam = aws("iam")
+    iam = endpoint_client("iam")
     usable = _role(iam, {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     # A training role is checked for the `*`-resource actions training needs (ecr:GetAuthorizationToken...).
     assert resolve_and_validate_role(provided_role=usable, role_type="training", sagemaker_session=sdk_session) == usable

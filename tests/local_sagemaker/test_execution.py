@@ -9,7 +9,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from .pipelines import create_pipeline, processing_step, put_script, steps_by_name, wait_for
+from tests.support.pipelines import create_pipeline, processing_step, put_script, steps_by_name, wait_for
 
 TIMESTAMP_SCRIPT = """
 import json, os, pathlib, sys, time
@@ -89,7 +89,7 @@ def test_dependent_step_reads_upstream_output_property(sagemaker, s3, bucket) ->
     assert job["ProcessingInputs"][0]["S3Input"]["S3Uri"] == f"s3://{bucket}/chain/{writer}/w"
 
 
-def test_crashing_script_fails_step_with_exit_code_and_log_tail(sagemaker, s3, bucket, aws) -> None:
+def test_crashing_script_fails_step_with_exit_code_and_log_tail(sagemaker, s3, bucket, endpoint_client) -> None:
     good = put_script(s3, bucket, "import pathlib; p = pathlib.Path('/opt/ml/processing/output/o'); "
                                   "p.mkdir(parents=True, exist_ok=True); (p / 'kept.txt').write_text('kept')")
     bad = put_script(s3, bucket, "import sys\nprint('reading the input')\nprint('boom: column price is missing', file=sys.stderr)\nsys.exit(3)")
@@ -113,7 +113,7 @@ def test_crashing_script_fails_step_with_exit_code_and_log_tail(sagemaker, s3, b
     job = sagemaker.describe_processing_job(ProcessingJobName=listed["Crash"]["Metadata"]["ProcessingJob"]["Arn"].rsplit("/", 1)[-1])
     job_name = job["ProcessingJobName"]
     assert job["ProcessingJobStatus"] == "Failed" and "exited with code 3" in job["FailureReason"]
-    logs = aws("logs")
+    logs = endpoint_client("logs")
     streams = logs.describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamNamePrefix=job_name + "/")["logStreams"]
     assert len(streams) == 1
     events = logs.get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=streams[0]["logStreamName"])["events"]

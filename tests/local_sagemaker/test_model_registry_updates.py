@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.pipelines import unique
 from tests.support.registry import register_package
-
-from .pipelines import unique
 
 
 def test_update_model_package_changes_only_the_fields_it_names(endpoint_client, bucket) -> None:

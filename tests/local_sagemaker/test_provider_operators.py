@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from .pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, processing_step, put_script, unique
+from tests.support.pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, processing_step, put_script, unique
+
 from .test_standalone_jobs import _csv, _xgboost_model, processing_request, training_request
 
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from .pipelines import ROLE, SKLEARN_IMAGE, put_script, steps_by_name, unique, wait_for
+from tests.support.pipelines import ROLE, SKLEARN_IMAGE, put_script, steps_by_name, unique, wait_for
+
 from .sdk_pipelines import run_sdk_pipeline
 
 # AWS's "Turn on step caching" page: 30d, 5y, T16m, 30dT5h; and ISO 8601 with its P.

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from .pipelines import steps_by_name
+from tests.support.pipelines import steps_by_name
+
 from .sdk_pipelines import run_sdk_pipeline
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from .pipelines import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, put_script, unique
+from tests.support.pipelines import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, put_script, unique
+
 from .test_standalone_jobs import _csv, processing_request, wait_job
 
 

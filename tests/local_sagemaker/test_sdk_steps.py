@@ -7,7 +7,8 @@ import io
 
 import numpy as np
 
-from .pipelines import ROLE, XGBOOST_IMAGE, steps_by_name, unique
+from tests.support.pipelines import ROLE, XGBOOST_IMAGE, steps_by_name, unique
+
 from .sdk_pipelines import run_sdk_pipeline
 
 

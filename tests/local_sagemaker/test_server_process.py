@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from .pipelines import create_pipeline, processing_step, put_script, wait_for
+from tests.support.pipelines import create_pipeline, processing_step, put_script, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

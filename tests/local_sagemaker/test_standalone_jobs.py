@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .pipelines import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, put_script, unique
+from tests.support.pipelines import ROLE, SKLEARN_IMAGE, XGBOOST_IMAGE, put_script, unique
 
 TERMINAL = ("Completed", "Failed", "Stopped")
 
@@ -76,7 +76,7 @@ def training_request(bucket: str, prefix: str, name: str, hyperparameters: dict[
     }
 
 
-def test_processing_job_runs_for_real_with_aws_lifecycle_logs_and_trial_component(sagemaker, s3, bucket, aws) -> None:
+def test_processing_job_runs_for_real_with_aws_lifecycle_logs_and_trial_component(sagemaker, s3, bucket, endpoint_client) -> None:
     script = put_script(s3, bucket, "import pathlib\nrows = pathlib.Path('/opt/ml/processing/input/data/in.csv').read_text().splitlines()\n"
                                     "print(f'read {len(rows)} rows')\nout = pathlib.Path('/opt/ml/processing/output/result')\n"
                                     "(out / 'count.txt').write_text(str(len(rows)))\n")
@@ -91,9 +91,9 @@ def test_processing_job_runs_for_real_with_aws_lifecycle_logs_and_trial_componen
     assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
     assert job["CreationTime"] <= job["ProcessingStartTime"] <= job["ProcessingEndTime"]
     assert s3.get_object(Bucket=bucket, Key=f"{script}-out/count.txt")["Body"].read() == b"3"
-    streams = aws("logs").describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamNamePrefix=f"{name}/")["logStreams"]
+    streams = endpoint_client("logs").describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamNamePrefix=f"{name}/")["logStreams"]
     assert len(streams) == 1 and streams[0]["logStreamName"].startswith(f"{name}/algo-1-")
-    events = aws("logs").get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=streams[0]["logStreamName"])["events"]
+    events = endpoint_client("logs").get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=streams[0]["logStreamName"])["events"]
     assert "read 3 rows" in [event["message"] for event in events]
     component = sagemaker.describe_trial_component(TrialComponentName=f"{name}-aws-processing-job")
     assert component["Source"]["SourceArn"] == arn and component["Status"]["PrimaryStatus"] == "Completed"
@@ -101,7 +101,7 @@ def test_processing_job_runs_for_real_with_aws_lifecycle_logs_and_trial_componen
     assert [(j["ProcessingJobName"], j["ProcessingJobStatus"]) for j in listed] == [(name, "Completed")]
 
 
-def test_training_job_walks_the_secondary_statuses_and_writes_the_model(sagemaker, s3, bucket, aws) -> None:
+def test_training_job_walks_the_secondary_statuses_and_writes_the_model(sagemaker, s3, bucket, endpoint_client) -> None:
     prefix = unique("training")
     s3.put_object(Bucket=bucket, Key=f"{prefix}/train/train.csv", Body=_csv(300, 1))
     name = unique("train")
@@ -115,7 +115,7 @@ def test_training_job_walks_the_secondary_statuses_and_writes_the_model(sagemake
     assert artifacts == f"s3://{bucket}/{prefix}/model/{name}/output/model.tar.gz"
     with tarfile.open(fileobj=io.BytesIO(s3.get_object(Bucket=bucket, Key=artifacts.split(f"{bucket}/", 1)[1])["Body"].read())) as bundle:
         assert bundle.getnames() == ["xgboost-model"]
-    streams = aws("logs").describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{name}/")["logStreams"]
+    streams = endpoint_client("logs").describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=f"{name}/")["logStreams"]
     assert [s["logStreamName"].rsplit("-", 1)[0] for s in streams] == [f"{name}/algo-1"]
 
 
@@ -245,7 +245,7 @@ def xgboost_model(sagemaker, s3, bucket) -> str:
 
 
 @pytest.mark.parametrize("strategy", ["MultiRecord", "SingleRecord"])
-def test_batch_transform_writes_one_out_object_per_input_object_one_line_per_record(sagemaker, s3, bucket, aws, xgboost_model, strategy) -> None:
+def test_batch_transform_writes_one_out_object_per_input_object_one_line_per_record(sagemaker, s3, bucket, endpoint_client, xgboost_model, strategy) -> None:
     prefix = unique("batch")
     s3.put_object(Bucket=bucket, Key=f"{prefix}/in/part-1.csv", Body=_csv(25, 4, label=False))
     s3.put_object(Bucket=bucket, Key=f"{prefix}/in/nested/part-2.csv", Body=_csv(7, 5, label=False))
@@ -259,7 +259,7 @@ def test_batch_transform_writes_one_out_object_per_input_object_one_line_per_rec
     assert keys == [f"{prefix}/out/nested/part-2.csv.out", f"{prefix}/out/part-1.csv.out"]
     first = s3.get_object(Bucket=bucket, Key=f"{prefix}/out/part-1.csv.out")["Body"].read().decode().splitlines()
     assert len(first) == 25 and all(0.0 <= float(value) <= 1.0 for value in first)
-    streams = aws("logs").describe_log_streams(logGroupName="/aws/sagemaker/TransformJobs", logStreamNamePrefix=f"{name}/")["logStreams"]
+    streams = endpoint_client("logs").describe_log_streams(logGroupName="/aws/sagemaker/TransformJobs", logStreamNamePrefix=f"{name}/")["logStreams"]
     assert len(streams) == 1 and streams[0]["logStreamName"].startswith(f"{name}/i-")
 
 

@@ -8,7 +8,7 @@ import tarfile
 
 import numpy as np
 
-from .pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, steps_by_name, unique, wait_for
+from tests.support.pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, steps_by_name, unique, wait_for
 
 
 def _csv(rows: int, seed: int) -> bytes:
@@ -43,7 +43,7 @@ def _seed(s3, bucket: str) -> str:
     return prefix
 
 
-def test_builtin_xgboost_trains_reports_metrics_and_registers_the_model(sagemaker, s3, bucket, aws) -> None:
+def test_builtin_xgboost_trains_reports_metrics_and_registers_the_model(sagemaker, s3, bucket, endpoint_client) -> None:
     prefix = _seed(s3, bucket)
     group = unique("group")
     train = _training_step(bucket, prefix, {"objective": "binary:logistic", "num_round": "20", "max_depth": "3",
@@ -74,7 +74,7 @@ def test_builtin_xgboost_trains_reports_metrics_and_registers_the_model(sagemake
     with tarfile.open(fileobj=io.BytesIO(body)) as bundle:
         assert bundle.getnames() == ["xgboost-model"]
 
-    logs = aws("logs")
+    logs = endpoint_client("logs")
     stream = logs.describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=job["TrainingJobName"] + "/")["logStreams"][0]
     messages = [e["message"] for e in logs.get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream["logStreamName"])["events"]]
     assert any(m.startswith("[0]#011train-auc:") and "#011validation-auc:" in m for m in messages)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.local_sagemaker.pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, unique, wait_for
 from tests.perf.test_training_overhead import DIRECT, FEATURES, HYPERPARAMETERS, ROUNDS, ROWS, _data
+from tests.support.pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, unique, wait_for
 
 JOB_GOAL, JOB_GUARD = 1.15, 1.6
 ROUNDS_OF_EACH = 2
@@ -30,8 +30,8 @@ EXECUTIONS = 10
 
 
 @pytest.mark.perf
-def test_standalone_training_job_against_direct_training(aws, tmp_path: Path) -> None:
-    s3, sagemaker = aws("s3"), aws("sagemaker")
+def test_standalone_training_job_against_direct_training(endpoint_client, tmp_path: Path) -> None:
+    s3, sagemaker = endpoint_client("s3"), endpoint_client("sagemaker")
     paths = _data(tmp_path)
     bucket = unique("perf-job")
     s3.create_bucket(Bucket=bucket)
@@ -71,8 +71,8 @@ def test_standalone_training_job_against_direct_training(aws, tmp_path: Path) ->
 
 
 @pytest.mark.perf
-def test_first_step_starts_soon_after_start_pipeline_execution(aws) -> None:
-    sagemaker = aws("sagemaker")
+def test_first_step_starts_soon_after_start_pipeline_execution(endpoint_client) -> None:
+    sagemaker = endpoint_client("sagemaker")
     name = create_pipeline(sagemaker, [{"Name": "Gate", "Type": "Condition", "Arguments": {
         "Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}]}}])
     delays_ms = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.local_sagemaker.pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, unique, wait_for
+from tests.support.pipelines import ROLE, XGBOOST_IMAGE, create_pipeline, unique, wait_for
 
 ROWS, FEATURES, ROUNDS = 60_000, 30, 200
 HYPERPARAMETERS = {"objective": "binary:logistic", "num_round": str(ROUNDS), "max_depth": "8", "eta": "0.1",

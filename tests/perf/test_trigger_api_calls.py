@@ -11,7 +11,7 @@ from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecu
 from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExecutionTrigger
 
 from include.local_sagemaker.models import LocalSageMakerBackend
-from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, unique
+from tests.support.pipelines import create_pipeline, processing_step, put_script, unique
 
 POLL_SECONDS = 1.0
 RUN_SECONDS = 6

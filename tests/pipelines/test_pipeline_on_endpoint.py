@@ -10,7 +10,7 @@ import pytest
 
 from include.data.partitions import daily_partition
 from include.pipelines.upsert import upsert_pipeline
-from tests.local_sagemaker.pipelines import steps_by_name, wait_for
+from tests.support.pipelines import steps_by_name, wait_for
 
 
 @pytest.fixture(scope="module")

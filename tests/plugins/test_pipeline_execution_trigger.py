@@ -12,7 +12,8 @@ import pytest
 from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
 from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExecutionTrigger
 
-from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, wait_for
+from tests.support.pipelines import create_pipeline, processing_step, put_script, wait_for
+from tests.support.triggers import first_event
 
 STEPS_BEYOND_ONE_PAGE = 55  # the API's default page holds 50
 
@@ -37,15 +38,6 @@ def script_pipeline(endpoint_client, sagemaker, bucket: str, source: str) -> str
 
 def trigger_for(arn: str, **kwargs: Any) -> PipelineExecutionTrigger:
     return PipelineExecutionTrigger(pipeline_execution_arn=arn, waiter_delay=0.2, aws_conn_id="aws_default", **kwargs)
-
-
-def first_event(trigger: PipelineExecutionTrigger) -> dict[str, Any]:
-    async def run() -> dict[str, Any]:
-        async for event in trigger.run():
-            return event.payload
-        raise AssertionError("the trigger ended without an event")
-
-    return asyncio.run(run())
 
 
 def test_success_is_logged_step_by_step_across_listing_pages(aws_default_connection, sagemaker, capfd) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
-from typing import Any
 
 import pytest
 from airflow_sagemaker_pipelines.hooks.transient_errors import is_transient
@@ -13,19 +11,11 @@ from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExec
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from include.local_airflow.environment import aws_connection_uri_json
-from tests.local_sagemaker.pipelines import create_pipeline, processing_step, put_script, wait_for
 from tests.support.outage import cuttable_proxy
+from tests.support.pipelines import create_pipeline, processing_step, put_script, wait_for
+from tests.support.triggers import first_event
 
 FAIL_FAST = {"retries": {"mode": "standard", "max_attempts": 1}, "connect_timeout": 2, "read_timeout": 10}
-
-
-def first_event(trigger: PipelineExecutionTrigger) -> dict[str, Any]:
-    async def run() -> dict[str, Any]:
-        async for event in trigger.run():
-            return event.payload
-        raise AssertionError("the trigger ended without an event")
-
-    return asyncio.run(run())
 
 
 @pytest.fixture

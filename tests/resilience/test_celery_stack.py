@@ -30,6 +30,9 @@ from tests.support.constants import DAG_ID
 BACKFILL_DAYS = 30
 POOL = "sagemaker_pipelines"
 
+# One worker runs this module's tests, in order, on the one stack they share (`make test` spreads
+# the suite over the cores: tests/support/parallel.py).
+pytestmark = pytest.mark.xdist_group("celery-stack")
 
 @pytest.fixture(scope="module")
 def celery_stack() -> Iterator[tuple[LocalAirflowStack, HoldingProxy]]:

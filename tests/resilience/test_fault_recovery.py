@@ -30,6 +30,9 @@ SETTINGS = "sagemaker_pipelines_settings"
 START = "SageMaker.StartPipelineExecution"
 DESCRIBE = "SageMaker.DescribePipelineExecution"
 
+# One worker runs this module's tests, in order, on the one stack they share (`make test` spreads
+# the suite over the cores: tests/support/parallel.py).
+pytestmark = pytest.mark.xdist_group("fault-recovery")
 
 @pytest.fixture(scope="module")
 def faulty() -> Iterator[tuple[LocalAirflowStack, HoldingProxy]]:

@@ -5,21 +5,36 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import boto3
 import pytest
 
-from include.local_airflow.environment import REGION
+from include.data.partitions import seed_partitions
+from include.local_airflow.environment import BUCKET, REGION
 from include.local_airflow.seed_local_stack import QUEUE_NAME
+from include.pipelines.contract import partition_uri
 from tests.support.constants import DAG_ID
 
 WAIT = "wait_for_execution"
 
 
-def trigger(api) -> str:
+LARGE_DAY = date(2024, 6, 1)
+LARGE_ROWS = 300_000  # an execution of ~20 s: it is still running when the test acts on the wait
+
+
+@pytest.fixture(scope="module")
+def large_partition(stack) -> str:
+    s3 = boto3.session.Session(region_name=REGION).client("s3", endpoint_url=stack.endpoint_url)
+    seed_partitions(s3, BUCKET, LARGE_DAY, LARGE_DAY, rows=LARGE_ROWS)
+    return partition_uri(BUCKET, LARGE_DAY)
+
+
+def trigger(api, input_data_url: str) -> str:
     api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
-    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns", body={"logical_date": None})["dag_run_id"]
+    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns",
+                    body={"logical_date": None, "conf": {"input_data_url": input_data_url}})["dag_run_id"]
 
 
 def eventually(check: Callable[[], Any], what: str, timeout: float = 180) -> Any:
@@ -61,8 +76,9 @@ def failure_reports(stack, run_id: str) -> list[str]:
 
 
 @pytest.mark.timeout(600)
-def test_clearing_the_waiting_task_re_attaches_to_the_running_execution(stack, api, stack_sagemaker) -> None:
-    run_id = trigger(api)
+def test_clearing_the_waiting_task_re_attaches_to_the_running_execution(stack, api, stack_sagemaker,
+                                                                       large_partition) -> None:
+    run_id = trigger(api, large_partition)
     eventually(lambda: task_state(api, run_id, WAIT) == "deferred", "the wait deferred")
     arn = execution_of(api, run_id)
 
@@ -79,8 +95,9 @@ def test_clearing_the_waiting_task_re_attaches_to_the_running_execution(stack, a
 
 
 @pytest.mark.timeout(600)
-def test_marking_the_waiting_task_failed_stops_the_execution_and_reports_once(stack, api, stack_sagemaker) -> None:
-    run_id = trigger(api)
+def test_marking_the_waiting_task_failed_stops_the_execution_and_reports_once(stack, api, stack_sagemaker,
+                                                                             large_partition) -> None:
+    run_id = trigger(api, large_partition)
     eventually(lambda: task_state(api, run_id, WAIT) == "deferred", "the wait deferred")
     arn = execution_of(api, run_id)
     failure_reports(stack, run_id)

@@ -40,12 +40,7 @@ def aws_default_connection(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> st
     return "aws_default"
 
 
-# --- the names tests/local_sagemaker still uses -----------------------------------------------
-@pytest.fixture(scope="session")
-def aws(endpoint_client: Callable[[str], Any]) -> Callable[[str], Any]:
-    return endpoint_client
-
-
+# --- clients and a scratch bucket for tests that drive the endpoint directly --------------------
 @pytest.fixture(scope="module")
 def sagemaker(endpoint_client: Callable[[str], Any]) -> Any:
     return endpoint_client("sagemaker")
@@ -59,7 +54,7 @@ def s3(endpoint_client: Callable[[str], Any]) -> Any:
 @pytest.fixture(scope="module")
 def bucket(s3: Any) -> str:
     """A scratch bucket for tests that drive the endpoint directly."""
-    from tests.local_sagemaker.pipelines import unique
+    from tests.support.pipelines import unique
 
     name = unique("bucket")
     s3.create_bucket(Bucket=name)

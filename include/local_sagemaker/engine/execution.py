@@ -14,11 +14,16 @@ CompletedWithFailures when every failed step had a step run on its failure.
 StopPipelineExecution stops the running jobs (Stopping, then Stopped). RetryPipelineExecution
 runs the failed, stopped and not-yet-run steps again and keeps what succeeded. Steps are
 dispatched through steps.RUNNERS, the one list of step types.
+
+Every change is reported (`on_change`) so that it is saved; `saved()` is what a restart keeps
+(statuses, times, metadata, outcomes: plain data) and `restored()` rebuilds the execution
+from it, ending what was still running as the endpoint's restart ended it (interruption.py).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import traceback
 from collections.abc import Callable
@@ -31,6 +36,7 @@ from typing import Any
 from .definition import PipelineDefinition, StepDefinition
 from .errors import StepFailure, StepStopped
 from .expressions import ResolutionContext, resolve
+from .interruption import RESTART_REASON
 from .job_store import now
 from .jobs.lifecycle import JobContext
 from .outcome import StepOutcome
@@ -44,6 +50,8 @@ TERMINAL_STATUSES = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
 RELEASE_TIMEOUT_SECONDS = 5.0  # a response that never closes must not hold the execution for good
 _ENDED_STEP = ("Succeeded", "Failed", "Stopped")
 _MET_BY = {"Completed": ("Succeeded",), "Failed": ("Failed",), "Stopped": ("Stopped",), "Any": _ENDED_STEP}
+_RUNNING_STEP = ("Starting", "Executing", "Stopping")
+_SAVED_STEP_FIELDS = ("status", "start_time", "end_time", "attempt_count", "failure_reason", "metadata", "cache_source")
 
 # (experiment name, trial name) -> None; raises StepFailure when the entities cannot be had.
 ExperimentHook = Callable[[str, str], None]
@@ -101,17 +109,21 @@ class PipelineExecutionRun:
         self,
         settings: ExecutionSettings,
         definition: PipelineDefinition,
-        context: JobContext,
+        context: Callable[[], JobContext],
         cache: StepCache,
         on_status: Callable[[str, str | None], None],
         on_experiment: ExperimentHook | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
+        """`context` gives the jobs' context when a step needs it (a restored execution exists before the server)."""
         self.settings = settings
         self.definition = definition
-        self.context = context
+        self._context = context
         self.cache = cache
         self._on_status = on_status
         self._on_experiment = on_experiment
+        self._on_change_callback = on_change or (lambda: None)
+        self._saved: dict[str, Any] | None = None  # saved() of a finished execution, until it changes
         self.status = "Executing"
         self.failure_reason: str | None = None
         self.start_time = now()
@@ -124,6 +136,89 @@ class PipelineExecutionRun:
         self._thread: threading.Thread | None = None
         self._released = threading.Event()
         self._finished = threading.Event()
+
+    @property
+    def context(self) -> JobContext:
+        return self._context()
+
+    # --- saved and restored -------------------------------------------------------------
+    def saved(self) -> dict[str, Any]:
+        """What a restart keeps of this execution: plain data, no threads, jobs or clients.
+
+        Every snapshot of the SageMaker service asks every execution: a finished one keeps its answer.
+        """
+        with self._lock:
+            if self._saved is not None:
+                return self._saved
+            saved = self._describe_for_saving()
+            if self.status in TERMINAL_STATUSES:
+                self._saved = saved
+            return saved
+
+    def _describe_for_saving(self) -> dict[str, Any]:
+        with self._lock:
+            settings = dataclasses.asdict(self.settings)
+            for local in ("work_dir", "step_startup_delay"):  # the restarted endpoint's own
+                settings.pop(local)
+            return copy.deepcopy({
+                "settings": settings,
+                "status": self.status,
+                "failure_reason": self.failure_reason,
+                "start_time": self.start_time,
+                "experiment_config": self.experiment_config,
+                "steps": {
+                    name: {
+                        **{field_name: getattr(record, field_name) for field_name in _SAVED_STEP_FIELDS},
+                        "outcome": dataclasses.asdict(record.outcome) if record.outcome else None,
+                    }
+                    for name, record in self.records.items()
+                },
+            })
+
+    @classmethod
+    def restored(
+        cls,
+        saved: dict[str, Any],
+        definition: PipelineDefinition,
+        local_settings: dict[str, Any],
+        **callbacks: Any,
+    ) -> PipelineExecutionRun:
+        """The execution `saved()` described; what was running then is ended as a restart ends it.
+
+        `local_settings`: this endpoint's work_dir and step_startup_delay; `callbacks`: the
+        constructor's context, cache, on_status, on_experiment and on_change.
+        """
+        run = cls(ExecutionSettings(**saved["settings"], **local_settings), definition, **callbacks)
+        run.status, run.failure_reason = saved["status"], saved["failure_reason"]
+        run.start_time, run.experiment_config = saved["start_time"], saved["experiment_config"]
+        for name, fields in saved["steps"].items():
+            record = run.records.get(name)
+            if record is None:
+                continue
+            for field_name in _SAVED_STEP_FIELDS:
+                setattr(record, field_name, fields[field_name])
+            record.outcome = StepOutcome(**fields["outcome"]) if fields["outcome"] else None
+        run._released.set()
+        run._finished.set()
+        if run.status not in TERMINAL_STATUSES:
+            run._end_interrupted()
+        return run
+
+    def _on_change(self) -> None:
+        """After any change of the execution or its steps: drop the kept saved() and report it."""
+        self._saved = None
+        self._on_change_callback()
+
+    def _end_interrupted(self) -> None:
+        """Executing -> Failed (RESTART_REASON); Stopping -> Stopped, as the stop asked. Running steps likewise."""
+        stopping = self.status == "Stopping"
+        with self._lock:
+            for record in self.records.values():
+                if record.status in _RUNNING_STEP:
+                    record.status, record.end_time = ("Stopped" if stopping else "Failed"), now()
+                    record.failure_reason = None if stopping else RESTART_REASON
+            self.failure_reason = None if stopping else RESTART_REASON
+            self._set_status("Stopped" if stopping else "Failed")
 
     # --- API-facing -------------------------------------------------------------------
     def start(self) -> None:
@@ -203,6 +298,7 @@ class PipelineExecutionRun:
         trial = str(resolve(config.get("TrialName") or self.settings.execution_id, context))
         self._on_experiment(experiment, trial)
         self.experiment_config = {"ExperimentName": experiment, "TrialName": trial}
+        self._on_change()
 
     def _ready_steps(self, running: Any) -> list[str]:
         running = set(running)
@@ -221,6 +317,7 @@ class PipelineExecutionRun:
                     if verdict == "skip":
                         record.status = "Skipped"
                         changed = True
+                        self._on_change()
                     elif verdict == "ready" and not stopped and (not failed or self._waits_for_an_outcome(record.step)):
                         ready.append(name)
         return ready
@@ -274,6 +371,7 @@ class PipelineExecutionRun:
     def _set_status(self, status: str) -> None:
         self.status = status
         self._on_status(status, self.failure_reason)
+        self._on_change()
 
     # --- one step -----------------------------------------------------------------------
     def _execute(self, name: str) -> None:
@@ -285,11 +383,13 @@ class PipelineExecutionRun:
             record.failure_reason, record.cache_source = None, None
             record.metadata = {}
             record.attempt_count += 1
+        self._on_change()
         try:
             if delay:
                 self._stop.wait(delay)  # SageMaker's start-up; StopPipelineExecution cuts it short
                 with self._lock:
                     record.status = "Executing"
+                self._on_change()
             outcome = self._run_step(record)
         except StepStopped:
             self._end(record, "Stopped")
@@ -308,6 +408,7 @@ class PipelineExecutionRun:
             if status == "Failed" and self._stop.is_set():
                 status, reason = "Stopped", None
             record.status, record.failure_reason, record.end_time = status, reason, now()
+        self._on_change()
 
     def _run_step(self, record: StepRecord) -> StepOutcome:
         step = record.step
@@ -341,6 +442,7 @@ class PipelineExecutionRun:
         def report_metadata(metadata: dict[str, Any]) -> None:
             with self._lock:
                 record.metadata = metadata
+            self._on_change()
 
         context = self._resolution_context()
         return StepRuntime(

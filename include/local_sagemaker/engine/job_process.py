@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..orphans import die_with_endpoint
+
 STOP_GRACE_SECONDS = 5.0
 _FLUSH_SECONDS = 1.0
 
@@ -74,6 +76,8 @@ class JobProcess:
             self._process = subprocess.Popen(
                 argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
+                # The job dies with this thread, so with the endpoint, even a SIGKILLed one (orphans.py).
+                preexec_fn=die_with_endpoint(),
             )
         timer = threading.Timer(timeout, self._expire) if timeout else None
         if timer:

@@ -57,6 +57,15 @@ class StepCache:
         self._entries: dict[str, list[CacheEntry]] = {}
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Saved with the endpoint's state: a step cached before a restart still hits after it."""
+        with self._lock:
+            return {"_entries": {key: list(entries) for key, entries in self._entries.items()}}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._entries = state["_entries"]
+        self._lock = threading.Lock()
+
     @staticmethod
     def key(pipeline: str, step: str, step_type: str, attributes: Any) -> str:
         canonical = json.dumps([pipeline, step, step_type, attributes], sort_keys=True, default=str)

@@ -11,7 +11,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 
 from ..execution_identity import client_request_token, execution_display_name, retry_request_token
 from ..hooks.pipeline_execution import PipelineExecutionHook
-from ..links import SageMakerPipelineExecutionLink, persist_execution_link
+from ..links import LocalEndpointExecutionLink, SageMakerPipelineExecutionLink, persist_execution_link
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -42,7 +42,7 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
 
     aws_hook_class = PipelineExecutionHook
     template_fields: Sequence[str] = aws_template_fields("pipeline_name", "pipeline_params", "data_day", "description")
-    operator_extra_links = (SageMakerPipelineExecutionLink(),)
+    operator_extra_links = (SageMakerPipelineExecutionLink(), LocalEndpointExecutionLink())
     console_link_key = SageMakerPipelineExecutionLink.key  # the XCom the link is built from
 
     def __init__(self, *, data_day: str | None = None, description: str | None = None, **kwargs: Any) -> None:

@@ -25,7 +25,7 @@ from airflow.providers.common.compat.sdk import (
 
 from ..hooks.pipeline_execution import TERMINAL_STATUSES, PipelineExecutionHook
 from ..hooks.transient_errors import DEFAULT_OUTAGE_BUDGET_SECONDS
-from ..links import SageMakerPipelineExecutionLink, persist_execution_link
+from ..links import LocalEndpointExecutionLink, SageMakerPipelineExecutionLink, persist_execution_link
 from ..payloads import ExecutionSummary
 
 # The trigger, the step log formatting and the job log reader are imported where they are
@@ -60,7 +60,8 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
 
     aws_hook_class = PipelineExecutionHook
     template_fields: Sequence[str] = aws_template_fields("pipeline_exec_arn", "poll_interval")
-    operator_extra_links = (SageMakerPipelineExecutionLink(),)  # the task people watch links to the execution
+    # The task people watch links to the execution too.
+    operator_extra_links = (SageMakerPipelineExecutionLink(), LocalEndpointExecutionLink())
 
     def __init__(
         self,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.request
 from types import SimpleNamespace
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
 
-from tests.local_sagemaker.pipelines import (
+from tests.support.pipelines import (
     create_pipeline,
     definition,
     processing_step,
@@ -64,7 +65,7 @@ def test_synchronous_sensor_returns_the_summary_on_success(aws_default_connectio
 
 
 def test_a_cleared_sensor_resumes_a_failed_execution_and_waits_for_the_same_one(
-    aws_default_connection, endpoint_client, sagemaker, bucket
+    aws_default_connection, endpoint, endpoint_client, sagemaker, bucket
 ) -> None:
     s3 = endpoint_client("s3")
     # Fails until the flag exists: a step that failed for a reason the world has since mended.
@@ -83,6 +84,11 @@ def test_a_cleared_sensor_resumes_a_failed_execution_and_waits_for_the_same_one(
     assert steps_by_name(sagemaker, arn)["RunScript"]["AttemptCount"] == 2
     link = context["pushed"]["sagemaker_pipeline_execution"]  # the console link, on the task people watch
     assert link["execution_id"] == arn.rsplit("/", 1)[-1] and link["region_name"] == "us-east-1"
+    # The connection points at the local endpoint: its own page of the execution is linked too.
+    local_page = context["pushed"]["local_endpoint_execution"]
+    assert local_page == f"{endpoint}/local-console/pipelines/{name}/executions/{arn.rsplit('/', 1)[-1]}"
+    with urllib.request.urlopen(local_page, timeout=10) as page:
+        assert "<b>Status:</b> Succeeded" in page.read().decode()
 
 
 def test_only_a_persons_clear_resumes_a_stopped_execution_a_first_run_or_a_retry_reports_it(

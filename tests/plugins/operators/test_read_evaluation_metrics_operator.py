@@ -9,7 +9,7 @@ import pytest
 from airflow_sagemaker_pipelines.operators.evaluation import ReadEvaluationMetricsOperator
 
 from include.pipelines.contract import COUNT_PATHS, METRIC_PATHS, PROVENANCE
-from tests.local_sagemaker.pipelines import (
+from tests.support.pipelines import (
     XGBOOST_IMAGE,
     create_pipeline,
     processing_step,

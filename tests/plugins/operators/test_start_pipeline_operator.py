@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from airflow_sagemaker_pipelines.operators.start_pipeline import StartPipelineExecutionOperator
 
-from tests.local_sagemaker.pipelines import create_pipeline, definition, processing_step, put_script, wait_for
+from tests.support.pipelines import create_pipeline, definition, processing_step, put_script, wait_for
 from tests.support.template_fields import assert_template_fields_are_constructor_attributes
 
 PARAMETERS = [{"Name": "Label", "Type": "String", "DefaultValue": "none"}]

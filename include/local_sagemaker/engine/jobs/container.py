@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from ...orphans import marker_environment
 from ..errors import JobTimedOut, StepFailure
 from ..job_process import CloudWatchStream, JobProcess, python_environment
 from ..sandbox import Sandbox
@@ -74,6 +75,8 @@ class ContainerJob:
                 "AWS_REGION": self.job.context.region,
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
+                # Lets a later endpoint on this work dir find the process if this one dies (orphans.py).
+                **marker_environment(self.job.context.work_dir),
             }
         )
         command, env, note = self.sandbox.command(argv, env)

@@ -20,7 +20,7 @@ from ..aws import EndpointClients
 from ..errors import JobTimedOut, StepFailure, StepStopped
 from ..job_process import JobProcess
 from ..job_store import JobStore, now
-from .kinds import JobKind
+from .kinds import JOB_KINDS, JobKind
 
 FAILURE_REASON_LIMIT = 1024  # the API's maximum length of a FailureReason
 TERMINAL_JOB_STATUSES = ("Completed", "Failed", "Stopped")
@@ -173,6 +173,27 @@ class JobRun:
     @staticmethod
     def _transition(status: str, at: Any, message: str | None = None) -> dict[str, Any]:
         return {"Status": status, "StartTime": at, "StatusMessage": message or _SECONDARY_MESSAGES.get(status, status)}
+
+
+def fail_interrupted_jobs(store: JobStore, reason: str) -> list[str]:
+    """Jobs a restored store shows InProgress or Stopping ended with their endpoint: Failed with `reason`."""
+    failed = []
+    for kind in JOB_KINDS.values():
+        for record in store.all(kind.key):
+            if record[kind.status_field] in TERMINAL_JOB_STATUSES:
+                continue
+            at = now()
+            fields: dict[str, Any] = {kind.status_field: "Failed", "FailureReason": reason, kind.end_field: at}
+            if kind.has_secondary_status:
+                transitions = record.get("SecondaryStatusTransitions") or []
+                if transitions:
+                    transitions[-1].setdefault("EndTime", at)
+                transitions.append({"Status": "Failed", "StartTime": at, "EndTime": at,
+                                    "StatusMessage": f"Training job failed. Reason: {reason}"})
+                fields.update(SecondaryStatus="Failed", SecondaryStatusTransitions=transitions)
+            store.finish(kind.key, record[kind.name_field], **fields)
+            failed.append(record[kind.name_field])
+    return failed
 
 
 def failure_reason(headline: str, tail: list[str] | None = None) -> str:

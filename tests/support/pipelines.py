@@ -1,4 +1,4 @@
-"""Small pipeline definitions and scripts the endpoint tests run."""
+"""Small pipeline definitions and scripts that tests run on the endpoint, and waiting for them."""
 
 from __future__ import annotations
 
