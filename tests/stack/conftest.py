@@ -57,7 +57,7 @@ class Api:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(f"{self.stack.url}{path}", method=method, headers=headers,
                                          data=json.dumps(body).encode() if body is not None else None)
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:  # an API server on a loaded machine
             return json.loads(response.read())
 
     def wait_for_dag(self, dag_id: str, timeout: float = 90) -> dict:
