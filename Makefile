@@ -24,7 +24,7 @@ WITHOUT_OWN_PINS := function key(s) { s = tolower(s); sub(/[^a-z0-9._-].*/, "", 
   FNR == NR { if ($$0 ~ /^[A-Za-z0-9]/) own[key($$0)] = 1; next } !($$0 ~ /^[A-Za-z0-9]/ && key($$0) in own)
 REQUIREMENTS_SHA256 = $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('requirements.txt', 'rb').read()).hexdigest())")
 
-.PHONY: venv uv-tool lock run airflow test test-backfill lint endpoint seed perf perf-setup clean
+.PHONY: venv uv-tool lock run airflow test test-backfill test-backfill-30 lint endpoint seed perf perf-setup clean
 
 venv: $(STAMP)
 
@@ -77,9 +77,11 @@ lock: | uv-tool
 run: $(STAMP)
 	$(PY) -m include.local_airflow.run_training_dag
 
-# The docker-compose stack natively: Airflow 3 (SQLite, LocalExecutor) + the endpoint; Ctrl-C stops it.
+# The docker-compose stack natively: Airflow 3 on a private Postgres, LocalExecutor (EXECUTOR=celery: Redis and
+# two Celery workers), and the endpoint; Ctrl-C stops it.
+EXECUTOR ?= local
 airflow: $(STAMP)
-	$(PY) -m include.local_airflow.stack --port 8080 --endpoint-port $(PORT)
+	$(PY) -m include.local_airflow.stack --port 8080 --endpoint-port $(PORT) --executor $(EXECUTOR)
 
 # Correctness checks only: the benchmarks (tests/perf) are `make perf`. The slowest tests are listed at the end.
 # One worker per core (tests/support/parallel.py: the native stack's tests stay on one worker);
@@ -92,6 +94,10 @@ test: $(STAMP)
 # The 7-day backfill on the native stack alone (it is part of `make test` too).
 test-backfill: $(STAMP)
 	$(PY) -m pytest tests/stack/test_backfill.py
+
+# The 30-day backfill on Postgres + Celery (~15 min; not in `make test`, .ci/run runs it): prints wall time and peak concurrency.
+test-backfill-30: $(STAMP)
+	$(PY) -m pytest tests/resilience/test_celery_stack.py -m backfill30 -s -p no:cacheprovider
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

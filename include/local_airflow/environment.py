@@ -1,8 +1,14 @@
-"""The environment an Airflow process needs to run this project's DAGs against a given endpoint.
+"""What an Airflow process needs to run this project's DAGs on this machine, against a given endpoint.
 
-Everything is configuration (env vars): the `aws_default` connection with the endpoint URL and
-fake credentials, the pipeline settings, SNS topic and poll interval Variables, SQLite, and the
-dags/ and plugins/ folders. No secret is involved: the local endpoint accepts any credentials.
+Three parts, kept apart because they live in different places:
+- `airflow_environment`: the process's configuration (env vars): home, dags/ and plugins/, the
+  metadata DB, fake AWS credentials. No secret: the local endpoint accepts any credentials.
+- `aws_connection` and `stack_variables`: the `aws_default` connection and the Variables. The stacks
+  (`make airflow`, docker-compose.yaml) seed them into the metadata DB (metadata_seed.py), where the
+  UI edits them; `make run`, a one-shot `airflow dags test`, passes them as env vars
+  (`settings_as_environment`).
+- `FAULT_RECOVERY`: the scheduler and triggerer settings that bring a task back within about a
+  minute after a scheduler, triggerer or worker dies (docker-compose.yaml sets the same).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -25,43 +32,70 @@ FAKE_AWS = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "SAGEMAKER_VALIDATE_ROLE": "false",
 }
+# botocore's standard retries on the connection itself, so that every hook built on it retries,
+# the provider's own too (the SNS notifier): this package's hooks already default to them.
+STANDARD_RETRIES = {"retries": {"mode": "standard", "max_attempts": 10}}
+
+# Airflow's defaults reset a task orphaned by a dead scheduler only after ~5 minutes (orphan check
+# every 300 s) and fail a task whose worker died after 300 s without a heartbeat. Here: a dead
+# scheduler is recognised 30 s after its last heartbeat (the default, which a busy scheduler on a
+# loaded machine must not exceed) and its tasks reset at the next check, every 10 s; a task
+# without heartbeat (its worker killed; the supervisor heartbeats every 5 s) fails after 45 s and
+# is retried; a dead triggerer's triggers move to a live one 30 s after its last heartbeat.
+FAULT_RECOVERY = {
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "30",
+    "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "10",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "45",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+    "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "30",
+}
+
+
+def aws_connection(endpoint_url: str, *, retries: bool = True) -> dict[str, Any]:
+    """`aws_default` for the local endpoint, as Airflow's JSON connection format has it."""
+    extra: dict[str, Any] = {"region_name": REGION, "endpoint_url": endpoint_url}
+    if retries:
+        extra["config_kwargs"] = STANDARD_RETRIES
+    return {"conn_type": "aws", "login": "local", "password": "local", "extra": extra}
 
 
 def aws_connection_uri_json(endpoint_url: str) -> str:
-    return json.dumps({
-        "conn_type": "aws",
-        "login": "local",
-        "password": "local",
-        "extra": {"region_name": REGION, "endpoint_url": endpoint_url},
-    })
+    """The connection as an AIRFLOW_CONN_* value, without retries: tests choose their own policy per call."""
+    return json.dumps(aws_connection(endpoint_url, retries=False))
 
 
-def airflow_environment(
-    airflow_home: Path,
-    endpoint_url: str,
-    sns_topic_arn: str | None = None,
-    poll_seconds: float = 1,
-    pipeline_settings: dict | None = None,
-) -> dict[str, str]:
-    """Env vars for airflow CLI processes (or os.environ before Airflow is imported)."""
-    settings = pipeline_settings or {"bucket": BUCKET, "role_arn": ROLE_ARN}
-    env = {
+def stack_variables(sns_topic_arn: str | None = None, poll_seconds: float = 1,
+                    pipeline_settings: dict | None = None) -> dict[str, str]:
+    """The DAG's Variables: pipeline settings (bucket, role), SNS topic, the wait's poll interval."""
+    variables = {
+        "sagemaker_pipelines_settings": json.dumps(pipeline_settings or {"bucket": BUCKET, "role_arn": ROLE_ARN}),
+        "sagemaker_pipelines_poll_seconds": str(poll_seconds),
+    }
+    if sns_topic_arn:
+        variables["sagemaker_pipelines_sns_topic_arn"] = sns_topic_arn
+    return variables
+
+
+def airflow_environment(airflow_home: Path, database_url: str | None = None) -> dict[str, str]:
+    """Env vars for airflow CLI processes (or os.environ before Airflow is imported); SQLite in the home by default."""
+    return {
         **FAKE_AWS,
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "include.local_airflow.sqlite_settings.CONNECT_ARGS",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "include.local_airflow.sqlite_settings.CONNECT_ARGS_ASYNC",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url or f"sqlite:///{airflow_home / 'airflow.db'}",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW_CONN_AWS_DEFAULT": aws_connection_uri_json(endpoint_url),
-        "AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS": json.dumps(settings),
-        "AIRFLOW_VAR_SAGEMAKER_PIPELINES_POLL_SECONDS": str(poll_seconds),
         "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins")]),
     }
-    if sns_topic_arn:
-        env["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SNS_TOPIC_ARN"] = sns_topic_arn
+
+
+def settings_as_environment(endpoint_url: str, sns_topic_arn: str | None = None, poll_seconds: float = 1,
+                            pipeline_settings: dict | None = None) -> dict[str, str]:
+    """The connection and the Variables as AIRFLOW_CONN_*/AIRFLOW_VAR_* (`make run`: one process, no UI to edit them)."""
+    env = {"AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection(endpoint_url))}
+    for name, value in stack_variables(sns_topic_arn, poll_seconds, pipeline_settings).items():
+        env[f"AIRFLOW_VAR_{name.upper()}"] = value
     return env
 
 

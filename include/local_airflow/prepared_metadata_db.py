@@ -24,8 +24,6 @@ from include.local_airflow import environment
 from include.local_airflow.environment import airflow_environment, prepare_metadata_db
 
 CACHE_DIR = Path(sys.prefix) / "airflow-metadata-db"
-# Migrating touches no connection; the endpoint URL only fills airflow_environment's argument.
-UNUSED_ENDPOINT = "http://127.0.0.1:9"
 
 
 def cache_key() -> str:
@@ -56,7 +54,7 @@ def copy_prepared_db(target: Path, cache_dir: Path = CACHE_DIR) -> bool:
 def _prepare(cached: Path) -> None:
     cached.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cached.parent, prefix="preparing-") as home:
-        prepare_metadata_db(airflow_environment(Path(home), UNUSED_ENDPOINT))
+        prepare_metadata_db(airflow_environment(Path(home)))
         # The backup API copies a consistent DB whatever its WAL still holds; the rename publishes it
         # whole, so a concurrent run sees either nothing or the finished file.
         partial = Path(home) / "prepared.db"

@@ -38,6 +38,7 @@ from include.local_airflow.environment import (
     PROJECT_ROOT,
     REGION,
     airflow_environment,
+    settings_as_environment,
 )
 from include.local_airflow.prepared_metadata_db import copy_prepared_db
 from include.local_airflow.run_phases import RunPhases
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Seeded s3://{BUCKET}/raw-data/ds={options.day}/")
                 topic_arn, queue_url = topic_with_queue(clients["sns"], clients["sqs"])
             print(f"Airflow metadata DB (SQLite): {_metadata_db_note(metadata_db.result())}")
-            env = airflow_environment(airflow_home, endpoint.url, sns_topic_arn=topic_arn)
+            env = {**airflow_environment(airflow_home), **settings_as_environment(endpoint.url, topic_arn)}
             with phases.timed("DAG run", "airflow dags test"):
                 returncode = _dags_test(env, options, airflow_home / "dags-test.log", phases)
             with phases.timed("summary"):

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -14,12 +17,30 @@ from include.local_airflow.stack import ADMIN_USER, LocalAirflowStack
 SEEDED_DAYS = 10
 
 
+def new_stack_home() -> Path:
+    """A home for a stack, outside pytest's temporary folders.
+
+    Run as root, the stack's PostgreSQL server runs as `nobody` and needs to enter the folders on
+    the way to its data; pytest makes /tmp/pytest-of-<user> private again at every session start
+    (the other engineers' too), which would lock a running server out of its own files."""
+    return Path(tempfile.mkdtemp(prefix="airflow-stack-"))
+
+
+@pytest.fixture
+def stack_home() -> Iterator[Path]:
+    home = new_stack_home()
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAirflowStack]:
+def stack() -> Iterator[LocalAirflowStack]:
     """`make airflow`'s stack on free loopback ports, shared by this package's tests, stopped after them."""
-    with LocalAirflowStack(tmp_path_factory.mktemp("airflow-stack"), seed_days=SEEDED_DAYS, poll_seconds=1) as running:
+    home = new_stack_home()
+    with LocalAirflowStack(home, seed_days=SEEDED_DAYS, poll_seconds=1) as running:
         yield running
-    exit_codes = {name: process.returncode for name, process in running.processes.items()}
+    shutil.rmtree(home, ignore_errors=True)
+    exit_codes = running.process_set.exit_codes
     assert exit_codes == dict.fromkeys(exit_codes, 0), f"not a clean stop: {exit_codes}"
 
 
@@ -36,7 +57,7 @@ class Api:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(f"{self.stack.url}{path}", method=method, headers=headers,
                                          data=json.dumps(body).encode() if body is not None else None)
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:  # an API server on a loaded machine
             return json.loads(response.read())
 
     def wait_for_dag(self, dag_id: str, timeout: float = 90) -> dict:

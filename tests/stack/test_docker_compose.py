@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,36 +10,63 @@ import subprocess
 import pytest
 import yaml
 
+from include.local_airflow.environment import FAULT_RECOVERY, STANDARD_RETRIES
 from tests.conftest import PROJECT_ROOT
 
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
+CELERY_SERVICES = ("redis", "airflow-worker")
 SECRETS = {"AIRFLOW_JWT_SECRET": "test-jwt-secret", "AIRFLOW_ADMIN_PASSWORD": "test-password"}
 
 
-def compose_config(**env: str) -> subprocess.CompletedProcess:
+def compose_config(*profiles: str, **env: str) -> subprocess.CompletedProcess:
     executable = shutil.which("docker-compose")
     if executable is None:
         if os.environ.get("CI"):
             pytest.fail("docker-compose is not installed: .ci/run installs Debian's docker-compose")
         pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
-    clean = {k: v for k, v in os.environ.items() if k not in SECRETS and not k.startswith("AIRFLOW")}
-    return subprocess.run([executable, "config"], cwd=PROJECT_ROOT, env={**clean, **env},
+    clean = {k: v for k, v in os.environ.items()
+             if k not in SECRETS and not k.startswith("AIRFLOW") and k != "COMPOSE_PROFILES"}
+    options = [option for profile in profiles for option in ("--profile", profile)]
+    return subprocess.run([executable, *options, "config"], cwd=PROJECT_ROOT, env={**clean, **env},
                           capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    completed = compose_config(**SECRETS)
+    """The whole file, every profile active (Compose v2 leaves inactive profiles out of `config`)."""
+    completed = compose_config("celery", "flower", **SECRETS)
     assert completed.returncode == 0, completed.stderr
     return yaml.safe_load(completed.stdout)
 
 
-def test_compose_file_has_the_airflow_3_services_the_endpoint_and_postgres(compose: dict) -> None:
-    assert set(compose["services"]) == {"postgres", "local-sagemaker", "airflow-init", *AIRFLOW_SERVICES}
-    assert compose["services"]["airflow-apiserver"]["ports"][0]["published"] in (8080, "8080")
+def published(port: str | dict) -> tuple[str, str]:
+    """(host address, host port) of a port mapping as `config` prints it: short syntax (v1) or long (v2)."""
+    if isinstance(port, dict):
+        return str(port.get("host_ip", "")), str(port.get("published", ""))
+    parts = port.split("/")[0].split(":")
+    if len(parts) == 3:
+        return parts[0], parts[1]
+    return "", parts[0] if len(parts) == 2 else ""  # "8080:8080" binds every interface; "8080" publishes none
+
+
+def test_compose_file_has_the_airflow_3_services_the_endpoint_postgres_and_the_celery_profiles(compose: dict) -> None:
+    services = compose["services"]
+    assert set(services) == {"postgres", "local-sagemaker", "airflow-init", *AIRFLOW_SERVICES, *CELERY_SERVICES,
+                             "flower"}
     for name in AIRFLOW_SERVICES:
-        assert compose["services"][name]["command"] in (
-            "api-server", "scheduler", "dag-processor", "triggerer")
+        assert services[name]["command"] in ("api-server", "scheduler", "dag-processor", "triggerer")
+        assert not services[name].get("profiles")
+    assert all(services[name]["profiles"] == ["celery"] for name in CELERY_SERVICES)
+    assert services["flower"]["profiles"] == ["flower"]
+
+
+def test_every_published_port_is_bound_to_loopback(compose: dict) -> None:
+    ports = {name: [published(port) for port in service.get("ports", [])] for name, service in compose["services"].items()}
+    assert ports["airflow-apiserver"] == [("127.0.0.1", "8080")]
+    bound_elsewhere = {name: mappings for name, mappings in ports.items()
+                       if any(address != "127.0.0.1" for address, _ in mappings)}
+    assert bound_elsewhere == {}
+    assert not ports["postgres"] and not ports["redis"]  # reached over the compose network only
 
 
 def test_every_long_running_service_has_a_healthcheck_and_waits_for_what_it_needs(compose: dict) -> None:
@@ -46,16 +74,41 @@ def test_every_long_running_service_has_a_healthcheck_and_waits_for_what_it_need
     for name, service in services.items():
         if name != "airflow-init":
             assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
-    for name in AIRFLOW_SERVICES:
+    for name in (*AIRFLOW_SERVICES, "airflow-worker"):
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["local-sagemaker"]["condition"] == "service_healthy"
         assert depends["airflow-init"]["condition"] == "service_completed_successfully"
+    assert services["airflow-worker"]["depends_on"]["redis"]["condition"] == "service_healthy"
     assert not services["local-sagemaker"].get("depends_on")
 
 
+def test_celery_workers_answer_celery_inspect_ping_and_refuse_another_executor(compose: dict) -> None:
+    worker = compose["services"]["airflow-worker"]
+    assert "inspect ping" in " ".join(worker["healthcheck"]["test"])
+    assert worker["deploy"]["replicas"] == 2
+    script = worker["command"][-1]
+    assert "CeleryExecutor" in script and "exec airflow celery worker" in script
+    env = worker["environment"]
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:@redis:6379/0"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql")
+    assert compose["services"]["airflow-scheduler"]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    celery = compose_config("celery", **SECRETS, AIRFLOW_EXECUTOR="CeleryExecutor")
+    assert yaml.safe_load(celery.stdout)["services"]["airflow-scheduler"]["environment"][
+        "AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+
+
+def test_the_endpoint_runs_without_capabilities_and_listens_on_the_compose_network(compose: dict) -> None:
+    endpoint = compose["services"]["local-sagemaker"]
+    assert endpoint["cap_drop"] == ["ALL"] and not endpoint.get("cap_add")
+    assert "no-new-privileges:true" in endpoint["security_opt"]
+    assert endpoint["user"] != "0:0"
+    command = endpoint["command"]
+    assert command[command.index("--host") + 1] == "0.0.0.0" and "--allow-remote" in command
+
+
 def test_project_folders_are_mounted_and_include_is_importable(compose: dict) -> None:
-    for name in ("airflow-scheduler", "airflow-triggerer", "airflow-dag-processor"):
+    for name in ("airflow-scheduler", "airflow-triggerer", "airflow-dag-processor", "airflow-worker"):
         service = compose["services"][name]
         targets = {volume["target"] if isinstance(volume, dict) else volume.split(":")[1] for volume in service["volumes"]}
         assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include"} <= targets
@@ -63,8 +116,14 @@ def test_project_folders_are_mounted_and_include_is_importable(compose: dict) ->
         assert service["build"]["context"] == str(PROJECT_ROOT)
 
 
+def test_fault_recovery_settings_are_the_native_stacks(compose: dict) -> None:
+    for name in (*AIRFLOW_SERVICES, "airflow-worker"):
+        env = compose["services"][name]["environment"]
+        assert {key: env.get(key) for key in FAULT_RECOVERY} == FAULT_RECOVERY, name
+
+
 def connection_extra(value: str) -> dict:
-    """The extra of an AIRFLOW_CONN_* value, URI or JSON, parsed the way Airflow parses it."""
+    """The extra of a connection, URI or JSON, parsed the way Airflow parses it."""
     from airflow.models.connection import Connection
 
     connection = Connection.from_json(value, conn_id="aws_default") if value.startswith("{") else Connection(
@@ -72,30 +131,31 @@ def connection_extra(value: str) -> dict:
     return connection.extra_dejson
 
 
-def test_connection_and_variables_come_from_the_environment(compose: dict) -> None:
-    import json
+def test_the_connection_and_variables_are_seeded_into_the_db_not_set_in_the_environment(compose: dict) -> None:
+    for name, service in compose["services"].items():
+        overriding = [key for key in service.get("environment", {}) if key.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))]
+        assert overriding == [], f"{name}: {overriding} would silently win over the metadata DB"
+    init = compose["services"]["airflow-init"]
+    assert "include.local_airflow.metadata_seed" in init["command"][-1]
+    assert connection_extra(init["environment"]["AWS_CONNECTION"]) == {
+        "region_name": "us-east-1", "endpoint_url": "http://local-sagemaker:4566", "config_kwargs": STANDARD_RETRIES}
+    variables = json.loads(init["environment"]["SEED_VARIABLES"])
+    assert variables["sagemaker_pipelines_settings"]["bucket"] == "ml-pipeline-data"
+    assert variables["sagemaker_pipelines_sns_topic_arn"].startswith("arn:aws:sns:")
+    assert compose["services"]["airflow-scheduler"]["environment"]["AIRFLOW__API_AUTH__JWT_SECRET"] == SECRETS[
+        "AIRFLOW_JWT_SECRET"]
 
-    env = compose["services"]["airflow-scheduler"]["environment"]
-    assert connection_extra(env["AIRFLOW_CONN_AWS_DEFAULT"]) == {
-        "region_name": "us-east-1", "endpoint_url": "http://local-sagemaker:4566"}
-    assert json.loads(env["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"])["bucket"] == "ml-pipeline-data"
-    assert env["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SNS_TOPIC_ARN"].startswith("arn:aws:sns:")
-    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == SECRETS["AIRFLOW_JWT_SECRET"]
 
-
-def test_real_aws_is_a_few_overrides_in_dot_env(compose: dict) -> None:
-    import json
-
+def test_real_aws_is_a_few_overrides_in_dot_env() -> None:
     real = json.dumps({"conn_type": "aws", "extra": {"region_name": "eu-west-1"}})
     role = "arn:aws:iam::210987654321:role/MlPipeline"
-    completed = compose_config(**SECRETS, AIRFLOW_CONN_AWS_DEFAULT=real, PIPELINE_BUCKET="team-ml",
+    completed = compose_config(**SECRETS, AWS_CONNECTION=real, PIPELINE_BUCKET="team-ml",
                                PIPELINE_ROLE_ARN=role, SEED_LOCAL_STACK="false")
     assert completed.returncode == 0, completed.stderr
-    services = yaml.safe_load(completed.stdout)["services"]
-    env = services["airflow-scheduler"]["environment"]
-    assert connection_extra(env["AIRFLOW_CONN_AWS_DEFAULT"]) == {"region_name": "eu-west-1"}
-    assert json.loads(env["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"]) == {"bucket": "team-ml", "role_arn": role}
-    assert services["airflow-init"]["environment"]["SEED_LOCAL_STACK"] == "false"
+    init = yaml.safe_load(completed.stdout)["services"]["airflow-init"]["environment"]
+    assert connection_extra(init["AWS_CONNECTION"]) == {"region_name": "eu-west-1"}
+    assert json.loads(init["SEED_VARIABLES"])["sagemaker_pipelines_settings"] == {"bucket": "team-ml", "role_arn": role}
+    assert init["SEED_LOCAL_STACK"] == "false"
 
 
 def test_missing_secrets_are_refused_with_a_message_naming_them() -> None:

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import urllib.error
 
+import psutil
 import pytest
 
-from include.local_airflow.stack import ADMIN_USER, COMPONENTS, LocalAirflowStack
+from include.local_airflow.stack import ADMIN_USER, COMPONENTS, ENDPOINT, LocalAirflowStack
 from tests.support.constants import DAG_ID
 
 
 def test_stack_serves_on_loopback_and_logs_in_with_the_generated_password(stack: LocalAirflowStack, api) -> None:
     assert stack.url.startswith("http://127.0.0.1:")
-    assert set(stack.processes) == {"local-sagemaker", *COMPONENTS}
+    assert set(stack.processes) == {ENDPOINT, "postgres", *COMPONENTS}
     assert all(process.poll() is None for process in stack.processes.values())
     api.wait_for_dag(DAG_ID)
     assert api.call("/api/v2/importErrors")["import_errors"] == []
     with pytest.raises(urllib.error.HTTPError):
         type(api).call(api, "/auth/token", body={"username": ADMIN_USER, "password": "wrong"})
+
+
+def test_nothing_of_the_stack_listens_beyond_loopback_nor_more_than_the_api_and_the_endpoint(
+        stack: LocalAirflowStack, api) -> None:
+    """Postgres on its socket only, no log servers (Airflow binds them to every interface)."""
+    api.wait_for_dag(DAG_ID)
+    pids = {process.pid for managed in stack.process_set.processes.values() for process in managed.tree()}
+    listening = {(c.laddr.ip, c.laddr.port) for c in psutil.net_connections("inet")
+                 if c.pid in pids and c.status == psutil.CONN_LISTEN}
+    assert listening == {("127.0.0.1", stack.api_port), ("127.0.0.1", stack.endpoint_port)}

@@ -11,9 +11,11 @@ import sys
 import time
 import urllib.request
 
+import psutil
 import pytest
 
 from include.local_airflow.environment import PROJECT_ROOT
+from include.local_airflow.processes import alive
 from include.local_airflow.stack import ADMIN_USER, COMPONENTS, free_port
 
 
@@ -42,8 +44,8 @@ def process_groups_alive(groups: list[int]) -> list[int]:
 
 
 @pytest.mark.timeout(300)
-def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(tmp_path) -> None:
-    command = [sys.executable, "-m", "include.local_airflow.stack", "--home", str(tmp_path / "airflow"),
+def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(stack_home) -> None:
+    command = [sys.executable, "-m", "include.local_airflow.stack", "--home", str(stack_home),
                "--port", str(free_port()), "--endpoint-port", str(free_port())]
     # Its own process group, like a shell job: Ctrl-C signals the whole foreground group.
     make_airflow = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -61,7 +63,8 @@ def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(tmp_
         children = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(make_airflow.pid)],
                                   capture_output=True, text=True, check=True).stdout.splitlines()
         component_groups = [int(line.split()[0]) for line in children]  # each started in its own group
-        assert len(component_groups) == 1 + len(COMPONENTS), children
+        assert len(component_groups) == 2 + len(COMPONENTS), children  # the endpoint, Postgres, Airflow
+        everything = psutil.Process(make_airflow.pid).children(recursive=True)  # Postgres' backends, workers...
 
         os.killpg(make_airflow.pid, signal.SIGINT)
         rest = make_airflow.communicate(timeout=120)[0]
@@ -72,3 +75,4 @@ def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(tmp_
     assert make_airflow.returncode == 0, output + rest
     assert "Stopping" in rest
     assert process_groups_alive(component_groups) == []
+    assert alive(everything) == []

@@ -161,5 +161,6 @@ def test_a_person_opens_the_console_link_and_reads_the_step_lines_in_the_wait_lo
     page.goto(f"{stack.url}{run_path}/tasks/wait_for_execution")
     for step in ("PreprocessData", "TrainModel", "EvaluateModel", "CheckModelQuality", "RegisterModel"):
         page.get_by_text(re.compile(rf"Step {step}: .*Succeeded")).first.wait_for()
-    page.get_by_text(re.compile(r"Step TrainModel: Executing -> Succeeded \[TrainingJob pipelines-")).first.wait_for()
+    # The poll may miss the short Executing state on a loaded machine: any transition into Succeeded.
+    page.get_by_text(re.compile(r"Step TrainModel: (\w+ -> )?Succeeded \[TrainingJob pipelines-")).first.wait_for()
     shot(page, "07-wait-task-step-log")
