@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,11 +19,21 @@ import boto3
 import psutil
 import pytest
 
-from include.local_airflow.environment import BUCKET, POOLS_FILE, REGION, airflow_cli
+from include.local_airflow.environment import BUCKET, POOLS_FILE, REGION
 from include.local_airflow.stack import CELERY_APP, CELERY_WORKERS, LocalAirflowStack
-from tests.resilience.held_responses import HoldingProxy, holding_proxy
-from tests.stack.conftest import Api, new_stack_home
-from tests.stack.runs import PIPELINE, eventually, executions_of_run, finished, task_instance, trigger
+from tests.resilience.held_responses import HoldingProxy
+from tests.resilience.stacks import proxied_stack
+from tests.stack.runs import (
+    PIPELINE,
+    Api,
+    backfill,
+    backfill_runs,
+    eventually,
+    executions_of_run,
+    finished,
+    task_instance,
+    trigger,
+)
 from tests.support.constants import DAG_ID
 
 BACKFILL_DAYS = 30
@@ -36,13 +45,8 @@ pytestmark = pytest.mark.xdist_group("celery-stack")
 
 @pytest.fixture(scope="module")
 def celery_stack() -> Iterator[tuple[LocalAirflowStack, HoldingProxy]]:
-    home = new_stack_home()
-    stack = LocalAirflowStack(home, seed_days=BACKFILL_DAYS + 2, poll_seconds=2, executor="celery")
-    with holding_proxy(stack.endpoint_url) as proxy:
-        stack.airflow_endpoint_url = proxy.url
-        with stack:
-            yield stack, proxy
-    shutil.rmtree(home, ignore_errors=True)
+    with proxied_stack(seed_days=BACKFILL_DAYS + 2, poll_seconds=2, executor="celery") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -112,16 +116,6 @@ def _cmdline(process: psutil.Process) -> str:
         return " ".join(process.cmdline())
     except psutil.Error:  # gone, or a zombie the pool has not reaped yet
         return ""
-
-
-def backfill(stack: LocalAirflowStack, first: str, last: str, *extra: str):
-    return airflow_cli(stack.environment(), "backfill", "create", "--dag-id", DAG_ID, "--from-date", first,
-                       "--to-date", last, *extra, check=False)
-
-
-def backfill_runs(api) -> list[dict]:
-    runs = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100&run_type=backfill")["dag_runs"]
-    return [run for run in runs if run["run_type"] == "backfill"]
 
 
 def execution_intervals(sagemaker, wanted: set[str]) -> dict[str, list[tuple[datetime, datetime]]]:

@@ -11,7 +11,6 @@ are printed (`pytest -s`).
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Iterator
 
@@ -22,9 +21,9 @@ import pytest
 from include.local_airflow.environment import REGION
 from include.local_airflow.processes import alive
 from include.local_airflow.stack import LocalAirflowStack
-from tests.resilience.held_responses import HoldingProxy, holding_proxy
-from tests.stack.conftest import Api, new_stack_home
-from tests.stack.runs import eventually, executions_of_run, finished, run_path, task_instance, trigger
+from tests.resilience.held_responses import HoldingProxy
+from tests.resilience.stacks import proxied_stack
+from tests.stack.runs import Api, eventually, executions_of_run, finished, run_path, task_instance, trigger
 
 SETTINGS = "sagemaker_pipelines_settings"
 START = "SageMaker.StartPipelineExecution"
@@ -36,13 +35,8 @@ pytestmark = pytest.mark.xdist_group("fault-recovery")
 
 @pytest.fixture(scope="module")
 def faulty() -> Iterator[tuple[LocalAirflowStack, HoldingProxy]]:
-    home = new_stack_home()
-    stack = LocalAirflowStack(home, seed_days=2, poll_seconds=1)
-    with holding_proxy(stack.endpoint_url) as proxy:
-        stack.airflow_endpoint_url = proxy.url
-        with stack:
-            yield stack, proxy
-    shutil.rmtree(home, ignore_errors=True)
+    with proxied_stack(seed_days=2, poll_seconds=1) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -3,21 +3,65 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import tempfile
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from include.local_airflow.environment import airflow_cli
+from include.local_airflow.stack import ADMIN_USER, LocalAirflowStack
 from tests.support.constants import DAG_ID
 
 PIPELINE = "ml-classification-pipeline"
 
 
+def new_stack_home() -> Path:
+    """A home for a stack, outside pytest's temporary folders.
+
+    Run as root, the stack's PostgreSQL server runs as `nobody` and needs to enter the folders on
+    the way to its data; pytest makes /tmp/pytest-of-<user> private again at every session start
+    (the other engineers' too), which would lock a running server out of its own files."""
+    return Path(tempfile.mkdtemp(prefix="airflow-stack-"))
+
+
+class Api:
+    """The Airflow REST API as the admin user."""
+
+    def __init__(self, stack: LocalAirflowStack, timeout: float = 60) -> None:
+        self.stack = stack
+        self.timeout = timeout  # an API server on a loaded machine
+        self.token = self.call("/auth/token", body={"username": ADMIN_USER, "password": stack.password})["access_token"]
+
+    def call(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if getattr(self, "token", None):
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(f"{self.stack.url}{path}", method=method, headers=headers,
+                                         data=json.dumps(body).encode() if body is not None else None)
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            return json.loads(response.read())
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 90) -> dict:
+        """The dag-processor parses dags/ shortly after it starts."""
+        return eventually(lambda: next((d for d in self.call("/api/v2/dags")["dags"] if d["dag_id"] == dag_id), None),
+                          f"{dag_id} in the API", timeout=timeout, every=1)
+
+
 def eventually(check: Callable[[], Any], what: str, timeout: float = 180, every: float = 0.5) -> Any:
-    """The first truthy result of `check`, polled until `timeout` (then TimeoutError naming `what`)."""
+    """The first truthy result of `check`, polled until `timeout` (then TimeoutError naming `what`).
+
+    An API too busy to answer in time is asked again at the next poll."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = check()
+        try:
+            found = check()
+        except (TimeoutError, urllib.error.URLError):
+            found = None
         if found:
             return found
         time.sleep(every)
@@ -60,3 +104,14 @@ def executions_of_run(sagemaker, run_id: str) -> list[str]:
         token = page.get("NextToken")
         if not token:
             return found
+
+
+def backfill(stack: LocalAirflowStack, first: str, last: str, *extra: str):
+    """`airflow backfill create`, once: it must not need a retry while the scheduler writes."""
+    return airflow_cli(stack.environment(), "backfill", "create", "--dag-id", DAG_ID, "--from-date", first,
+                       "--to-date", last, *extra, check=False)
+
+
+def backfill_runs(api) -> list[dict]:
+    runs = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100&run_type=backfill")["dag_runs"]
+    return [run for run in runs if run["run_type"] == "backfill"]

@@ -7,24 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from include.local_airflow.environment import BUCKET, airflow_cli
-from include.local_airflow.stack import LocalAirflowStack
+from include.local_airflow.environment import BUCKET
+from tests.stack.runs import PIPELINE, backfill, backfill_runs
 from tests.support.constants import DAG_ID
 
-PIPELINE = "ml-classification-pipeline"
 DAYS = 7
-
-
-def backfill(stack: LocalAirflowStack, first: str, last: str, *extra: str):
-    """`airflow backfill create`, once: it must not need a retry while the scheduler writes."""
-    return airflow_cli(stack.environment(), "backfill", "create", "--dag-id", DAG_ID, "--from-date", first,
-                       "--to-date", last, *extra, check=False)
-
-
-def backfill_runs(api) -> list[dict]:
-    runs = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100")["dag_runs"]
-    return [run for run in runs if run["run_type"] == "backfill"]
-
 
 POOL_TASKS = ("start_execution", "wait_for_execution")
 HOLDING_A_SLOT = ("queued", "running", "deferred")  # the pool counts deferred tasks too

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import boto3
 import pytest
@@ -16,6 +13,7 @@ from include.data.partitions import seed_partitions
 from include.local_airflow.environment import BUCKET, REGION
 from include.local_airflow.seed_local_stack import QUEUE_NAME
 from include.pipelines.contract import partition_uri
+from tests.stack.runs import eventually, run_state, task_instance, trigger
 from tests.support.constants import DAG_ID
 
 WAIT = "wait_for_execution"
@@ -30,34 +28,6 @@ def large_partition(stack) -> str:
     s3 = boto3.session.Session(region_name=REGION).client("s3", endpoint_url=stack.endpoint_url)
     seed_partitions(s3, BUCKET, LARGE_DAY, LARGE_DAY, rows=LARGE_ROWS)
     return partition_uri(BUCKET, LARGE_DAY)
-
-
-def trigger(api, input_data_url: str) -> str:
-    api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
-    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns",
-                    body={"logical_date": None, "conf": {"input_data_url": input_data_url}})["dag_run_id"]
-
-
-def eventually(check: Callable[[], Any], what: str, timeout: float = 180) -> Any:
-    """Poll `check` until it answers something true; an API too busy to answer in time is asked again."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = check()
-        except (TimeoutError, urllib.error.URLError):  # a loaded machine: the API answers later
-            found = None
-        if found:
-            return found
-        time.sleep(0.5)
-    raise TimeoutError(f"{what} not within {timeout:.0f} s")
-
-
-def task_state(api, run_id: str, task_id: str) -> str | None:
-    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}")["state"]
-
-
-def run_state(api, run_id: str) -> str:
-    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
 
 
 def execution_of(api, run_id: str) -> str:
@@ -83,8 +53,8 @@ def failure_reports(stack, run_id: str) -> list[str]:
 @pytest.mark.timeout(600)
 def test_clearing_the_waiting_task_re_attaches_to_the_running_execution(stack, api, stack_sagemaker,
                                                                        large_partition) -> None:
-    run_id = trigger(api, large_partition)
-    eventually(lambda: task_state(api, run_id, WAIT) == "deferred", "the wait deferred")
+    run_id = trigger(api, {"input_data_url": large_partition})
+    eventually(lambda: task_instance(api, run_id, WAIT)["state"] == "deferred", "the wait deferred")
     arn = execution_of(api, run_id)
 
     api.call(f"/api/v2/dags/{DAG_ID}/clearTaskInstances", body={
@@ -102,8 +72,8 @@ def test_clearing_the_waiting_task_re_attaches_to_the_running_execution(stack, a
 @pytest.mark.timeout(600)
 def test_marking_the_waiting_task_failed_stops_the_execution_and_reports_once(stack, api, stack_sagemaker,
                                                                              large_partition) -> None:
-    run_id = trigger(api, large_partition)
-    eventually(lambda: task_state(api, run_id, WAIT) == "deferred", "the wait deferred")
+    run_id = trigger(api, {"input_data_url": large_partition})
+    eventually(lambda: task_instance(api, run_id, WAIT)["state"] == "deferred", "the wait deferred")
     arn = execution_of(api, run_id)
     failure_reports(stack, run_id)
 
