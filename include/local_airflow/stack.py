@@ -172,8 +172,7 @@ class LocalAirflowStack:
         self.home.mkdir(parents=True, exist_ok=True)
         for leftover in self.process_set.end_leftovers():
             print(f"Ended {leftover}, left running by a previous stack in {self.home}", flush=True)
-        endpoint = self._start(ENDPOINT, [sys.executable, "-m", "include.local_sagemaker", "--host", "127.0.0.1",
-                                          "--port", str(self.endpoint_port), "--work-dir", str(self.home / "endpoint")])
+        endpoint = self.start_component(ENDPOINT)
         self.postgres.start()
         if self.redis is not None:
             self.redis.start()
@@ -203,9 +202,11 @@ class LocalAirflowStack:
                 "--aws-connection", json.dumps(connection)]
 
     def start_component(self, name: str) -> ManagedProcess:
-        """Start one Airflow process (again, after a crash: the fault tests restart what they killed)."""
+        """Start the endpoint or one Airflow process (again, after a crash: the fault tests restart what they killed)."""
         airflow = str(Path(sys.executable).with_name("airflow"))
         commands = {
+            ENDPOINT: [sys.executable, "-m", "include.local_sagemaker", "--host", "127.0.0.1", "--port",
+                       str(self.endpoint_port), "--work-dir", str(self.home / "endpoint")],
             "api-server": [airflow, "api-server", "--port", str(self.api_port), "--host", "127.0.0.1"],
             "scheduler": [airflow, "scheduler", "--skip-serve-logs"],
             "dag-processor": [airflow, "dag-processor"],

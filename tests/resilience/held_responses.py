@@ -4,7 +4,8 @@
 execution is created) and keeps its response from the caller until `release()`. A task is thus
 caught, for as long as a test needs, between "AWS accepted the request" and "the task knows the
 answer": the moment a crash leaves a retried task to find the same execution by its token.
-Everything else passes untouched, byte for byte.
+Everything else passes untouched, byte for byte. While the endpoint is down the proxy closes each
+new connection at once, as a refused one, and counts it (`refusals`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class HoldingProxy:
         self._target: bytes | None = None
         self._released = threading.Event()
         self.held = threading.Event()  # set once the held call's response has arrived from the endpoint
+        self.refusals = threading.Semaphore(0)  # released once per connection the endpoint refused (it is down)
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -59,6 +61,7 @@ class HoldingProxy:
                 upstream = socket.create_connection(("127.0.0.1", self.target_port))
             except OSError:
                 client.close()
+                self.refusals.release()
                 continue
             holding = threading.Event()  # this connection carries the held call
             threading.Thread(target=self._requests, args=(client, upstream, holding), daemon=True).start()

@@ -4,7 +4,9 @@ A stack of this module's own, whose `aws_default` reaches the endpoint through a
 hold back one answer (held_responses.py). The tests run in order and share it: a bad settings
 Variable fails in one try; the triggerer killed while the wait is deferred; the scheduler killed
 (with everything it started, as when its container dies) while start_execution waits for AWS's
-answer; then the whole stack stopped and started again. Every wait is bounded; the recovery times
+answer; the endpoint killed after the execution ended and restarted while the trigger polls
+(within the outage budget); the endpoint restarted between two runs; then the whole stack
+stopped and started again. Every wait is bounded; the recovery times
 are printed (`pytest -s`).
 """
 
@@ -20,10 +22,11 @@ import pytest
 
 from include.local_airflow.environment import REGION
 from include.local_airflow.processes import alive
-from include.local_airflow.stack import LocalAirflowStack
+from include.local_airflow.stack import ENDPOINT, LocalAirflowStack, wait_for_http
+from include.pipelines.contract import MODEL_PACKAGE_GROUP
 from tests.resilience.held_responses import HoldingProxy
 from tests.resilience.stacks import proxied_stack
-from tests.stack.runs import Api, eventually, executions_of_run, finished, run_path, task_instance, trigger
+from tests.stack.runs import PIPELINE, Api, eventually, executions_of_run, finished, run_path, task_instance, trigger
 
 SETTINGS = "sagemaker_pipelines_settings"
 START = "SageMaker.StartPipelineExecution"
@@ -114,6 +117,64 @@ def test_the_scheduler_killed_while_a_task_runs_is_replaced_and_the_task_recover
     assert finished(api, run_id) == "success"
     assert task_instance(api, run_id, "start_execution")["try_number"] > started["try_number"]
     assert len(executions_of_run(sagemaker, run_id)) == 1  # the retry got the same execution back
+
+
+def restart_endpoint(stack: LocalAirflowStack, *, crash: bool) -> None:
+    """SIGKILL (`crash`) or stop the endpoint, then start it again on its work dir and port."""
+    if crash:
+        stack.kill(ENDPOINT)
+    else:
+        stack.process_set.stop([ENDPOINT], 30)
+    wait_for_http(f"{stack.endpoint_url}/moto-api/", 120, stack.start_component(ENDPOINT))
+
+
+@pytest.mark.timeout(900)
+def test_the_endpoint_killed_and_restarted_within_the_outage_budget_costs_polls_not_the_run(
+        faulty, api, sagemaker) -> None:
+    stack, proxy = faulty
+    run_id = trigger(api)
+    eventually(lambda: task_instance(api, run_id, "wait_for_execution")["state"] == "deferred", "the wait deferred",
+               timeout=300)
+    arn = eventually(lambda: executions_of_run(sagemaker, run_id), "the run's execution")[0]
+    proxy.hold(DESCRIBE)  # the trigger must not see the end before the endpoint dies
+    try:
+        assert proxy.held.wait(120), "the deferred wait never polled the execution"
+        eventually(lambda: sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)[
+            "PipelineExecutionStatus"] == "Succeeded", "the execution's end", timeout=300)
+        stack.kill(ENDPOINT)
+    finally:
+        proxy.release()
+    for _ in range(3):  # the trigger polls into the outage
+        assert proxy.refusals.acquire(timeout=120), "the trigger did not poll while the endpoint was down"
+    down = time.monotonic()
+    restart_endpoint(stack, crash=False)  # (already dead: this only starts it)
+
+    assert finished(api, run_id) == "success"
+    print(f"\nendpoint killed after the execution ended: the run finished {time.monotonic() - down:.0f} s after "
+          "the restart began")
+    wait = task_instance(api, run_id, "wait_for_execution")
+    assert wait["try_number"] == 1  # the outage cost polls (botocore's retries, the trigger's budget), not a try
+    assert executions_of_run(sagemaker, run_id) == [arn]
+
+
+@pytest.mark.timeout(900)
+def test_the_endpoint_restarted_between_two_runs_keeps_the_data_the_pipeline_and_the_registry(
+        faulty, api, sagemaker) -> None:
+    stack, _ = faulty
+    pipeline = sagemaker.describe_pipeline(PipelineName=PIPELINE)
+    packages = sagemaker.list_model_packages(ModelPackageGroupName=MODEL_PACKAGE_GROUP,
+                                             MaxResults=100)["ModelPackageSummaryList"]
+    assert packages, "the earlier runs registered no model package"
+
+    restart_endpoint(stack, crash=False)
+    run_id = trigger(api)
+
+    assert finished(api, run_id) == "success"  # its data day's partition was still there
+    after = sagemaker.describe_pipeline(PipelineName=PIPELINE)
+    assert after["CreationTime"] == pipeline["CreationTime"]  # the same pipeline, not one created again
+    kept = sagemaker.list_model_packages(ModelPackageGroupName=MODEL_PACKAGE_GROUP,
+                                         MaxResults=100)["ModelPackageSummaryList"]
+    assert {p["ModelPackageArn"] for p in packages} <= {p["ModelPackageArn"] for p in kept}
 
 
 @pytest.mark.timeout(600)
