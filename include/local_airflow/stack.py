@@ -51,6 +51,17 @@ ADMIN_USER = "admin"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:ml-pipeline-notifications"
 
 
+# Airflow reads AIRFLOW_CONN_*/AIRFLOW_VAR_* before its DB: inherited from the shell (or a test
+# session), they would silently shadow the stack's own connection and Variables, and an
+# aws_default without endpoint_url would send the local stack's calls to real AWS.
+SHADOWING_PREFIXES = ("AIRFLOW_CONN_", "AIRFLOW_VAR_")
+
+
+def inherited_environment() -> dict[str, str]:
+    """This process's environment without the connections and Variables that would shadow the DB's."""
+    return {name: value for name, value in os.environ.items() if not name.startswith(SHADOWING_PREFIXES)}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -155,6 +166,10 @@ class LocalAirflowStack:
             })
         return env
 
+    def process_environment(self) -> dict[str, str]:
+        """What every process of the stack runs with: this one's environment, less what would shadow the DB."""
+        return {**inherited_environment(), **self.environment()}
+
     def _home_secret(self, name: str, make: Callable[[], str]) -> str:
         """A secret generated on first use and kept in the home (0600): the DB's data stays readable."""
         secret_file = self.home / name
@@ -165,7 +180,7 @@ class LocalAirflowStack:
         return secret_file.read_text()
 
     def _start(self, name: str, command: list[str]) -> ManagedProcess:
-        return self.process_set.start(name, command, env={**os.environ, **self.environment()}, cwd=PROJECT_ROOT,
+        return self.process_set.start(name, command, env=self.process_environment(), cwd=PROJECT_ROOT,
                                       log_path=self.home / "logs" / f"{name}.log")
 
     def start(self, timeout: float = 180) -> None:
@@ -176,7 +191,7 @@ class LocalAirflowStack:
         self.postgres.start()
         if self.redis is not None:
             self.redis.start()
-        env = {**os.environ, **self.environment()}
+        env = self.process_environment()
         metadata = subprocess.Popen(self._metadata_seed_command(), env=env, cwd=PROJECT_ROOT, text=True,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         (self.home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.password}))
@@ -254,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     stack = LocalAirflowStack(options.home.resolve(), options.port, options.endpoint_port, executor=options.executor)
     for stopping in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stopping, lambda *_: sys.exit(0))  # so that the finally below runs
+    if ignored := sorted(name for name in os.environ if name.startswith(SHADOWING_PREFIXES)):
+        print(f"Ignoring {', '.join(ignored)} from this shell: the stack's connection and Variables live in its "
+              "metadata DB (edit them in the UI)", flush=True)
     try:
         print(f"Starting Airflow ({EXECUTORS[stack.executor]}) in {stack.home} (logs in {stack.home / 'logs'}) ...",
               flush=True)

@@ -29,3 +29,15 @@ def test_nothing_of_the_stack_listens_beyond_loopback_nor_more_than_the_api_and_
     listening = {(c.laddr.ip, c.laddr.port) for c in psutil.net_connections("inet")
                  if c.pid in pids and c.status == psutil.CONN_LISTEN}
     assert listening == {("127.0.0.1", stack.api_port), ("127.0.0.1", stack.endpoint_port)}
+
+
+def test_a_connection_or_variable_in_the_shell_does_not_shadow_the_stacks_own(stack_home, monkeypatch) -> None:
+    """Airflow reads AIRFLOW_CONN_*/AIRFLOW_VAR_* before the DB: inherited, they would override what the
+    stack seeded there (and the UI's edits), and this aws_default, without endpoint_url, is real AWS."""
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", '{"conn_type": "aws", "extra": {"region_name": "eu-west-1"}}')
+    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS", '{"bucket": "someone-elses"}')
+
+    env = LocalAirflowStack(stack_home).process_environment()
+
+    assert [name for name in env if name.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))] == []
+    assert env["AIRFLOW_HOME"] == str(stack_home)
