@@ -95,7 +95,7 @@ test: $(STAMP)
 test-backfill: $(STAMP)
 	$(PY) -m pytest tests/stack/test_backfill.py
 
-# The 30-day backfill on Postgres + Celery (~15 min; not in `make test`, .ci/run runs it): prints wall time and peak concurrency.
+# The 30-day backfill on Postgres + Celery (6-15 min; not in `make test`, .ci/run runs it): prints wall time and peak concurrency.
 test-backfill-30: $(STAMP)
 	$(PY) -m pytest tests/resilience/test_celery_stack.py -m backfill30 -s -p no:cacheprovider
 

@@ -1,7 +1,7 @@
 """`make airflow EXECUTOR=celery` (Postgres, Redis, two Celery workers): workers answer, survive a kill, backfill 30 days.
 
 A stack of this module's own, its `aws_default` through a proxy that can hold back one answer
-(held_responses.py). The 30-day backfill is marked `backfill30`: it takes ~15 minutes on two
+(held_responses.py). The 30-day backfill is marked `backfill30`: it takes 6-15 minutes on two
 cores, so `make test` leaves it out and `.ci/run` runs it (`make test-backfill-30`).
 """
 
