@@ -5,7 +5,8 @@ Executing by a Callback step (no process each), N mapped wait tasks wait for the
 poll intervals (30 s each) this measures: the Airflow processes' CPU (% of one core) and memory,
 the API calls per execution per poll interval (counted by the endpoint), then, once every
 callback is answered at once, how long each wait takes to notice (its trigger fires, or its
-reschedule poke sees the end). Printed side by side; run alone with
+reschedule poke sees the end): when its trigger fired (the trigger's own log) and when the
+REST API showed it out of its waiting state. Printed side by side; run alone with
 `TRIGGERER_SCALE=50,200,500 make perf` (pytest -m perf tests/perf/test_triggerer_scale.py -s).
 """
 
@@ -20,6 +21,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -157,22 +159,48 @@ def measure(stack: LocalAirflowStack, rest: Rest, dag_id: str, count: int, waiti
              for action in ("SageMaker.DescribePipelineExecution", "SageMaker.ListPipelineExecutionSteps")}
     memory = {name: rss_mb(pid) for name, pid in pids.items()}
 
-    answered = time.monotonic()
+    answered: dict[int, float] = {}  # map index (the ARNs' order) -> when SageMaker took its callback
+
+    def answer(index: int) -> None:
+        sagemaker.send_pipeline_execution_step_success(CallbackToken=tokens[index])
+        answered[index] = time.time()
+
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda t: sagemaker.send_pipeline_execution_step_success(CallbackToken=t), tokens))
+        list(pool.map(answer, range(count)))
     noticed: dict[int, float] = {}
-    until(lambda: _noticed(rest.wait_states(dag_id, run_id), waiting_states, noticed, answered) >= count,
+    until(lambda: _noticed(rest.wait_states(dag_id, run_id), waiting_states, noticed) >= count,
           "every wait noticing its execution's end", timeout=4 * POLL_SECONDS + count * 6)
-    delays = sorted(noticed.values())
+    left = sorted(noticed[index] - answered[index] for index in range(count))
+    fired: list[float] = []
+    if "deferred" in waiting_states:  # the triggerer writes each trigger's log a moment after it fires
+        fired = sorted(until(lambda: (found := trigger_fired_delays(stack, dag_id, run_id, answered))
+                             and len(found) >= count and found, "every trigger's `Trigger fired event` line", 120))
     return {"count": count, "cpu": cpu, "memory": memory, "window": window,
             "calls_per_execution_per_poll": sum(polls.values()) / count / (window / POLL_SECONDS), "polls": polls,
-            "notice_p50": statistics.median(delays), "notice_max": delays[-1]}
+            "left_p50": statistics.median(left), "left_max": left[-1],
+            "fired_p50": statistics.median(fired) if fired else None, "fired_max": fired[-1] if fired else None,
+            "fired_count": len(fired)}
 
 
-def _noticed(states: dict[int, str | None], waiting: tuple[str, ...], noticed: dict[int, float], since: float) -> int:
+def trigger_fired_delays(stack: LocalAirflowStack, dag_id: str, run_id: str, answered: dict[int, float]) -> list[float]:
+    """Per deferred wait: seconds from its callback's answer to its trigger's event, read from the
+    trigger's own log (`Trigger fired event`); none for waits that never deferred."""
+    waits = stack.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=wait"
+    delays = []
+    for index, at in answered.items():
+        for log in (waits / f"map_index={index}").glob("attempt=*.log.trigger.*.log"):
+            for line in log.read_text().splitlines():
+                record = json.loads(line) if line.startswith("{") else {}
+                if record.get("event") == "Trigger fired event":
+                    fired = datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")).timestamp()
+                    delays.append(fired - at)
+    return delays
+
+
+def _noticed(states: dict[int, str | None], waiting: tuple[str, ...], noticed: dict[int, float]) -> int:
     for index, state in states.items():
         if index not in noticed and state not in waiting:
-            noticed[index] = time.monotonic() - since
+            noticed[index] = time.time()
     return len(noticed)
 
 
@@ -186,13 +214,15 @@ def test_one_triggerer_waits_on_many_executions_and_reschedule_costs_more(stack:
 
     print(f"\nWaiting on N executions, poll interval {POLL_SECONDS} s, measured over {WINDOW_POLLS} intervals:")
     print(f"  {'mode':<28} {'N':>5} {'triggerer CPU':>14} {'scheduler CPU':>14} {'triggerer RSS':>14} "
-          f"{'calls/exec/poll':>16} {'notice p50':>11} {'notice max':>11}")
+          f"{'calls/exec/poll':>16} {'trigger fired p50/max':>22} {'left waiting p50/max':>21}")
     for label, row in [*(("deferred (ours)", r) for r in results), ("reschedule (provider's)", reschedule)]:
+        fired = f"{row['fired_p50']:.1f} / {row['fired_max']:.1f} s" if row["fired_p50"] is not None else "-"
         print(f"  {label:<28} {row['count']:>5} {row['cpu']['triggerer']:>13.1f}% {row['cpu']['scheduler']:>13.1f}% "
-              f"{row['memory']['triggerer']:>11.0f} MB {row['calls_per_execution_per_poll']:>16.2f} "
-              f"{row['notice_p50']:>10.1f}s {row['notice_max']:>10.1f}s")
+              f"{row['memory']['triggerer']:>11.0f} MB {row['calls_per_execution_per_poll']:>16.2f} {fired:>22} "
+              f"{row['left_p50']:.1f} / {row['left_max']:.1f} s".rstrip())
     same_n = next(r for r in results if r["count"] == RESCHEDULE_COUNT)
     ours = same_n["cpu"]["triggerer"] + same_n["cpu"]["scheduler"]
     theirs = reschedule["cpu"]["triggerer"] + reschedule["cpu"]["scheduler"]
     print(f"  Airflow CPU while waiting on {RESCHEDULE_COUNT}: reschedule / deferred = {theirs / max(ours, 0.01):.1f}x")
     assert all(row["calls_per_execution_per_poll"] > 0 for row in results)  # the waits did poll
+    assert [row["fired_count"] for row in results] == COUNTS  # every deferred wait's trigger fired once

@@ -31,6 +31,7 @@ from tests.stack.runs import (
     eventually,
     executions_of_run,
     finished,
+    overlap,
     task_instance,
     trigger,
 )
@@ -136,16 +137,6 @@ def execution_intervals(sagemaker, wanted: set[str]) -> dict[str, list[tuple[dat
         token = page.get("NextToken")
         if not token:
             return found
-
-
-def overlap(intervals: list[tuple[datetime, datetime]]) -> int:
-    """The most intervals open at one instant."""
-    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    most = current = 0
-    for _, step in events:
-        current += step
-        most = max(most, current)
-    return most
 
 
 @pytest.mark.backfill30

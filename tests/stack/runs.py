@@ -10,6 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,13 @@ def backfill(stack: LocalAirflowStack, first: str, last: str, *extra: str):
 def backfill_runs(api) -> list[dict]:
     runs = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100&run_type=backfill")["dag_runs"]
     return [run for run in runs if run["run_type"] == "backfill"]
+
+
+def overlap(intervals: list[tuple[datetime, datetime]]) -> int:
+    """The most intervals open at one instant."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    most = current = 0
+    for _, step in events:
+        current += step
+        most = max(most, current)
+    return most

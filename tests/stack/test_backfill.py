@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from include.local_airflow.environment import BUCKET
-from tests.stack.runs import PIPELINE, backfill, backfill_runs
+from tests.stack.runs import PIPELINE, backfill, backfill_runs, overlap
 from tests.support.constants import DAG_ID
 
 DAYS = 7
@@ -28,16 +28,6 @@ def wait_until_finished(api, count: int, pool_samples: list[int], timeout: float
             return runs
         time.sleep(1)
     raise TimeoutError(f"backfill not done after {timeout:.0f} s: {[(r['dag_run_id'], r['state']) for r in backfill_runs(api)]}")
-
-
-def overlap(intervals: list[tuple[datetime, datetime]]) -> int:
-    """The most intervals open at one instant."""
-    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    most = current = 0
-    for _, step in events:
-        current += step
-        most = max(most, current)
-    return most
 
 
 @pytest.mark.timeout(1200)
