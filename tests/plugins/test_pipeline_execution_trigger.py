@@ -119,11 +119,26 @@ SHUTDOWN = "EOF - shutting down"  # the message the triggerer cancels its trigge
 
 
 def cancelled_by_the_triggerer(trigger: PipelineExecutionTrigger, monkeypatch: pytest.MonkeyPatch, *,
-                               during: str, message: str | None = None) -> int:
+                               during: str, message: str | None = None, again_while_asking: bool = False) -> int:
     """Run the trigger in Airflow's own TriggerRunner and cancel it as the triggerer does, while the
     trigger is `during` "credentials" (the hook's get_async_conn, a sync_to_async call) or "sleep"
-    (between two polls). `message` None is a user's action. Answers how many stops were sent."""
+    (between two polls). `message` None is a user's action; `again_while_asking`: a second one
+    arrives while the trigger asks for the task's state. Answers how many stops were sent."""
     from airflow.jobs.triggerer_job_runner import TriggerRunner
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    asked, answer = threading.Event(), threading.Event()
+    states = RuntimeTaskInstance.get_task_states
+
+    def held_states(**query: Any) -> Any:
+        asked.set()
+        answer.wait(30)
+        return states(**query)
+
+    if again_while_asking:
+        monkeypatch.setattr(RuntimeTaskInstance, "get_task_states", staticmethod(held_states))
+    else:
+        answer.set()
 
     in_credentials, release = threading.Event(), threading.Event()
     build_client = PipelineExecutionHook._get_async_conn
@@ -168,8 +183,17 @@ def cancelled_by_the_triggerer(trigger: PipelineExecutionTrigger, monkeypatch: p
         else:
             task.cancel(message)
         release.set()
+        if again_while_asking:
+            await asyncio.to_thread(asked.wait, 30)
+            runner.to_cancel.append(1)
+            await runner.cancel_triggers()
+            answer.set()
         with pytest.raises(asyncio.CancelledError):
             await task
+        # A triggerer's loop lives on: what the trigger left running (a shielded stop) finishes.
+        left_running = [other for other in asyncio.all_tasks() if other is not asyncio.current_task()]
+        if left_running:
+            await asyncio.wait(left_running, timeout=30)
 
     asyncio.run(scenario())
     return len(stops)
@@ -185,6 +209,23 @@ def test_a_task_marked_failed_while_the_trigger_is_anywhere_stops_the_execution_
     stops = cancelled_by_the_triggerer(killed_as(arn, "failed", monkeypatch), monkeypatch, during=during)
 
     assert stops == 1
+    assert wait_for(sagemaker, arn, timeout=30)["PipelineExecutionStatus"] == "Stopped"
+
+
+@pytest.mark.parametrize("during", ["credentials", "sleep"])
+def test_a_second_cancel_while_the_first_is_handled_stops_and_reports_once(
+    aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch, during
+) -> None:
+    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+    wait_for(sagemaker, arn, statuses=("Executing",))
+    reports = []
+    monkeypatch.setattr("airflow_sagemaker_pipelines.notifications.report_marked_failed",
+                        lambda *args: reports.append(args))
+
+    stops = cancelled_by_the_triggerer(killed_as(arn, "failed", monkeypatch), monkeypatch, during=during,
+                                       again_while_asking=True)
+
+    assert (stops, len(reports)) == (1, 1)
     assert wait_for(sagemaker, arn, timeout=30)["PipelineExecutionStatus"] == "Stopped"
 
 

@@ -68,6 +68,7 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         self.stop_on_kill = stop_on_kill
         self.outage_budget = outage_budget
         self.serialized_fields.update(deadline=deadline, stop_on_kill=stop_on_kill, outage_budget=outage_budget)
+        self._kill_handled: asyncio.Future | None = None
 
     def hook(self) -> PipelineExecutionHook:
         return PipelineExecutionHook(
@@ -84,7 +85,7 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
                 # on_kill only when that message arrives. asgiref's sync_to_async (the hook's
                 # get_async_conn, the credentials) re-raises a cancel without it, so a task marked
                 # failed mid-call would leave the execution running: the task's state decides.
-                await asyncio.shield(asyncio.ensure_future(self._stop_if_marked_failed()))
+                await self._stop_once_if_marked_failed()
             raise
 
     async def _watch(self) -> AsyncIterator[TriggerEvent]:
@@ -142,10 +143,15 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         """The user marked the deferred task failed (stop the execution), or cleared it or marked it
         success (leave the execution alone: a cleared task re-attaches to it)."""
         if self.stop_on_kill and self.task_instance is not None:
-            # The triggerer may cancel this coroutine again while it asks and stops (seen on the
-            # native stack: a second cancel arrived during the stop call); the shielded task
-            # finishes the job regardless.
-            await asyncio.shield(asyncio.ensure_future(self._stop_if_marked_failed()))
+            await self._stop_once_if_marked_failed()
+
+    async def _stop_once_if_marked_failed(self) -> None:
+        # The triggerer may cancel again while the first kill is handled (seen on the native
+        # stack: a second cancel arrived during the stop call), which can bring run()'s check and
+        # then on_kill here for one kill: one shielded task asks, stops and reports, once.
+        if self._kill_handled is None:
+            self._kill_handled = asyncio.ensure_future(self._stop_if_marked_failed())
+        await asyncio.shield(self._kill_handled)
 
     async def _stop_if_marked_failed(self) -> None:
         from asgiref.sync import sync_to_async
