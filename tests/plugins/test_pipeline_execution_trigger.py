@@ -37,6 +37,13 @@ def script_pipeline(endpoint_client, sagemaker, bucket: str, source: str) -> str
     return create_pipeline(sagemaker, [processing_step("RunScript", bucket, key)])
 
 
+def running_execution(endpoint_client, sagemaker, bucket: str) -> str:
+    """An execution whose one step runs for two minutes, already Executing."""
+    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
+    wait_for(sagemaker, arn, statuses=("Executing",))
+    return arn
+
+
 def trigger_for(arn: str, **kwargs: Any) -> PipelineExecutionTrigger:
     return PipelineExecutionTrigger(pipeline_execution_arn=arn, waiter_delay=0.2, aws_conn_id="aws_default", **kwargs)
 
@@ -94,8 +101,7 @@ def killed_as(arn: str, state: str | None, monkeypatch: pytest.MonkeyPatch) -> P
 def test_marking_the_deferred_task_failed_stops_the_execution(
     aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch
 ) -> None:
-    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
-    wait_for(sagemaker, arn, statuses=("Executing",))
+    arn = running_execution(endpoint_client, sagemaker, bucket)
 
     asyncio.run(killed_as(arn, "failed", monkeypatch).on_kill())
 
@@ -106,8 +112,7 @@ def test_marking_the_deferred_task_failed_stops_the_execution(
 def test_clearing_the_deferred_task_leaves_the_execution_running(
     aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch, state
 ) -> None:
-    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
-    wait_for(sagemaker, arn, statuses=("Executing",))
+    arn = running_execution(endpoint_client, sagemaker, bucket)
 
     asyncio.run(killed_as(arn, state, monkeypatch).on_kill())
 
@@ -203,8 +208,7 @@ def cancelled_by_the_triggerer(trigger: PipelineExecutionTrigger, monkeypatch: p
 def test_a_task_marked_failed_while_the_trigger_is_anywhere_stops_the_execution_once(
     aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch, during
 ) -> None:
-    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
-    wait_for(sagemaker, arn, statuses=("Executing",))
+    arn = running_execution(endpoint_client, sagemaker, bucket)
 
     stops = cancelled_by_the_triggerer(killed_as(arn, "failed", monkeypatch), monkeypatch, during=during)
 
@@ -216,8 +220,7 @@ def test_a_task_marked_failed_while_the_trigger_is_anywhere_stops_the_execution_
 def test_a_second_cancel_while_the_first_is_handled_stops_and_reports_once(
     aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch, during
 ) -> None:
-    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
-    wait_for(sagemaker, arn, statuses=("Executing",))
+    arn = running_execution(endpoint_client, sagemaker, bucket)
     reports = []
     monkeypatch.setattr("airflow_sagemaker_pipelines.notifications.report_marked_failed",
                         lambda *args: reports.append(args))
@@ -232,8 +235,7 @@ def test_a_second_cancel_while_the_first_is_handled_stops_and_reports_once(
 def test_a_triggerer_shutdown_leaves_the_execution_running(
     aws_default_connection, endpoint_client, sagemaker, bucket, monkeypatch
 ) -> None:
-    arn = start(sagemaker, script_pipeline(endpoint_client, sagemaker, bucket, "import time\ntime.sleep(120)\n"))
-    wait_for(sagemaker, arn, statuses=("Executing",))
+    arn = running_execution(endpoint_client, sagemaker, bucket)
 
     stops = cancelled_by_the_triggerer(killed_as(arn, "deferred", monkeypatch), monkeypatch, during="credentials",
                                        message=SHUTDOWN)

@@ -80,7 +80,7 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
             async for event in self._watch():
                 yield event
         except asyncio.CancelledError as cancel:
-            if not cancel.args and self.stop_on_kill and self.task_instance is not None:
+            if not cancel.args:
                 # The triggerer cancels with a message (a user's action, its own shutdown) and calls
                 # on_kill only when that message arrives. asgiref's sync_to_async (the hook's
                 # get_async_conn, the credentials) re-raises a cancel without it, so a task marked
@@ -142,10 +142,11 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
     async def on_kill(self) -> None:
         """The user marked the deferred task failed (stop the execution), or cleared it or marked it
         success (leave the execution alone: a cleared task re-attaches to it)."""
-        if self.stop_on_kill and self.task_instance is not None:
-            await self._stop_once_if_marked_failed()
+        await self._stop_once_if_marked_failed()
 
     async def _stop_once_if_marked_failed(self) -> None:
+        if not self.stop_on_kill or self.task_instance is None:
+            return
         # The triggerer may cancel again while the first kill is handled (seen on the native
         # stack: a second cancel arrived during the stop call), which can bring run()'s check and
         # then on_kill here for one kill: one shielded task asks, stops and reports, once.
