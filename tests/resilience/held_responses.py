@@ -1,6 +1,7 @@
 """A loopback TCP proxy in front of the endpoint that can hold back AWS's answer to one API call.
 
-`hold("SageMaker.StartPipelineExecution")` lets the next such request through to the endpoint (the
+`hold("SageMaker.StartPipelineExecution", containing=digest)` lets the next such request whose bytes
+contain `digest` (one run's, when other runs call the same API) through to the endpoint (the
 execution is created) and keeps its response from the caller until `release()`. A task is thus
 caught, for as long as a test needs, between "AWS accepted the request" and "the task knows the
 answer": the moment a crash leaves a retried task to find the same execution by its token.
@@ -11,9 +12,12 @@ new connection at once, as a refused one, and counts it (`refusals`).
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 from collections.abc import Iterator
+
+_REQUEST_LINE = re.compile(rb"^[A-Z]+ \S+ HTTP/1\.[01]\r\n")
 
 
 class HoldingProxy:
@@ -22,7 +26,7 @@ class HoldingProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._lock = threading.Lock()
-        self._target: bytes | None = None
+        self._target: tuple[bytes, bytes] | None = None  # (the X-Amz-Target header, bytes the request contains)
         self._released = threading.Event()
         self.held = threading.Event()  # set once the held call's response has arrived from the endpoint
         self.refusals = threading.Semaphore(0)  # released once per connection the endpoint refused (it is down)
@@ -33,10 +37,10 @@ class HoldingProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def hold(self, target: str) -> None:
-        """Hold the response to the next request whose X-Amz-Target is `target`."""
+    def hold(self, target: str, containing: str = "") -> None:
+        """Hold the response to the next request whose X-Amz-Target is `target` and that contains `containing`."""
         with self._lock:
-            self._target = f"X-Amz-Target: {target}".encode()
+            self._target = (f"X-Amz-Target: {target}".encode(), containing.encode())
             self._released.clear()
             self.held.clear()
 
@@ -68,12 +72,14 @@ class HoldingProxy:
             threading.Thread(target=self._responses, args=(upstream, client, holding), daemon=True).start()
 
     def _requests(self, client: socket.socket, upstream: socket.socket, holding: threading.Event) -> None:
+        request = b""  # the request so far: its headers and body may arrive apart
         with contextlib.suppress(OSError):
             while data := client.recv(65536):
+                request = data if _REQUEST_LINE.match(data) else request + data
                 with self._lock:
-                    if self._target is not None and self._target in data:
+                    if self._target is not None and all(part in request for part in self._target):
                         self._target = None  # the next one only
-                        holding.set()
+                        holding.set()  # before the request's last bytes reach the endpoint
                 upstream.sendall(data)
         _close(client, upstream)
 

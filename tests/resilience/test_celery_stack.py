@@ -31,7 +31,9 @@ from tests.stack.runs import (
     eventually,
     executions_of_run,
     finished,
+    new_run_id,
     overlap,
+    run_digest,
     task_instance,
     trigger,
 )
@@ -79,9 +81,10 @@ def test_both_celery_workers_answer_a_ping_through_the_stacks_redis(celery_stack
 def test_a_worker_killed_while_it_starts_the_execution_leaves_the_retry_the_same_execution(
         celery_stack, api, sagemaker) -> None:
     stack, proxy = celery_stack
-    proxy.hold("SageMaker.StartPipelineExecution")
+    run_id = new_run_id("worker-killed")
+    proxy.hold("SageMaker.StartPipelineExecution", containing=run_digest(run_id))  # not the scheduled run's
     try:
-        run_id = trigger(api)
+        trigger(api, run_id=run_id)
         assert proxy.held.wait(300), "start_execution never called StartPipelineExecution"
         started = task_instance(api, run_id, "start_execution")
         assert started["state"] == "running"

@@ -26,7 +26,18 @@ from include.local_airflow.stack import ENDPOINT, LocalAirflowStack, wait_for_ht
 from include.pipelines.contract import MODEL_PACKAGE_GROUP
 from tests.resilience.held_responses import HoldingProxy
 from tests.resilience.stacks import proxied_stack
-from tests.stack.runs import PIPELINE, Api, eventually, executions_of_run, finished, run_path, task_instance, trigger
+from tests.stack.runs import (
+    PIPELINE,
+    Api,
+    eventually,
+    executions_of_run,
+    finished,
+    new_run_id,
+    run_digest,
+    run_path,
+    task_instance,
+    trigger,
+)
 
 SETTINGS = "sagemaker_pipelines_settings"
 START = "SageMaker.StartPipelineExecution"
@@ -75,7 +86,8 @@ def test_the_triggerer_killed_while_the_wait_is_deferred_comes_back_and_the_run_
     run_id = trigger(api)
     eventually(lambda: task_instance(api, run_id, "wait_for_execution")["state"] == "deferred", "the wait deferred",
                timeout=300)
-    proxy.hold(DESCRIBE)  # the trigger's next poll: it cannot fire before the kill
+    arn = executions_of_run(sagemaker, run_id)[0]
+    proxy.hold(DESCRIBE, containing=arn)  # the trigger's next poll: it cannot fire before the kill
     try:
         assert proxy.held.wait(120), "the deferred wait never polled the execution"
         stack.kill("triggerer")
@@ -94,9 +106,10 @@ def test_the_triggerer_killed_while_the_wait_is_deferred_comes_back_and_the_run_
 def test_the_scheduler_killed_while_a_task_runs_is_replaced_and_the_task_recovers_within_90_s(
         faulty, api, sagemaker) -> None:
     stack, proxy = faulty
-    proxy.hold(START)
+    run_id = new_run_id("scheduler-killed")
+    proxy.hold(START, containing=run_digest(run_id))  # not the scheduled run's, which may start too
     try:
-        run_id = trigger(api)
+        trigger(api, run_id=run_id)
         assert proxy.held.wait(300), "start_execution never called StartPipelineExecution"
         started = task_instance(api, run_id, "start_execution")
         assert started["state"] == "running"
@@ -136,7 +149,7 @@ def test_the_endpoint_killed_and_restarted_within_the_outage_budget_costs_polls_
     eventually(lambda: task_instance(api, run_id, "wait_for_execution")["state"] == "deferred", "the wait deferred",
                timeout=300)
     arn = eventually(lambda: executions_of_run(sagemaker, run_id), "the run's execution")[0]
-    proxy.hold(DESCRIBE)  # the trigger must not see the end before the endpoint dies
+    proxy.hold(DESCRIBE, containing=arn)  # the trigger must not see the end before the endpoint dies
     try:
         assert proxy.held.wait(120), "the deferred wait never polled the execution"
         eventually(lambda: sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)[

@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -73,11 +74,20 @@ def run_path(run_id: str) -> str:
     return f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id, safe='')}"
 
 
-def trigger(api, conf: dict | None = None) -> str:
-    """Unpause the DAG and start a manual run (it trains on the last complete day); its run id."""
+def new_run_id(purpose: str) -> str:
+    """A manual run's id, known before the run exists (to hold its calls): unique to this test session."""
+    return f"manual__{purpose}-{uuid.uuid4().hex[:8]}"
+
+
+def trigger(api, conf: dict | None = None, run_id: str | None = None) -> str:
+    """Unpause the DAG and start a manual run (it trains on the last complete day); its run id.
+
+    The first unpause also schedules the latest interval's run: a test that waits for "the next"
+    call of some API must name its own run's (`run_digest`, `HoldingProxy.hold(containing=...)`)."""
     api.wait_for_dag(DAG_ID)
     api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
-    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns", body={"logical_date": None, "conf": conf or {}})["dag_run_id"]
+    body = {"logical_date": None, "conf": conf or {}, **({"dag_run_id": run_id} if run_id else {})}
+    return api.call(f"/api/v2/dags/{DAG_ID}/dagRuns", body=body)["dag_run_id"]
 
 
 def task_instance(api, run_id: str, task_id: str) -> dict:
@@ -93,9 +103,14 @@ def finished(api, run_id: str, timeout: float = 600) -> str:
                       f"the end of run {run_id}", timeout=timeout, every=1)
 
 
+def run_digest(run_id: str) -> str:
+    """What the display name of every execution started for this run ends with (execution_identity's digest)."""
+    return hashlib.sha256(f"{DAG_ID}\0{run_id}".encode()).hexdigest()[:10]
+
+
 def executions_of_run(sagemaker, run_id: str) -> list[str]:
     """ARNs of the pipeline executions started for this run: their display names end with its digest."""
-    digest = hashlib.sha256(f"{DAG_ID}\0{run_id}".encode()).hexdigest()[:10]  # execution_identity's
+    digest = run_digest(run_id)
     found, token = [], None
     while True:
         page = sagemaker.list_pipeline_executions(PipelineName=PIPELINE, MaxResults=100,
