@@ -101,6 +101,21 @@ def test_processing_job_runs_for_real_with_aws_lifecycle_logs_and_trial_componen
     assert [(j["ProcessingJobName"], j["ProcessingJobStatus"]) for j in listed] == [(name, "Completed")]
 
 
+@pytest.mark.parametrize(("environment", "expected"), [({}, "PASSIVE"), ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE")])
+def test_a_jobs_openmp_threads_wait_passively_unless_its_environment_says_otherwise(
+        sagemaker, s3, bucket, endpoint_client, environment: dict[str, str], expected: str) -> None:
+    script = put_script(s3, bucket, "import os\nprint('OMP_WAIT_POLICY=' + os.environ.get('OMP_WAIT_POLICY', '-'))\n")
+    name = unique("openmp")
+    sagemaker.create_processing_job(**processing_request(bucket, script, name), Environment=environment)
+    job = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=name), "ProcessingJobStatus")
+    assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
+    logs = endpoint_client("logs")
+    stream = logs.describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs",
+                                       logStreamNamePrefix=f"{name}/")["logStreams"][0]["logStreamName"]
+    events = logs.get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=stream)["events"]
+    assert f"OMP_WAIT_POLICY={expected}" in [event["message"] for event in events]
+
+
 def test_training_job_walks_the_secondary_statuses_and_writes_the_model(sagemaker, s3, bucket, endpoint_client) -> None:
     prefix = unique("training")
     s3.put_object(Bucket=bucket, Key=f"{prefix}/train/train.csv", Body=_csv(300, 1))

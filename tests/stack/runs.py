@@ -103,6 +103,30 @@ def finished(api, run_id: str, timeout: float = 600) -> str:
                       f"the end of run {run_id}", timeout=timeout, every=1)
 
 
+def failures(api, runs: list[dict], log_lines: int = 15) -> str:
+    """What went wrong in the runs that did not succeed: each failed task, its try and its log's last lines
+    (for an assertion's message: the stack's logs are gone once its tests end)."""
+    report = []
+    for run in runs:
+        if run["state"] == "success":
+            continue
+        report.append(f"run {run['dag_run_id']}: {run['state']}")
+        for ti in api.call(f"{run_path(run['dag_run_id'])}/taskInstances")["task_instances"]:
+            if ti["state"] in ("success", "skipped"):
+                continue
+            report.append(f"  {ti['task_id']}: {ti['state']} (try {ti['try_number']})")
+            if ti["state"] == "failed" and ti["try_number"]:
+                try:
+                    log = api.call(f"{run_path(run['dag_run_id'])}/taskInstances/{ti['task_id']}/logs/{ti['try_number']}")
+                except OSError as error:
+                    report.append(f"    (its log could not be read: {error})")
+                    continue
+                events = [entry.get("event", str(entry)) if isinstance(entry, dict) else str(entry)
+                          for entry in log.get("content", [])]
+                report += [f"    | {event}" for event in events[-log_lines:]]
+    return "\n".join(report)
+
+
 def run_digest(run_id: str) -> str:
     """What the display name of every execution started for this run ends with (execution_identity's digest)."""
     return hashlib.sha256(f"{DAG_ID}\0{run_id}".encode()).hexdigest()[:10]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from include.local_airflow.environment import BUCKET
-from tests.stack.runs import PIPELINE, backfill, backfill_runs, overlap
+from tests.stack.runs import PIPELINE, backfill, backfill_runs, failures, overlap
 from tests.support.constants import DAG_ID
 
 DAYS = 7
@@ -45,7 +45,7 @@ def test_backfill_of_7_days_starts_one_execution_per_day_and_a_rerun_starts_none
     runs = wait_until_finished(api, DAYS, pool_samples)
 
     assert len(runs) == DAYS
-    assert {run["state"] for run in runs} == {"success"}, [(r["dag_run_id"], r["state"]) for r in runs]
+    assert {run["state"] for run in runs} == {"success"}, failures(api, runs)
     assert sorted(run["data_interval_start"][:10] for run in runs) == [
         (first + timedelta(days=i)).isoformat() for i in range(DAYS)]
     starts_and_ends = [(datetime.fromisoformat(r["start_date"]), datetime.fromisoformat(r["end_date"])) for r in runs]
