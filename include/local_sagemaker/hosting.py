@@ -337,7 +337,8 @@ class Hosting:
 
     def _restart_serving(self, endpoint: FakeEndpoint) -> None:
         folder = Path(self.job_context().work_dir) / "endpoints" / endpoint.endpoint_name
-        fleet = self.fleets[endpoint.endpoint_name] = Fleet(endpoint.endpoint_name, self.job_context(), folder)
+        fleet = self.fleets[endpoint.endpoint_name] = Fleet(endpoint.endpoint_name, self.job_context(), folder,
+                                                            restarting=True)
         saved = list(getattr(endpoint, "serving_variants", []))
 
         def restart() -> None:

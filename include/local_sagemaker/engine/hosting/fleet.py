@@ -68,12 +68,14 @@ class Variant:
 
 
 class Fleet:
-    def __init__(self, endpoint_name: str, context: JobContext, folder: Path) -> None:
+    def __init__(self, endpoint_name: str, context: JobContext, folder: Path, restarting: bool = False) -> None:
+        """`restarting`: an InService endpoint whose servers are about to start again; invocations wait for them."""
         self.endpoint_name = endpoint_name
         self.context = context
         self.folder = folder
         self.variants: list[Variant] = []
         self._launching: list[Variant] = []
+        self._restarting = restarting
         self._condition = threading.Condition()
         self._stopped = threading.Event()
         self._deployments = 0
@@ -112,17 +114,20 @@ class Fleet:
                             f"health check. Please check CloudWatch logs for this endpoint. {error}"
                         ) from None
         except BaseException:
+            with self._condition:
+                self._launching = [variant for variant in self._launching if variant not in variants]
+                self._restarting = False
+                self._condition.notify_all()
             self._retire(variants, drain=False)
             shutil.rmtree(deployment, ignore_errors=True)
             raise
-        finally:
-            with self._condition:
-                self._launching = [variant for variant in self._launching if variant not in variants]
-        return variants
+        return variants  # still launching until serve() swaps them in: no instant without either
 
     def serve(self, variants: list[Variant]) -> list[Variant]:
         """Route every new invocation to `variants`; return the variants that served until now."""
         with self._condition:
+            self._launching = [variant for variant in self._launching if variant not in variants]
+            self._restarting = False
             stopped = self._stopped.is_set()
             if not stopped:
                 previous, self.variants = self.variants, variants
@@ -159,7 +164,7 @@ class Fleet:
         self._stopped.set()
         with self._condition:
             variants = self.variants + self._launching
-            self.variants = []
+            self.variants, self._restarting = [], False
             self._condition.notify_all()
         self._retire(variants, drain=False)
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -189,8 +194,11 @@ class Fleet:
         with self._condition:
             while True:
                 variants = self.variants
-                if not variants and self._launching and time.monotonic() < deadline:
-                    self._condition.wait(min(deadline - time.monotonic(), 1.0))  # restarted: its servers start again
+                if not variants and (self._launching or self._restarting):  # restarted: its servers start again
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise model_error(0, "")  # not started in time: as a model that does not answer
+                    self._condition.wait(min(remaining, 1.0))
                     continue
                 if target_variant:
                     chosen = [variant for variant in variants if variant.spec.name == target_variant]

@@ -1,0 +1,63 @@
+"""An InService endpoint whose model servers start again (a restart) makes invocations wait, never refuses them.
+
+The restart's servers start on a thread of their own: an invocation that came before they were
+launched, or between their launch and their swap into service, was refused "no variant serving"
+(a CI failure of test_endpoint_serving_restart on a loaded machine).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from include.local_sagemaker.engine.hosting import fleet as fleet_module
+from include.local_sagemaker.engine.hosting.errors import InvocationRefused, ModelFailure
+from include.local_sagemaker.engine.hosting.fleet import Fleet, Variant
+
+
+def model_error(status: int, message: str) -> ModelFailure:
+    return ModelFailure("no answer in time", status, message, "arn:aws:logs:stream")
+
+
+class Answering:
+    """A ready instance that answers at once."""
+
+    ready, in_flight = True, 0
+
+    def invoke(self, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str, bytes]:
+        return 200, "text/csv", b"0.5"
+
+    def stop(self) -> None: ...
+
+
+@pytest.fixture
+def short_invocations(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fleet_module, "INVOCATION_TIMEOUT_SECONDS", 0.5)
+
+
+def test_a_restarting_endpoint_without_servers_yet_makes_the_invocation_wait(tmp_path: Path, short_invocations) -> None:
+    restarting = Fleet("survivor", context=None, folder=tmp_path, restarting=True)  # type: ignore[arg-type]
+    with pytest.raises(ModelFailure):  # waited out its deadline for the servers, as a slow model would be
+        restarting.invoke(b"1,2", {}, None, model_error)
+    restarting.stop()
+
+
+def test_an_endpoint_that_serves_nothing_and_starts_nothing_refuses_at_once(tmp_path: Path, short_invocations) -> None:
+    empty = Fleet("survivor", context=None, folder=tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(InvocationRefused, match="no variant serving"):
+        empty.invoke(b"1,2", {}, None, model_error)
+    empty.stop()
+
+
+def test_an_invocation_waiting_on_a_restart_is_answered_once_the_servers_serve(tmp_path: Path) -> None:
+    restarting = Fleet("survivor", context=None, folder=tmp_path, restarting=True)  # type: ignore[arg-type]
+    answers: list[object] = []
+    invocation = threading.Thread(target=lambda: answers.append(restarting.invoke(b"1,2", {}, None, model_error)))
+    invocation.start()
+    restarting.serve([Variant(SimpleNamespace(name="AllTraffic", weight=1.0), [Answering()])])  # type: ignore[arg-type,list-item]
+    invocation.join(30)
+    assert [(answer.variant, answer.body) for answer in answers] == [("AllTraffic", b"0.5")]  # type: ignore[attr-defined]
+    restarting.stop()
