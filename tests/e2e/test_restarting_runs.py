@@ -16,7 +16,7 @@ def test_a_stopped_execution_is_resumed_when_the_run_is_cleared(run_training_dag
     sagemaker = endpoint_client("sagemaker")
     run_after = datetime.now(UTC).replace(microsecond=0)
     stop = lambda arn: sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)  # noqa: E731
-    with when_step_starts(endpoint_client, deployment.pipeline_name, "TrainModel", stop) as stopped:
+    with when_step_starts(deployment.pipeline_name, "TrainModel", stop) as stopped:
         first = run_training_dag(run_after=run_after)
     assert stopped and first.state == "failed" and first.task_states["wait_for_execution"] == "failed"
 
@@ -35,7 +35,8 @@ def test_a_step_that_failed_is_retried_in_the_same_execution_when_the_run_is_cle
     run_training_dag, deployment, endpoint_client
 ) -> None:
     run_after = datetime.now(UTC).replace(microsecond=0)
-    with when_step_starts(endpoint_client, deployment.pipeline_name, "TrainModel", kill_training_job_processes) as hit:
+    with when_step_starts(deployment.pipeline_name, "TrainModel", kill_training_job_processes,
+                          hold=False) as hit:
         first = run_training_dag(run_after=run_after)
     assert hit and first.task_states["wait_for_execution"] == "failed"
     assert "at step TrainModel" in first.log

@@ -159,7 +159,7 @@ def test_execution_stopped_mid_run_fails_the_wait_and_is_announced(
 ) -> None:
     sagemaker = endpoint_client("sagemaker")
     stop = lambda arn: sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn)  # noqa: E731
-    with when_step_starts(endpoint_client, deployment.pipeline_name, "TrainModel", stop) as stopped:
+    with when_step_starts(deployment.pipeline_name, "TrainModel", stop) as stopped:
         result = run_training_dag()
 
     assert stopped, "the execution never reached TrainModel"

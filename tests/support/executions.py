@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+import pytest
 
 
 def executions_of(endpoint_client: Any, pipeline_name: str) -> list[dict]:
@@ -20,39 +21,42 @@ def executions_of(endpoint_client: Any, pipeline_name: str) -> list[dict]:
 
 
 @contextmanager
-def when_step_starts(endpoint_client: Any, pipeline_name: str, step_name: str,
-                     action: Callable[[str], None], timeout: float = 180) -> Iterator[list[str]]:
-    """Run `action(execution_arn)` once, as soon as `step_name` of a new execution is Executing.
+def when_step_starts(pipeline_name: str, step_name: str, action: Callable[[str], object], *, hold: bool = True,
+                     timeout: float = 60) -> Iterator[list[str]]:
+    """Run `action(execution_arn)` once, as the job of `step_name` of the pipeline's next execution starts.
 
-    Yields the list that receives the execution ARN acted on; the watcher stops when the block ends.
+    The session's endpoint runs in this process (tests/conftest.py): its jobs' start is wrapped, so
+    the action certainly meets the step Executing and its job not yet done, however slow the
+    machine (polling the API for "Executing" missed a one-second step). `hold`: the job waits until
+    the action returns (a stop lands before its process starts); else the action runs beside the
+    starting process (an action that needs the process, to kill it).
+
+    Yields the list that receives the execution ARN acted on.
     """
-    sagemaker = endpoint_client("sagemaker")
+    from include.local_sagemaker.engine.jobs.container import ContainerJob
+
     acted: list[str] = []
-    done = threading.Event()
+    claim = threading.Lock()
+    step_in_job_names = f"-{re.sub(r'[^A-Za-z0-9-]', '-', step_name)[:26]}-"  # as the endpoint names step jobs
+    pipeline_in_arns = f":pipeline/{pipeline_name}/execution/".lower()
+    run_job = ContainerJob.run
 
-    def watch() -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not done.is_set() and not acted:
-            time.sleep(0.2)
-            try:
-                executions = executions_of(endpoint_client, pipeline_name)
-            except ClientError:  # the DAG has not created the pipeline yet
-                continue
-            for execution in executions:
-                arn = execution["PipelineExecutionArn"]
-                steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
-                if any(s["StepName"] == step_name and s["StepStatus"] == "Executing" for s in steps):
-                    action(arn)
-                    acted.append(arn)
-                    return
+    def run_after_the_action(job: ContainerJob, *args: Any, **kwargs: Any) -> None:
+        arn = job.job.record.get("PipelineExecutionArn", "")
+        with claim:
+            ours = not acted and step_in_job_names in job.name and pipeline_in_arns in arn.lower()
+            if ours:
+                acted.append(arn)
+        if ours:
+            acting = threading.Thread(target=action, args=(arn,), daemon=True)
+            acting.start()
+            if hold:
+                acting.join(timeout)
+        return run_job(job, *args, **kwargs)
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ContainerJob, "run", run_after_the_action)
         yield acted
-    finally:
-        done.set()
-        watcher.join()
 
 
 def kill_training_job_processes(execution_arn: str, timeout: float = 60) -> int:
