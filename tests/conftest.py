@@ -42,6 +42,8 @@ os.environ.update({
     "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+    # Built pipeline definitions (include/pipelines/definition_cache.py): this session's, not the user's ~/.cache.
+    "SAGEMAKER_PIPELINES_DEFINITION_CACHE": str(AIRFLOW_HOME / "definition-cache"),
 })
 
 _real_connect = socket.socket.connect

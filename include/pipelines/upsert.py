@@ -2,7 +2,8 @@
 
 Scripts are uploaded under a content-hash prefix (`<prefix>/code/<sha256[:16]>/`), so a
 definition changes exactly when a script or the pipeline's shape changes, and an unchanged
-pipeline costs no UpdatePipeline call.
+pipeline costs no UpdatePipeline call, nor, once built on this machine, an SDK import
+(definition_cache.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .definition_cache import cached_definition
 from .settings import PipelineSettings, settings_from_mapping
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
@@ -77,8 +79,8 @@ def upsert_pipeline(session: Any, settings: PipelineSettings, description: str =
     Safe to run from concurrent DAG runs: when another run creates the pipeline between our
     describe and our create, the create's "already exists" sends us down the update path.
     """
-    upload_scripts(session.client("s3"), settings)
-    definition = build_definition(settings, session)
+    uris = upload_scripts(session.client("s3"), settings)
+    definition = cached_definition(settings, uris, lambda: build_definition(settings, session))
     sagemaker = session.client("sagemaker")
     try:
         current = sagemaker.describe_pipeline(PipelineName=settings.pipeline_name)
