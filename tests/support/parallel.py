@@ -13,6 +13,7 @@ import pytest
 STACK_GROUP = "native-stack"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook names each item's group from its marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "stack" in getattr(item, "fixturenames", ()):
