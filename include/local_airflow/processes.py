@@ -161,14 +161,19 @@ class ProcessSet:
         self.registry.write_text(json.dumps({p.name: (p.pid, p.created) for p in self.processes.values()}))
 
 
-def kill_tree(group: int, seen: Iterable[psutil.Process]) -> None:
-    """SIGKILL the process group `group` and every process of `seen` still alive (same pid, same start)."""
+def kill_tree(group: int, seen: Iterable[psutil.Process], timeout: float = 10) -> None:
+    """SIGKILL the process group `group` and every process of `seen` still alive (same pid, same start),
+    and wait (up to `timeout`) until they are gone: what comes next may need their ports and files."""
+    seen = list(seen)
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(group, signal.SIGKILL)
     for process in seen:
         with suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             if process.is_running():  # psutil compares the start time: a reused pid is not killed
                 process.kill()
+    deadline = time.monotonic() + timeout
+    while alive(seen) and time.monotonic() < deadline:
+        time.sleep(0.05)  # a killed process is gone within milliseconds; no event says so for a non-child
 
 
 def alive(processes: Iterable[psutil.Process]) -> list[psutil.Process]:
