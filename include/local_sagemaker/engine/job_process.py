@@ -145,9 +145,10 @@ def python_environment(extra: dict[str, str]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env["PYTHONUNBUFFERED"] = "1"
-    # OpenMP (XGBoost, scikit-learn) spins its idle threads by default. On a laptop where Airflow, the
-    # endpoint and other jobs share the cores, that spin made XGBoost's 200 rounds on 1,400 rows 7x slower
-    # (1.55 s against 0.21 s on 2 cores) and on 210,000 rows 3.4x; passive threads sleep. A job's own
+    # OpenMP (XGBoost, scikit-learn) spins its idle threads for a while by default. Beside a process that
+    # keeps a core busy (Airflow, the endpoint, other jobs: the setting this endpoint runs in) XGBoost's
+    # 200 rounds took 2.1-2.8x longer spinning than sleeping; alone on the machine, sleeping costs 0.6 s
+    # on 1,400 rows and 1.17x on 210,000 (tests/perf/test_openmp_wait_policy.py). A job's own
     # Environment (or the shell) still chooses.
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     env.update(extra)
