@@ -31,6 +31,11 @@ def retry_request_token(execution_arn: str, try_number: int) -> str:
     return hashlib.sha256(f"retry\0{execution_arn}\0{try_number}".encode()).hexdigest()
 
 
+def run_digest(dag_id: str, run_id: str) -> str:
+    """The short digest every display name of this run's executions ends with (before any `-aN`)."""
+    return hashlib.sha256(f"{dag_id}\0{run_id}".encode()).hexdigest()[:_DIGEST_CHARS]
+
+
 def execution_display_name(dag_id: str, run_id: str, data_day: str | None = None, attempt: int = 0) -> str:
     """A readable, valid display name: the data day, the run id's letters and digits, a short digest.
 
@@ -38,7 +43,7 @@ def execution_display_name(dag_id: str, run_id: str, data_day: str | None = None
     `ds-2024-03-01-scheduled-2024-03-02T00-00-00-00-00-<digest>`; a second attempt ends `-a2`.
     The digest keeps two runs whose ids only differ in punctuation apart.
     """
-    digest = hashlib.sha256(f"{dag_id}\0{run_id}".encode()).hexdigest()[:_DIGEST_CHARS]
+    digest = run_digest(dag_id, run_id)
     tail = f"{digest}-a{attempt + 1}" if attempt else digest
     readable = re.sub(r"[^a-zA-Z0-9]+", "-", f"ds {data_day} {run_id}" if data_day else run_id).strip("-")
     readable = readable[: DISPLAY_NAME_MAX_LENGTH - len(tail) - 1].strip("-")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 import time
@@ -14,6 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from airflow_sagemaker_pipelines import execution_identity
 
 from include.local_airflow.environment import airflow_cli
 from include.local_airflow.stack import ADMIN_USER, LocalAirflowStack
@@ -128,8 +129,8 @@ def failures(api, runs: list[dict], log_lines: int = 15) -> str:
 
 
 def run_digest(run_id: str) -> str:
-    """What the display name of every execution started for this run ends with (execution_identity's digest)."""
-    return hashlib.sha256(f"{DAG_ID}\0{run_id}".encode()).hexdigest()[:10]
+    """What the display name of every execution started for this run contains."""
+    return execution_identity.run_digest(DAG_ID, run_id)
 
 
 def executions_of_run(sagemaker, run_id: str) -> list[str]:

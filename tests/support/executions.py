@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import threading
 import time
@@ -21,8 +20,8 @@ def executions_of(endpoint_client: Any, pipeline_name: str) -> list[dict]:
 
 
 @contextmanager
-def when_step_starts(pipeline_name: str, step_name: str, action: Callable[[str], object], *, hold: bool = True,
-                     timeout: float = 60) -> Iterator[list[str]]:
+def when_step_starts(pipeline_name: str, step_name: str, action: Callable[[str], object], *,
+                     hold: bool = True) -> Iterator[list[str]]:
     """Run `action(execution_arn)` once, as the job of `step_name` of the pipeline's next execution starts.
 
     The session's endpoint runs in this process (tests/conftest.py): its jobs' start is wrapped, so
@@ -34,24 +33,24 @@ def when_step_starts(pipeline_name: str, step_name: str, action: Callable[[str],
     Yields the list that receives the execution ARN acted on.
     """
     from include.local_sagemaker.engine.jobs.container import ContainerJob
+    from include.local_sagemaker.engine.steps.runtime import step_in_job_names
 
     acted: list[str] = []
     claim = threading.Lock()
-    step_in_job_names = f"-{re.sub(r'[^A-Za-z0-9-]', '-', step_name)[:26]}-"  # as the endpoint names step jobs
+    step_part = f"-{step_in_job_names(step_name)}-"
     pipeline_in_arns = f":pipeline/{pipeline_name}/execution/".lower()
     run_job = ContainerJob.run
 
     def run_after_the_action(job: ContainerJob, *args: Any, **kwargs: Any) -> None:
         arn = job.job.record.get("PipelineExecutionArn", "")
         with claim:
-            ours = not acted and step_in_job_names in job.name and pipeline_in_arns in arn.lower()
+            ours = not acted and step_part in job.name and pipeline_in_arns in arn.lower()
             if ours:
                 acted.append(arn)
-        if ours:
-            acting = threading.Thread(target=action, args=(arn,), daemon=True)
-            acting.start()
-            if hold:
-                acting.join(timeout)
+        if ours and hold:
+            action(arn)
+        elif ours:
+            threading.Thread(target=action, args=(arn,), daemon=True).start()
         return run_job(job, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:

@@ -45,7 +45,7 @@ class StepRuntime:
 
     def job_name(self) -> str:
         """Like SageMaker's `pipelines-<execution id>-<step>-<random>`, at most 63 characters."""
-        step = re.sub(r"[^A-Za-z0-9-]", "-", self.step.name)[:26].strip("-") or "step"
+        step = step_in_job_names(self.step.name)
         suffix = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(10))
         return f"pipelines-{self.execution_id}-{step}-{suffix}"
 
@@ -64,3 +64,8 @@ class StepRuntime:
         self.jobs.append(job)
         self.report_metadata({f"{kind.label}Job": {"Arn": job.arn}})
         return job
+
+
+def step_in_job_names(step_name: str) -> str:
+    """How a step's name appears in its jobs' names: letters, digits and hyphens, at most 26."""
+    return re.sub(r"[^A-Za-z0-9-]", "-", step_name)[:26].strip("-") or "step"
