@@ -34,6 +34,7 @@ from pathlib import Path
 from include.local_airflow.environment import (
     FAULT_RECOVERY,
     PROJECT_ROOT,
+    PROMPT_TASK_ENDS,
     airflow_environment,
     aws_connection,
     stack_variables,
@@ -142,6 +143,7 @@ class LocalAirflowStack:
         """Every Airflow process's configuration (and the CLI's, to work on this stack)."""
         env = airflow_environment(self.home, self.postgres.url())
         env.update(FAULT_RECOVERY)
+        env.update(PROMPT_TASK_ENDS)
         env.update({
             "AIRFLOW__CORE__EXECUTOR": EXECUTORS[self.executor],
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",  # as in docker-compose.yaml

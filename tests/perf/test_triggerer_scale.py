@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import time
 import urllib.parse
@@ -30,7 +29,7 @@ import pytest
 
 from include.local_airflow.environment import REGION
 from include.local_airflow.stack import LocalAirflowStack
-from tests.stack.runs import Api, new_stack_home
+from tests.stack.runs import Api, new_stack_home, remove_stack_home
 from tests.support.pipelines import ROLE, definition, unique
 
 PERF_DAGS = Path(__file__).with_name("dags")
@@ -67,7 +66,7 @@ def stack() -> Iterator[LocalAirflowStack]:
     home = new_stack_home()
     with BenchmarkStack(home, seed_days=1) as running:
         yield running
-    shutil.rmtree(home, ignore_errors=True)
+    remove_stack_home(home)
 
 
 def cpu_seconds(pid: int) -> float:

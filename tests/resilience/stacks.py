@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from include.local_airflow.stack import LocalAirflowStack
 from tests.resilience.held_responses import HoldingProxy, holding_proxy
-from tests.stack.runs import new_stack_home
+from tests.stack.runs import new_stack_home, remove_stack_home
 
 
 @contextmanager
@@ -21,4 +20,4 @@ def proxied_stack(**options: Any) -> Iterator[tuple[LocalAirflowStack, HoldingPr
         stack.airflow_endpoint_url = proxy.url
         with stack:
             yield stack, proxy
-    shutil.rmtree(home, ignore_errors=True)
+    remove_stack_home(home)

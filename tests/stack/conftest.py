@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import pytest
 
 from include.local_airflow.environment import REGION
 from include.local_airflow.stack import LocalAirflowStack
-from tests.stack.runs import Api, new_stack_home
+from tests.stack.runs import Api, new_stack_home, remove_stack_home
 
 SEEDED_DAYS = 10
 
@@ -18,7 +17,7 @@ SEEDED_DAYS = 10
 def stack_home() -> Iterator[Path]:
     home = new_stack_home()
     yield home
-    shutil.rmtree(home, ignore_errors=True)
+    remove_stack_home(home)
 
 
 @pytest.fixture(scope="package")
@@ -27,7 +26,7 @@ def stack() -> Iterator[LocalAirflowStack]:
     home = new_stack_home()
     with LocalAirflowStack(home, seed_days=SEEDED_DAYS, poll_seconds=1) as running:
         yield running
-    shutil.rmtree(home, ignore_errors=True)
+    remove_stack_home(home)
     exit_codes = running.process_set.exit_codes
     assert exit_codes == dict.fromkeys(exit_codes, 0), f"not a clean stop: {exit_codes}"
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tempfile
 import time
 import urllib.error
@@ -30,6 +32,14 @@ def new_stack_home() -> Path:
     the way to its data; pytest makes /tmp/pytest-of-<user> private again at every session start
     (the other engineers' too), which would lock a running server out of its own files."""
     return Path(tempfile.mkdtemp(prefix="airflow-stack-"))
+
+
+def remove_stack_home(home: Path) -> None:
+    """Delete a stopped stack's home, unless KEEP_STACK_HOMES is set: its logs are the evidence of a failure."""
+    if os.environ.get("KEEP_STACK_HOMES"):
+        print(f"\nKEEP_STACK_HOMES: kept {home}")
+        return
+    shutil.rmtree(home, ignore_errors=True)
 
 
 class Api:

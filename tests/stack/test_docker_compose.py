@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from include.local_airflow.environment import FAULT_RECOVERY, STANDARD_RETRIES
+from include.local_airflow.environment import FAULT_RECOVERY, PROMPT_TASK_ENDS, STANDARD_RETRIES
 from tests.conftest import PROJECT_ROOT
 
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
@@ -116,10 +116,11 @@ def test_project_folders_are_mounted_and_include_is_importable(compose: dict) ->
         assert service["build"]["context"] == str(PROJECT_ROOT)
 
 
-def test_fault_recovery_settings_are_the_native_stacks(compose: dict) -> None:
+def test_fault_recovery_and_prompt_task_end_settings_are_the_native_stacks(compose: dict) -> None:
+    expected = FAULT_RECOVERY | PROMPT_TASK_ENDS
     for name in (*AIRFLOW_SERVICES, "airflow-worker"):
         env = compose["services"][name]["environment"]
-        assert {key: env.get(key) for key in FAULT_RECOVERY} == FAULT_RECOVERY, name
+        assert {key: env.get(key) for key in expected} == expected, name
 
 
 def connection_extra(value: str) -> dict:
