@@ -8,6 +8,7 @@ and each run gets a copy of it, as fresh as a migrated one.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -17,7 +18,8 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from include.local_airflow import environment
@@ -45,10 +47,29 @@ def copy_prepared_db(target: Path, cache_dir: Path = CACHE_DIR) -> bool:
     cached = cache_dir / f"airflow-{cache_key()}.db"
     reused = cached.exists()
     if not reused:
-        _prepare(cached)
+        with _preparing(cache_dir):
+            # Another process (an xdist worker, a `make run` beside `make test`) may have prepared it
+            # while this one waited: one migration, not one each.
+            reused = cached.exists()
+            if not reused:
+                _prepare(cached)
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(cached, target)
+    partial = target.with_name(f".{target.name}.copying")
+    shutil.copyfile(cached, partial)
+    os.replace(partial, target)  # whole: a connection already open keeps the file it opened
     return reused
+
+
+@contextmanager
+def _preparing(cache_dir: Path) -> Iterator[None]:
+    """Hold the cache's lock: an exclusive flock, released by the kernel if the holder dies."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with (cache_dir / ".preparing.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _prepare(cached: Path) -> None:

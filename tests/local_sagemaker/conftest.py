@@ -56,16 +56,8 @@ def delete_endpoints_after(endpoint_client: Callable[[str], Any]) -> Iterator[No
             sagemaker.delete_endpoint(EndpointName=name)
 
 
-@pytest.fixture(scope="session")
-def airflow_metadata_db() -> None:
-    """The tests' SQLite metadata DB (AIRFLOW_HOME from tests/conftest.py), migrated once."""
-    from include.local_airflow.environment import prepare_metadata_db
-
-    prepare_metadata_db({})
-
-
 @pytest.fixture(scope="module")
-def aws_default(endpoint: str, airflow_metadata_db: None) -> Iterator[None]:
+def aws_default(endpoint: str, airflow_db: None) -> Iterator[None]:
     """The `aws_default` connection pointing at the endpoint, as a user's would (AIRFLOW_CONN_AWS_DEFAULT)."""
     from include.local_airflow.environment import aws_connection_uri_json
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -58,3 +61,31 @@ def test_another_airflow_version_or_pool_is_another_prepared_db(monkeypatch, tmp
     other_pools.write_text(json.dumps({**POOLS, POOL: {**POOLS[POOL], "slots": POOL_SLOTS + 1}}))
     monkeypatch.setattr(prepared_metadata_db.environment, "POOLS_FILE", other_pools)
     assert prepared_metadata_db.cache_key() != key
+
+
+def test_a_run_that_waited_for_another_ones_preparation_copies_it_instead_of_migrating_again(
+        monkeypatch, tmp_path: Path) -> None:
+    cache, target = tmp_path / "cache", tmp_path / "run" / "airflow.db"
+    cached = cache / f"airflow-{prepared_metadata_db.cache_key()}.db"
+    preparations: list[Path] = []
+    monkeypatch.setattr(prepared_metadata_db, "_prepare", preparations.append)
+    results: list[bool] = []
+
+    with prepared_metadata_db._preparing(cache):  # another run is preparing
+        waiting = threading.Thread(target=lambda: results.append(copy_prepared_db(target, cache)))
+        waiting.start()
+        _until_a_lock_waits(os.getpid())  # this run found no DB and waits for the lock
+        cached.write_bytes(b"the other run's prepared DB")
+    waiting.join(timeout=60)
+
+    assert results == [True] and preparations == []
+    assert target.read_bytes() == b"the other run's prepared DB"
+
+
+def _until_a_lock_waits(pid: int, timeout: float = 60) -> None:
+    """Return once /proc/locks lists a blocked flock of `pid` (a "->" line): the thread is in flock()."""
+    deadline = time.monotonic() + timeout
+    while not any(line.split()[1] == "->" and line.split()[5] == str(pid)
+                  for line in Path("/proc/locks").read_text().splitlines()):
+        assert time.monotonic() < deadline, "copy_prepared_db never waited for the lock"
+        time.sleep(0.01)

@@ -15,15 +15,16 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import AIRFLOW_HOME, PROJECT_ROOT
 from tests.support.constants import DAG_ID, PIPELINE_DAY, ROLE_ARN
 
 
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
-    from include.local_airflow.environment import prepare_metadata_db
+    """The tests' SQLite metadata DB (AIRFLOW_HOME from tests/conftest.py): a copy of `make run`'s prepared one."""
+    from include.local_airflow.prepared_metadata_db import copy_prepared_db
 
-    prepare_metadata_db({})
+    copy_prepared_db(AIRFLOW_HOME / "airflow.db")
 
 
 @pytest.fixture(scope="session")
