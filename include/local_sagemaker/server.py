@@ -24,6 +24,7 @@ from .api_errors import ErrorAnsweringApp, create_app
 from .binding import check_bind_address
 from .config import endpoint_config, startup_delay_from_environment
 from .control_api import ControlApiGuard
+from .engine import preloaded_python
 from .execution_pages import ExecutionPages
 from .models import install, installed_backends
 from .orphans import start_watcher
@@ -123,6 +124,7 @@ class LocalSageMakerEndpoint:
             state_changes.attach(None)
         for backend in installed_backends():
             backend.stop_all_executions(STOP_TIMEOUT_SECONDS)
+        preloaded_python.stop_all()
         if self._watcher:
             self._watcher.stdin.close()  # the watcher ends what is left (nothing, now) and exits
             self._watcher.wait(STOP_TIMEOUT_SECONDS)

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,6 +46,7 @@ def when_step_starts(pipeline_name: str, step_name: str, action: Callable[[str],
             ours = not acted and step_part in job.name and pipeline_in_arns in arn.lower()
             if ours:
                 acted.append(arn)
+                _starting_jobs[arn] = job
         if ours and hold:
             action(arn)
         elif ours:
@@ -59,26 +59,19 @@ def when_step_starts(pipeline_name: str, step_name: str, action: Callable[[str],
 
 
 def kill_training_job_processes(execution_arn: str, timeout: float = 60) -> int:
-    """SIGKILL the processes of the execution's training job, as a lost instance would end them.
+    """SIGKILL the process group of the execution's training job, as a lost instance would end it.
 
-    Found by the TRAINING_JOB_NAME the endpoint gives each job process (it names the execution).
-    """
-    execution_id = execution_arn.rsplit("/", 1)[-1]
-    marker = f"TRAINING_JOB_NAME=pipelines-{execution_id}-".encode()
+    For an action of `when_step_starts(..., hold=False)` on the training step: the job is the one
+    it saw start; its process (a session of its own, forked or not) is killed with its children."""
+    job = _starting_jobs[execution_arn]
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        killed = 0
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
-                continue
-            try:
-                environ = (proc / "environ").read_bytes()
-            except OSError:
-                continue
-            if marker in environ:
-                os.kill(int(proc.name), signal.SIGKILL)
-                killed += 1
-        if killed:
-            return killed
-        time.sleep(0.1)
-    raise TimeoutError(f"no training job process of {execution_arn} appeared within {timeout} s")
+    while job.process.pid is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the training job of {execution_arn} started no process within {timeout} s")
+        time.sleep(0.05)
+    os.killpg(job.process.pid, signal.SIGKILL)
+    return job.process.pid
+
+
+# The job each `when_step_starts` acted on, by execution ARN (the endpoint runs in this process).
+_starting_jobs: dict[str, Any] = {}

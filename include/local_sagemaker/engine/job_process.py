@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..orphans import die_with_endpoint
+from . import preloaded_python
+from .preloaded_python import ForkedProcess
+from .sandbox import JobCommand
 
 STOP_GRACE_SECONDS = 5.0
 _FLUSH_SECONDS = 1.0
@@ -53,13 +56,15 @@ class JobProcess:
     """A job's process group: started, logged, waited for, stopped."""
 
     def __init__(self, log_file: Path, cloudwatch: CloudWatchStream | None, tail_lines: int = 20,
-                 on_line: Callable[[str], None] | None = None) -> None:
-        """`on_line` hears every line the process prints, after it is logged (a model server's "ready" line)."""
+                 on_line: Callable[[str], None] | None = None, *, preloaded: bool = False) -> None:
+        """`on_line` hears every line the process prints, after it is logged (a model server's "ready" line).
+        `preloaded`: a Python script may be forked from the preloaded interpreter (preloaded_python.py)."""
         self.log_file = log_file
+        self.preloaded = preloaded
         self.on_line = on_line
         self.cloudwatch = cloudwatch
         self.tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | ForkedProcess | None = None
         self._stopped = threading.Event()
         self.timed_out = False
         self._lock = threading.Lock()
@@ -72,17 +77,14 @@ class JobProcess:
         if self.cloudwatch:
             self.cloudwatch.write(line)
 
-    def run(self, argv: list[str], env: dict[str, str], cwd: Path, timeout: float | None) -> int:
+    def run(self, command: JobCommand, timeout: float | None) -> int:
         """Run to completion and return the exit code (negative for a signal)."""
         with self._lock:
             if self._stopped.is_set():
                 return -signal.SIGTERM
-            self._process = subprocess.Popen(
-                argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-                # The job dies with this thread, so with the endpoint, even a SIGKILLed one (orphans.py).
-                preexec_fn=die_with_endpoint(),
-            )
+            self._process = _start(command, self.preloaded)
+        if isinstance(self._process, ForkedProcess):
+            self.log(f"Forked from the endpoint's preloaded Python ({', '.join(self._process.preloaded)} imported)")
         timer = threading.Timer(timeout, self._expire) if timeout else None
         if timer:
             timer.daemon = True
@@ -133,6 +135,20 @@ class JobProcess:
         except subprocess.TimeoutExpired:
             _signal_group(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def _start(command: JobCommand, preloaded: bool) -> subprocess.Popen[bytes] | ForkedProcess:
+    """Forked from the preloaded interpreter when allowed and the job allows it, else a process of its own."""
+    forker = preloaded_python.forker_for(command) if preloaded else None
+    forked = forker.spawn(command) if forker else None
+    if forked is not None:
+        return forked
+    return subprocess.Popen(
+        command.process_argv(), env=command.env, cwd=command.root, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        # The job dies with this thread, so with the endpoint, even a SIGKILLed one (orphans.py).
+        preexec_fn=die_with_endpoint(),
+    )
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -67,6 +67,24 @@ def _is_empty_dir(path: str) -> bool:
     return os.path.isdir(path) and not os.listdir(path)
 
 
+@dataclass(frozen=True)
+class JobCommand:
+    """A job's command in its sandbox: `argv` in `root`, mounted at /opt/ml when `namespace`."""
+
+    argv: list[str]
+    env: dict[str, str]
+    root: Path
+    namespace: bool
+    note: str
+
+    def process_argv(self) -> list[str]:
+        """The command line of a process of its own: in a new mount namespace, when there is one."""
+        if not self.namespace:
+            return list(self.argv)
+        return ["unshare", "--mount", "--map-root-user", "sh", "-c", _MOUNT_SCRIPT, "sandbox", str(self.root),
+                *self.argv]
+
+
 class Sandbox:
     """A job's folder on the host that stands for the container's /opt/ml."""
 
@@ -80,19 +98,17 @@ class Sandbox:
             raise ValueError(f"path {container_path!r} is outside {CONTAINER_ROOT}")
         return self.root / os.path.relpath(normalized, CONTAINER_ROOT)
 
-    def command(self, argv: list[str], env: dict[str, str]) -> tuple[list[str], dict[str, str], str]:
-        """The command line that runs `argv` with this sandbox at /opt/ml; and a log note."""
+    def command(self, argv: list[str], env: dict[str, str]) -> JobCommand:
+        """`argv` with this sandbox at /opt/ml, and a log note."""
         mode = isolation_mode()
         if mode.uses_namespace:
-            wrapped = ["unshare", "--mount", "--map-root-user", "sh", "-c", _MOUNT_SCRIPT,
-                       "sandbox", str(self.root), *argv]
-            return wrapped, env, f"Sandbox: {mode.note}"
+            return JobCommand(argv, env, self.root, True, f"Sandbox: {mode.note}")
         rewritten_env = {key: self._rewrite(value) for key, value in env.items()}
         note = (
             f"Sandbox fallback: {mode.note}; /opt/ml rewritten to {self.root} in arguments and "
             "environment only, so a script that hard-codes other /opt/ml paths will not find them"
         )
-        return [self._rewrite(arg) for arg in argv], rewritten_env, note
+        return JobCommand([self._rewrite(arg) for arg in argv], rewritten_env, self.root, False, note)
 
     def _rewrite(self, value: str) -> str:
         return value.replace(CONTAINER_ROOT, str(self.root))

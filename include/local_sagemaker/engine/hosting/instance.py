@@ -157,10 +157,10 @@ class ServerInstance:
         environment = sandboxed_environment(
             {**container.environment, "SM_MODEL_DIR": "/opt/ml/model", "SAGEMAKER_ENDPOINT_NAME": self.endpoint_name},
             clients.endpoint_url, self.context.region, self.context.work_dir)
-        command, environment, note = sandbox.command(argv, environment)
-        process.log(note)
+        command = sandbox.command(argv, environment)
+        process.log(command.note)
         process.log(f"Instance {self.instance_id} of variant {self.variant_name}: starting {container.image} ({container.mode})")
-        exit_code = process.run(command, environment, sandbox.root, None)
+        exit_code = process.run(command, None)
         self._set_ready(False)
         self._close_pool()
         if not self._stopping.is_set():

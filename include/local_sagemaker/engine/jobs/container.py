@@ -11,7 +11,7 @@ from pathlib import Path
 from ...orphans import marker_environment
 from ..errors import JobTimedOut, StepFailure
 from ..job_process import CloudWatchStream, JobProcess, python_environment
-from ..sandbox import Sandbox
+from ..sandbox import JobCommand, Sandbox
 from .lifecycle import JobRun, failure_reason
 
 
@@ -37,7 +37,8 @@ class ContainerJob:
         self.sandbox = Sandbox(self.folder / "opt_ml")
         self.clients = job.context.clients
         self.process = JobProcess(
-            self.folder / "job.log", CloudWatchStream(self.clients.logs, job.kind.log_group, log_stream_name(job))
+            self.folder / "job.log", CloudWatchStream(self.clients.logs, job.kind.log_group, log_stream_name(job)),
+            preloaded=True,  # a job's script starts with its libraries imported; model servers start as they are
         )
         job.track(self.process)
 
@@ -50,7 +51,7 @@ class ContainerJob:
     def run(self, argv: list[str], environment: dict[str, str], max_runtime: float | None) -> None:
         """Run the job's command; raise StepStopped or StepFailure (with the log's tail)."""
         self.check_stopped()
-        exit_code = self.process.run(*self.command(argv, environment), self.sandbox.root, max_runtime)
+        exit_code = self.process.run(self.command(argv, environment), max_runtime)
         self.check_stopped()
         if self.process.timed_out:
             raise JobTimedOut(
@@ -64,14 +65,14 @@ class ContainerJob:
                 headline += " " + reason_file.read_text().strip()[:400]
             raise StepFailure(failure_reason(headline, list(self.process.tail)))
 
-    def command(self, argv: list[str], environment: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-        """The sandboxed command line and environment of `argv`; logs how it is isolated."""
+    def command(self, argv: list[str], environment: dict[str, str]) -> JobCommand:
+        """`argv` with its environment in the job's sandbox; logs how it is isolated."""
         env = sandboxed_environment(environment, self.clients.endpoint_url, self.job.context.region,
                                     self.job.context.work_dir)
-        command, env, note = self.sandbox.command(argv, env)
-        self.log(note)
+        command = self.sandbox.command(argv, env)
+        self.log(command.note)
         self.log(f"Running: {' '.join(argv)}")
-        return command, env
+        return command
 
 
 def sandboxed_environment(environment: dict[str, str], endpoint_url: str, region: str, work_dir: Path) -> dict[str, str]:

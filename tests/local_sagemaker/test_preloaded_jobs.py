@@ -1,0 +1,100 @@
+"""Jobs forked from the endpoint's preloaded Python (preloaded_python.py) see what a fresh interpreter would.
+
+The session's endpoint runs in this process (tests/conftest.py), so LOCAL_SAGEMAKER_PRELOADED_JOBS
+set here chooses how its next job starts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import pytest
+
+from include.local_sagemaker.engine.preloaded_python import SWITCH
+from tests.support.pipelines import put_script, unique
+
+from .test_standalone_jobs import processing_request, wait_job
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork, namespaces: Linux only")
+
+FORKED = "Forked from the endpoint's preloaded Python"
+PROBE = """
+import json, os, random, sys
+import numpy
+
+print(json.dumps({
+    "argv": sys.argv, "cwd": os.getcwd(), "name": __name__, "path0": sys.path[0],
+    "code": sorted(os.listdir("/opt/ml/processing/input/code")),
+    "own_session": os.getsid(0) == os.getpid(), "stdin": sys.stdin.read(),
+    "probe": os.environ.get("PROBE"), "endpoint_url_set": "AWS_ENDPOINT_URL" in os.environ,
+    "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+    "random": random.random(), "numpy_random": float(numpy.random.rand()),
+}))
+print("a line on stderr", file=sys.stderr)
+sys.exit(int(os.environ.get("EXIT_CODE", "0")))
+"""
+
+
+def run_probe(sagemaker: Any, s3: Any, bucket: str, endpoint_client: Any, environment: dict[str, str],
+              ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """The probe as a processing job: its description, what it printed, its log lines."""
+    name = unique("probe")
+    request = processing_request(bucket, put_script(s3, bucket, PROBE), name)
+    request["AppSpecification"]["ContainerArguments"] = ["--flag", "value"]
+    sagemaker.create_processing_job(**request, Environment={"PROBE": "yes", **environment})
+    job = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=name), "ProcessingJobStatus")
+    logs = endpoint_client("logs")
+    stream = logs.describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs",
+                                       logStreamNamePrefix=f"{name}/")["logStreams"][0]["logStreamName"]
+    lines = [event["message"] for event in
+             logs.get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=stream)["events"]]
+    printed = json.loads(next(line for line in lines if line.startswith("{")))
+    return job, printed, lines
+
+
+def test_a_forked_job_sees_what_a_fresh_interpreter_would_and_draws_its_own_random_numbers(
+        sagemaker, s3, bucket, endpoint_client, monkeypatch) -> None:
+    first_job, first, first_lines = run_probe(sagemaker, s3, bucket, endpoint_client, {})
+    _, second, _ = run_probe(sagemaker, s3, bucket, endpoint_client, {})
+    monkeypatch.setenv(SWITCH, "off")
+    _, fresh, fresh_lines = run_probe(sagemaker, s3, bucket, endpoint_client, {})
+
+    assert first_job["ProcessingJobStatus"] == "Completed", first_job.get("FailureReason")
+    assert FORKED in "\n".join(first_lines) and FORKED not in "\n".join(fresh_lines)
+    assert "a line on stderr" in first_lines
+    drawn = ("random", "numpy_random")
+    assert {key: value for key, value in first.items() if key not in drawn} == \
+           {key: value for key, value in fresh.items() if key not in drawn}
+    assert first["argv"] == ["/opt/ml/processing/input/code/script.py", "--flag", "value"]
+    assert first["cwd"] == "/opt/ml" and first["name"] == "__main__" and first["path0"] == "/opt/ml/processing/input/code"
+    assert first["own_session"] and first["stdin"] == "" and first["probe"] == "yes" and first["endpoint_url_set"]
+    assert all(first[key] != second[key] for key in drawn), "two forked jobs drew the same random numbers"
+
+
+def test_a_forked_job_fails_with_its_exit_code_and_its_last_lines(sagemaker, s3, bucket, endpoint_client) -> None:
+    job, _, lines = run_probe(sagemaker, s3, bucket, endpoint_client, {"EXIT_CODE": "3"})
+
+    assert FORKED in "\n".join(lines)
+    assert job["ProcessingJobStatus"] == "Failed"
+    assert "exited with code 3" in job["FailureReason"] and "a line on stderr" in job["FailureReason"]
+
+
+@pytest.mark.parametrize("environment", [{"OMP_WAIT_POLICY": "ACTIVE"}, {"PYTHONPATH": "/opt/ml/processing/input"},
+                                         {"OPENBLAS_NUM_THREADS": "1"}])
+def test_a_job_that_sets_what_libraries_read_at_import_starts_a_fresh_interpreter(
+        sagemaker, s3, bucket, endpoint_client, environment: dict[str, str]) -> None:
+    job, printed, lines = run_probe(sagemaker, s3, bucket, endpoint_client, environment)
+
+    assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
+    assert FORKED not in "\n".join(lines)
+    if "OMP_WAIT_POLICY" in environment:
+        assert printed["omp_wait_policy"] == "ACTIVE"
+
+
+def test_a_forked_job_keeps_the_default_openmp_policy_of_the_endpoints_jobs(sagemaker, s3, bucket, endpoint_client) -> None:
+    _, printed, lines = run_probe(sagemaker, s3, bucket, endpoint_client, {"OMP_WAIT_POLICY": "PASSIVE"})
+
+    assert FORKED in "\n".join(lines)  # the same value as the forker's: nothing a library read differs
+    assert printed["omp_wait_policy"] == "PASSIVE"
