@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from include.local_sagemaker.engine import preloaded_python
 from include.local_sagemaker.engine.preloaded_python import SWITCH
 from tests.support.pipelines import put_script, unique
 
@@ -98,3 +99,12 @@ def test_a_forked_job_keeps_the_default_openmp_policy_of_the_endpoints_jobs(sage
 
     assert FORKED in "\n".join(lines)  # the same value as the forker's: nothing a library read differs
     assert printed["omp_wait_policy"] == "PASSIVE"
+
+
+def test_a_first_job_with_its_own_openmp_policy_does_not_keep_the_later_ones_from_being_forked(
+        sagemaker, s3, bucket, endpoint_client) -> None:
+    preloaded_python.stop_all()  # the next job starts the endpoint's forker again
+    _, _, first = run_probe(sagemaker, s3, bucket, endpoint_client, {"OMP_WAIT_POLICY": "ACTIVE"})
+    _, _, later = run_probe(sagemaker, s3, bucket, endpoint_client, {})
+
+    assert FORKED not in "\n".join(first) and FORKED in "\n".join(later)

@@ -139,7 +139,7 @@ class JobProcess:
 
 def _start(command: JobCommand, preloaded: bool) -> subprocess.Popen[bytes] | ForkedProcess:
     """Forked from the preloaded interpreter when allowed and the job allows it, else a process of its own."""
-    forker = preloaded_python.forker_for(command) if preloaded else None
+    forker = preloaded_python.forker_for(command, python_environment({})) if preloaded else None
     forked = forker.spawn(command) if forker else None
     if forked is not None:
         return forked

@@ -201,16 +201,20 @@ _forkers: dict[str, PreloadedPython] = {}
 _forkers_lock = threading.Lock()
 
 
-def forker_for(command: JobCommand) -> PreloadedPython | None:
-    """The forker of the job's work dir, if this job may be forked."""
+def forker_for(command: JobCommand, default_environment: dict[str, str]) -> PreloadedPython | None:
+    """The forker of the job's work dir, if this job may be forked.
+
+    `default_environment`: a job's environment when it sets nothing itself; the forker runs with its
+    import-time variables, so that jobs which set none of their own are forked."""
     work_dir = command.env.get(JOB_MARKER)
     if os.environ.get(SWITCH, "").lower() == "off" or not sys.platform.startswith("linux") or not work_dir:
         return None
     with _forkers_lock:
         forker = _forkers.get(work_dir)
         if forker is None:
-            forker = _forkers[work_dir] = PreloadedPython(
-                {name: value for name, value in command.env.items() if is_import_time(name) or name in _KEPT})
+            environment = {name: value for name, value in default_environment.items()
+                           if is_import_time(name) or name in _KEPT}
+            forker = _forkers[work_dir] = PreloadedPython({**environment, JOB_MARKER: work_dir})
     return forker if forker.accepts(command) else None
 
 
