@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from include.local_sagemaker.engine.hosting import fleet as fleet_module
-from include.local_sagemaker.engine.hosting.errors import InvocationRefused, ModelFailure
+from include.local_sagemaker.engine.hosting.errors import DeploymentFailure, InvocationRefused, ModelFailure
 from include.local_sagemaker.engine.hosting.fleet import Fleet, Variant
 
 
@@ -60,4 +60,32 @@ def test_an_invocation_waiting_on_a_restart_is_answered_once_the_servers_serve(t
     restarting.serve([Variant(SimpleNamespace(name="AllTraffic", weight=1.0), [Answering()])])  # type: ignore[arg-type,list-item]
     invocation.join(30)
     assert [(answer.variant, answer.body) for answer in answers] == [("AllTraffic", b"0.5")]  # type: ignore[attr-defined]
+    restarting.stop()
+
+
+class NotStarting:
+    """An instance whose model server exits before its first health check."""
+
+    def __init__(self, *args: object) -> None: ...
+
+    def start(self) -> None: ...
+
+    def wait_started(self, timeout: float) -> None:
+        raise DeploymentFailure("The model server exited with code 1. ModelLoadError: bad artifact")
+
+    def stop(self) -> None: ...
+
+
+def test_a_restart_whose_servers_do_not_start_refuses_invocations_saying_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, short_invocations) -> None:
+    monkeypatch.setattr(fleet_module, "ModelArchive", lambda *args: None)
+    monkeypatch.setattr(fleet_module, "ServerInstance", NotStarting)
+    context = SimpleNamespace(clients=SimpleNamespace(s3=None))
+    restarting = Fleet("survivor", context=context, folder=tmp_path, restarting=True)  # type: ignore[arg-type]
+    spec = SimpleNamespace(name="AllTraffic", weight=1.0, instance_count=1, container=None)
+    with pytest.raises(DeploymentFailure):
+        restarting.launch([spec])  # type: ignore[list-item]
+
+    with pytest.raises(InvocationRefused, match=r"no variant serving: its model servers did not start .*ModelLoadError"):
+        restarting.invoke(b"1,2", {}, None, model_error)
     restarting.stop()

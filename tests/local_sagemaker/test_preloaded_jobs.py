@@ -21,6 +21,13 @@ from .test_standalone_jobs import processing_request, wait_job
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork, namespaces: Linux only")
 
 FORKED = "Forked from the endpoint's preloaded Python"
+
+
+def forked(lines: list[str]) -> bool:
+    """Whether the job's log says it was forked; an AssertionError with the log's reason if it says it was not."""
+    said = [line for line in lines if line.startswith((FORKED, "Not forked"))]
+    assert len(said) == 1, lines
+    return said[0].startswith(FORKED)
 PROBE = """
 import json, os, random, sys
 import numpy
@@ -63,7 +70,8 @@ def test_a_forked_job_sees_what_a_fresh_interpreter_would_and_draws_its_own_rand
     _, fresh, fresh_lines = run_probe(sagemaker, s3, bucket, endpoint_client, {})
 
     assert first_job["ProcessingJobStatus"] == "Completed", first_job.get("FailureReason")
-    assert FORKED in "\n".join(first_lines) and FORKED not in "\n".join(fresh_lines)
+    assert forked(first_lines), first_lines
+    assert not forked(fresh_lines)
     assert "a line on stderr" in first_lines
     drawn = ("random", "numpy_random")
     assert {key: value for key, value in first.items() if key not in drawn} == \
@@ -77,7 +85,7 @@ def test_a_forked_job_sees_what_a_fresh_interpreter_would_and_draws_its_own_rand
 def test_a_forked_job_fails_with_its_exit_code_and_its_last_lines(sagemaker, s3, bucket, endpoint_client) -> None:
     job, _, lines = run_probe(sagemaker, s3, bucket, endpoint_client, {"EXIT_CODE": "3"})
 
-    assert FORKED in "\n".join(lines)
+    assert forked(lines), lines
     assert job["ProcessingJobStatus"] == "Failed"
     assert "exited with code 3" in job["FailureReason"] and "a line on stderr" in job["FailureReason"]
 
@@ -89,7 +97,10 @@ def test_a_job_that_sets_what_libraries_read_at_import_starts_a_fresh_interprete
     job, printed, lines = run_probe(sagemaker, s3, bucket, endpoint_client, environment)
 
     assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
-    assert FORKED not in "\n".join(lines)
+    assert not forked(lines)
+    [name] = environment
+    assert any(line.startswith("Not forked") and f"{name}={environment[name]!r} where the preloaded Python has" in line
+               for line in lines), lines
     if "OMP_WAIT_POLICY" in environment:
         assert printed["omp_wait_policy"] == "ACTIVE"
 
@@ -97,7 +108,7 @@ def test_a_job_that_sets_what_libraries_read_at_import_starts_a_fresh_interprete
 def test_a_forked_job_keeps_the_default_openmp_policy_of_the_endpoints_jobs(sagemaker, s3, bucket, endpoint_client) -> None:
     _, printed, lines = run_probe(sagemaker, s3, bucket, endpoint_client, {"OMP_WAIT_POLICY": "PASSIVE"})
 
-    assert FORKED in "\n".join(lines)  # the same value as the forker's: nothing a library read differs
+    assert forked(lines), lines  # the same value as the forker's: nothing a library read differs
     assert printed["omp_wait_policy"] == "PASSIVE"
 
 
@@ -107,4 +118,5 @@ def test_a_first_job_with_its_own_openmp_policy_does_not_keep_the_later_ones_fro
     _, _, first = run_probe(sagemaker, s3, bucket, endpoint_client, {"OMP_WAIT_POLICY": "ACTIVE"})
     _, _, later = run_probe(sagemaker, s3, bucket, endpoint_client, {})
 
-    assert FORKED not in "\n".join(first) and FORKED in "\n".join(later)
+    assert not forked(first)
+    assert forked(later), later

@@ -82,9 +82,9 @@ class JobProcess:
         with self._lock:
             if self._stopped.is_set():
                 return -signal.SIGTERM
-            self._process = _start(command, self.preloaded)
-        if isinstance(self._process, ForkedProcess):
-            self.log(f"Forked from the endpoint's preloaded Python ({', '.join(self._process.preloaded)} imported)")
+            self._process, how = _start(command, self.preloaded)
+        if how:
+            self.log(how)
         timer = threading.Timer(timeout, self._expire) if timeout else None
         if timer:
             timer.daemon = True
@@ -137,18 +137,19 @@ class JobProcess:
             process.wait()
 
 
-def _start(command: JobCommand, preloaded: bool) -> subprocess.Popen[bytes] | ForkedProcess:
-    """Forked from the preloaded interpreter when allowed and the job allows it, else a process of its own."""
-    forker = preloaded_python.forker_for(command, python_environment({})) if preloaded else None
-    forked = forker.spawn(command) if forker else None
-    if forked is not None:
-        return forked
-    return subprocess.Popen(
+def _start(command: JobCommand, preloaded: bool) -> tuple[subprocess.Popen[bytes] | ForkedProcess, str | None]:
+    """Forked from the preloaded interpreter when allowed and the job allows it, else a process of its own;
+    and how it started, for the job's log."""
+    forked = preloaded_python.fork(command, python_environment({})) if preloaded else None
+    if isinstance(forked, ForkedProcess):
+        return forked, f"Forked from the endpoint's preloaded Python ({', '.join(forked.preloaded)} imported)"
+    process = subprocess.Popen(
         command.process_argv(), env=command.env, cwd=command.root, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         # The job dies with this thread, so with the endpoint, even a SIGKILLed one (orphans.py).
         preexec_fn=die_with_endpoint(),
     )
+    return process, f"Not forked from the preloaded Python: {forked}" if forked else None
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -82,12 +82,18 @@ class PreloadedPython:
         self.preloaded: list[str] = []
         self.broken: str | None = None
 
-    def accepts(self, command: JobCommand) -> bool:
+    def refusal(self, command: JobCommand) -> str | None:
+        """Why the job cannot be forked from this process; None if it can."""
         argv, env = command.argv, command.env
         if len(argv) < 2 or argv[0] != sys.executable or not argv[1].endswith(".py"):
-            return False
-        names = {name for name in (*env, *self.environment) if is_import_time(name)}
-        return all(env.get(name) == self.environment.get(name) for name in names)
+            return "its command is not this Python running a .py script"
+        for name in sorted({name for name in (*env, *self.environment) if is_import_time(name)}):
+            if env.get(name) != self.environment.get(name):
+                return (f"it has {name}={env.get(name)!r} where the preloaded Python has {self.environment.get(name)!r}, "
+                        "a variable libraries read when they are imported")
+        if self.broken:
+            return f"the preloaded Python is unavailable: {self.broken}"
+        return None
 
     def spawn(self, command: JobCommand) -> ForkedProcess | None:
         """Fork the job; None if the forker is not available (the caller starts an interpreter)."""
@@ -201,21 +207,26 @@ _forkers: dict[str, PreloadedPython] = {}
 _forkers_lock = threading.Lock()
 
 
-def forker_for(command: JobCommand, default_environment: dict[str, str]) -> PreloadedPython | None:
-    """The forker of the job's work dir, if this job may be forked.
+def fork(command: JobCommand, default_environment: dict[str, str]) -> ForkedProcess | str:
+    """The job forked from its work dir's preloaded Python, or why it was not (it starts an interpreter).
 
     `default_environment`: a job's environment when it sets nothing itself; the forker runs with its
     import-time variables, so that jobs which set none of their own are forked."""
     work_dir = command.env.get(JOB_MARKER)
-    if os.environ.get(SWITCH, "").lower() == "off" or not sys.platform.startswith("linux") or not work_dir:
-        return None
+    if os.environ.get(SWITCH, "").lower() == "off":
+        return f"{SWITCH}=off"
+    if not sys.platform.startswith("linux") or not work_dir:
+        return "forking jobs needs Linux and an endpoint's work dir"
     with _forkers_lock:
         forker = _forkers.get(work_dir)
         if forker is None:
             environment = {name: value for name, value in default_environment.items()
                            if is_import_time(name) or name in _KEPT}
             forker = _forkers[work_dir] = PreloadedPython({**environment, JOB_MARKER: work_dir})
-    return forker if forker.accepts(command) else None
+    refusal = forker.refusal(command)
+    if refusal:
+        return refusal
+    return forker.spawn(command) or f"the preloaded Python is unavailable: {forker.broken}"
 
 
 # Besides the import-time variables, what the forker itself needs: the marker (orphans.py finds its jobs

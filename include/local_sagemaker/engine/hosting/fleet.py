@@ -76,6 +76,7 @@ class Fleet:
         self.variants: list[Variant] = []
         self._launching: list[Variant] = []
         self._restarting = restarting
+        self._launch_failure: str | None = None  # why the last launch failed: said when nothing serves
         self._condition = threading.Condition()
         self._stopped = threading.Event()
         self._deployments = 0
@@ -113,10 +114,11 @@ class Fleet:
                             f"The primary container for production variant {variant.spec.name} did not pass the ping "
                             f"health check. Please check CloudWatch logs for this endpoint. {error}"
                         ) from None
-        except BaseException:
+        except BaseException as error:
             with self._condition:
                 self._launching = [variant for variant in self._launching if variant not in variants]
                 self._restarting = False
+                self._launch_failure = str(error) or type(error).__name__
                 self._condition.notify_all()
             self._retire(variants, drain=False)
             shutil.rmtree(deployment, ignore_errors=True)
@@ -211,7 +213,8 @@ class Fleet:
                     weights = [variant.spec.weight for variant in variants]
                     variant = random.choices(variants, weights=weights if any(weights) else None)[0]
                 else:
-                    raise InvocationRefused(f"Endpoint {self.endpoint_name} has no variant serving")
+                    why = f": its model servers did not start ({self._launch_failure})" if self._launch_failure else ""
+                    raise InvocationRefused(f"Endpoint {self.endpoint_name} has no variant serving{why}")
                 ready = [instance for instance in variant.instances if instance.ready]
                 if ready:
                     instance = min(ready, key=lambda candidate: candidate.in_flight)
