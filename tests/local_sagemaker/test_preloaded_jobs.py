@@ -24,9 +24,10 @@ FORKED = "Forked from the endpoint's preloaded Python"
 
 
 def forked(lines: list[str]) -> bool:
-    """Whether the job's log says it was forked; an AssertionError with the log's reason if it says it was not."""
+    """Whether the job's log says it was forked (its line saying how it started is printed, for a failure)."""
     said = [line for line in lines if line.startswith((FORKED, "Not forked"))]
     assert len(said) == 1, lines
+    print(said[0])
     return said[0].startswith(FORKED)
 PROBE = """
 import json, os, random, sys
@@ -120,3 +121,16 @@ def test_a_first_job_with_its_own_openmp_policy_does_not_keep_the_later_ones_fro
 
     assert not forked(first)
     assert forked(later), later
+
+
+def test_a_variable_the_preloaded_libraries_set_themselves_keeps_a_job_forked_unless_it_differs(
+        sagemaker, s3, bucket, endpoint_client, monkeypatch) -> None:
+    monkeypatch.delenv("KMP_DUPLICATE_LIB_OK", raising=False)
+    preloaded_python.stop_all()  # the next job starts a forker without it; importing scikit-learn sets it to True
+    _, _, first = run_probe(sagemaker, s3, bucket, endpoint_client, {})
+    monkeypatch.setenv("KMP_DUPLICATE_LIB_OK", "True")  # as importing scikit-learn in the endpoint's process does
+    _, _, inherited = run_probe(sagemaker, s3, bucket, endpoint_client, {})
+    _, _, other = run_probe(sagemaker, s3, bucket, endpoint_client, {"KMP_DUPLICATE_LIB_OK": "FALSE"})
+
+    assert forked(first) and forked(inherited)
+    assert not forked(other)

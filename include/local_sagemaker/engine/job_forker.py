@@ -11,7 +11,8 @@ environment, working directory and `sys.argv`, fresh random seeds, and a process
 job's command line. Then the script runs as `__main__`, its atexit handlers and non-daemon threads
 are waited for, and the child exits with the script's code.
 
-Messages on the control socket are a 4-byte big-endian length and a JSON object. In: `{"id", "argv",
+Messages on the control socket are a 4-byte big-endian length and a JSON object. First out:
+`{"ready": [preloaded modules], "environment": {...}}`. In: `{"id", "argv",
 "env", "cwd", "root"}` with the stdout pipe's write end as SCM_RIGHTS ("root": the sandbox folder to
 mount at /opt/ml, or null). Out: `{"id", "pid"}` or `{"id", "error"}`, and `{"exited": pid, "code"}`
 (negative: the signal) when a child ends. When the socket closes (the endpoint stopped or died),
@@ -286,7 +287,8 @@ def main() -> None:
     del sys.path[0]  # this file's folder (the engine's modules) is not the jobs' import path
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the endpoint, which stops the jobs
     loaded = preload()
-    send_message(control, {"ready": loaded})
+    # Its environment after the imports: some set defaults (scikit-learn: KMP_DUPLICATE_LIB_OK).
+    send_message(control, {"ready": loaded, "environment": dict(os.environ)})
     serve(control)
 
 

@@ -80,25 +80,32 @@ class PreloadedPython:
         self._replies: dict[int, tuple[threading.Event, dict[str, Any], ForkedProcess]] = {}
         self._children: dict[int, ForkedProcess] = {}
         self.preloaded: list[str] = []
+        self.preloaded_environment: dict[str, str] = {}
         self.broken: str | None = None
 
     def refusal(self, command: JobCommand) -> str | None:
-        """Why the job cannot be forked from this process; None if it can."""
+        """Why the job cannot be forked from this process; None if it can (the forker started, then)."""
         argv, env = command.argv, command.env
         if len(argv) < 2 or argv[0] != sys.executable or not argv[1].endswith(".py"):
             return "its command is not this Python running a .py script"
-        for name in sorted({name for name in (*env, *self.environment) if is_import_time(name)}):
-            if env.get(name) != self.environment.get(name):
-                return (f"it has {name}={env.get(name)!r} where the preloaded Python has {self.environment.get(name)!r}, "
-                        "a variable libraries read when they are imported")
-        if self.broken:
+        if not self._wait_ready():
             return f"the preloaded Python is unavailable: {self.broken}"
+        before, after = self.environment, self.preloaded_environment
+        for name in sorted({name for name in (*env, *after) if is_import_time(name)}):
+            # A variable the imports set themselves (setdefault) they would set in a new interpreter too.
+            set_by_the_imports = name not in before and name not in env
+            if env.get(name) != after.get(name) and not set_by_the_imports:
+                return (f"it has {name}={env.get(name)!r} where the preloaded Python has {after.get(name)!r}, "
+                        "a variable libraries read when they are imported")
         return None
+
+    def _wait_ready(self) -> bool:
+        self._start_once()
+        return self._ready.wait(READY_TIMEOUT_SECONDS) and not self.broken and self._control is not None
 
     def spawn(self, command: JobCommand) -> ForkedProcess | None:
         """Fork the job; None if the forker is not available (the caller starts an interpreter)."""
-        self._start_once()
-        if not self._ready.wait(READY_TIMEOUT_SECONDS) or self.broken or self._control is None:
+        if not self._wait_ready():
             return None
         read_end, write_end = os.pipe()
         process = ForkedProcess(read_end, self.preloaded)
@@ -163,6 +170,7 @@ class PreloadedPython:
             self._fail(self.broken or f"the forker exited with code {self._process.wait()}")
             return
         self.preloaded = first[0]["ready"]
+        self.preloaded_environment = first[0]["environment"]
         self._control = ours
         self._ready.set()
         self._read_messages(ours)
