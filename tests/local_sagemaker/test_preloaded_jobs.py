@@ -54,13 +54,17 @@ def run_probe(sagemaker: Any, s3: Any, bucket: str, endpoint_client: Any, enviro
     request["AppSpecification"]["ContainerArguments"] = ["--flag", "value"]
     sagemaker.create_processing_job(**request, Environment={"PROBE": "yes", **environment})
     job = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=name), "ProcessingJobStatus")
+    lines = job_log(endpoint_client, name)
+    printed = json.loads(next(line for line in lines if line.startswith("{")))
+    return job, printed, lines
+
+
+def job_log(endpoint_client: Any, name: str) -> list[str]:
     logs = endpoint_client("logs")
     stream = logs.describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs",
                                        logStreamNamePrefix=f"{name}/")["logStreams"][0]["logStreamName"]
-    lines = [event["message"] for event in
-             logs.get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=stream)["events"]]
-    printed = json.loads(next(line for line in lines if line.startswith("{")))
-    return job, printed, lines
+    return [event["message"] for event in
+            logs.get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=stream)["events"]]
 
 
 def test_a_forked_job_sees_what_a_fresh_interpreter_would_and_draws_its_own_random_numbers(
@@ -134,3 +138,75 @@ def test_a_variable_the_preloaded_libraries_set_themselves_keeps_a_job_forked_un
 
     assert forked(first) and forked(inherited)
     assert not forked(other)
+
+
+AT_EXIT = """
+import atexit, concurrent.futures, pickle
+
+class Model:
+    pass
+
+pool = concurrent.futures.ThreadPoolExecutor(1)  # never shut down: the interpreter waits for it at exit
+pool.submit(print, "from the pool")
+unclosed = open("/opt/ml/processing/output/o/unclosed.txt", "w")  # never closed: written when finalized
+unclosed.write("written at exit")
+atexit.register(lambda: print("atexit pickled", len(pickle.dumps(Model())) > 0))
+"""
+
+
+@pytest.mark.parametrize("how", ["forked", "fresh"])
+def test_a_jobs_end_waits_for_its_threads_runs_atexit_and_finalizes_as_an_interpreter_does(
+        sagemaker, s3, bucket, endpoint_client, monkeypatch, how: str) -> None:
+    if how == "fresh":
+        monkeypatch.setenv(SWITCH, "off")
+    name, output = unique("at-exit"), f"s3://{bucket}/{unique('at-exit-output')}"
+    sagemaker.create_processing_job(**processing_request(bucket, put_script(s3, bucket, AT_EXIT), name,
+                                                         outputs={"o": output}))
+    job = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=name), "ProcessingJobStatus")
+    lines = job_log(endpoint_client, name)
+
+    assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
+    assert forked(lines) == (how == "forked")
+    assert "from the pool" in lines and "atexit pickled True" in lines
+    key = output.split(f"{bucket}/", 1)[1] + "/unclosed.txt"
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"written at exit"
+
+
+def test_a_forked_job_whose_stdout_cannot_flush_ends_alone_and_its_sibling_runs_on(
+        sagemaker, s3, bucket, endpoint_client) -> None:
+    flag = f"flags/{unique('sibling')}"
+    sibling = unique("sibling")
+    sagemaker.create_processing_job(**processing_request(bucket, put_script(s3, bucket, f"""
+import sys, time, boto3
+s3 = boto3.client("s3")
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    try:
+        s3.head_object(Bucket="{bucket}", Key="{flag}")
+        print("sibling saw the flag")
+        sys.exit(0)
+    except s3.exceptions.ClientError:
+        time.sleep(0.2)
+sys.exit("no flag")
+"""), sibling))
+    wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=sibling), "ProcessingJobStatus",
+             statuses=("InProgress",))
+    broken = unique("no-flush")
+    sagemaker.create_processing_job(**processing_request(bucket, put_script(s3, bucket, """
+import sys
+
+class Sink:  # a stdout replacement without flush()
+    def write(self, text):
+        return len(text)
+
+sys.stdout = Sink()
+print("swallowed")
+"""), broken))
+    ended = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=broken), "ProcessingJobStatus")
+    s3.put_object(Bucket=bucket, Key=flag, Body=b"")
+    sibling_ended = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=sibling), "ProcessingJobStatus")
+
+    assert forked(job_log(endpoint_client, broken))
+    assert ended["ProcessingJobStatus"] == "Completed", ended.get("FailureReason")
+    assert sibling_ended["ProcessingJobStatus"] == "Completed", sibling_ended.get("FailureReason")
+    assert "sibling saw the flag" in job_log(endpoint_client, sibling)

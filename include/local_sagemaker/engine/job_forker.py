@@ -23,21 +23,25 @@ from __future__ import annotations
 
 import array
 import atexit
+import builtins
 import contextlib
 import ctypes
+import gc
 import importlib
+import importlib.machinery
 import io
 import json
 import os
 import random
-import runpy
 import selectors
 import signal
 import socket
 import struct
 import sys
 import threading
+import time
 import traceback
+import types
 from typing import Any, NoReturn
 
 # What the local containers and the sample pipeline's scripts import; a module missing here is skipped.
@@ -53,6 +57,11 @@ _CONTAINER_ROOT = "/opt/ml"
 _HEADER = struct.Struct(">I")
 
 _libc = ctypes.CDLL(None, use_errno=True)
+
+try:  # imported here, before a job's folder is on sys.path
+    import setproctitle
+except ImportError:
+    setproctitle = None
 
 
 def send_message(connection: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
@@ -100,8 +109,10 @@ def preload() -> list[str]:
     return loaded
 
 
-def serve(control: socket.socket) -> None:
-    """Fork a child per request until the control socket closes; report each child's end."""
+def serve(control: socket.socket, gained: dict[str, str]) -> None:
+    """Fork a child per request until the control socket closes; report each child's end.
+
+    `gained`: the variables the imports set (a new interpreter's imports would set them too)."""
     children: set[int] = set()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
@@ -129,8 +140,11 @@ def serve(control: socket.socket) -> None:
                     _close_all(fds)
                     continue
                 if pid == 0:
-                    signal.set_wakeup_fd(-1)
-                    _become_job(request, fds[0], forker)
+                    try:  # whatever happens, the child never returns into this loop (and its finally)
+                        signal.set_wakeup_fd(-1)
+                        _become_job(request, fds[0], forker, gained)
+                    finally:
+                        os._exit(1)
                 children.add(pid)
                 _close_all(fds)
                 send_message(control, {"id": request["id"], "pid": pid})
@@ -162,7 +176,7 @@ def _close_all(fds: list[int]) -> None:
             continue
 
 
-def _become_job(request: dict[str, Any], output: int, forker: int) -> NoReturn:
+def _become_job(request: dict[str, Any], output: int, forker: int, gained: dict[str, str]) -> NoReturn:
     """In the forked child: set the job's process up, run its script, exit with its code."""
     try:
         os.setsid()
@@ -183,14 +197,17 @@ def _become_job(request: dict[str, Any], output: int, forker: int) -> NoReturn:
             os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        for name, value in gained.items():
+            os.environ.setdefault(name, value)
+        time.tzset()
         argv = request["argv"]
         script = argv[1]
+        _set_title(" ".join(argv))
         sys.argv = argv[1:]
         sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python <script>` has it
         _reseed()
-        _set_title(" ".join(argv))
-        sys.stdout, sys.stderr = _standard_stream(1, "strict"), _standard_stream(2, "backslashreplace")
-        atexit._clear()  # the forker's own handlers are not the job's
+        errors = getattr(sys.__stdout__, "errors", None) or "strict"
+        sys.stdout, sys.stderr = _standard_stream(1, errors), _standard_stream(2, "backslashreplace")
     except BaseException:
         traceback.print_exc()
         os._exit(127)  # as a shell that could not start the job
@@ -198,21 +215,36 @@ def _become_job(request: dict[str, Any], output: int, forker: int) -> NoReturn:
 
 
 def _run_script(script: str) -> int:
-    code = 0
+    """Run `script` as `__main__`, then end as the interpreter does: threads, atexit, streams, objects."""
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__file__=script, __builtins__=builtins, __cached__=None,
+                         __loader__=importlib.machinery.SourceFileLoader("__main__", script))
+    sys.modules["__main__"] = main  # for the whole run: pickling the script's classes at exit works too
+    code, interrupted = 0, False
     try:
-        runpy.run_path(script, run_name="__main__")
+        with open(script, "rb") as source:
+            exec(compile(source.read(), script, "exec"), main.__dict__)
     except SystemExit as leaving:
         code = _exit_code(leaving.code)
+    except KeyboardInterrupt:
+        sys.excepthook(*sys.exc_info())
+        interrupted = True
     except BaseException:
-        traceback.print_exc()
+        sys.excepthook(*sys.exc_info())
         code = 1
-    for thread in threading.enumerate():  # as the interpreter does at exit
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
+    with contextlib.suppress(BaseException):
+        threading._shutdown()  # type: ignore[attr-defined]  # non-daemon threads, as at exit
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(BaseException):
             stream.flush()
+    with contextlib.suppress(BaseException):
+        main.__dict__.clear()  # the script's objects finalized (an unclosed file's buffer written)
+        gc.collect()
+    _libc.fflush(None)  # C code's buffered output
+    if interrupted:  # as the interpreter exits on an unhandled Ctrl-C
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
     return code
 
 
@@ -268,11 +300,10 @@ def _reseed() -> None:
 
 
 def _set_title(title: str) -> None:
-    try:
-        import setproctitle
-    except ImportError:
-        return
-    setproctitle.setproctitle(title)
+    """The job's command line as its process title (it overwrites the forker's environment area in the
+    child: /proc/<pid>/environ; the forker's own keeps the orphan marker)."""
+    if setproctitle is not None:
+        setproctitle.setproctitle(title)
 
 
 def _max_fd() -> int:
@@ -286,10 +317,12 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     del sys.path[0]  # this file's folder (the engine's modules) is not the jobs' import path
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the endpoint, which stops the jobs
+    started_with = dict(os.environ)
     loaded = preload()
     # Its environment after the imports: some set defaults (scikit-learn: KMP_DUPLICATE_LIB_OK).
+    gained = {name: value for name, value in os.environ.items() if name not in started_with}
     send_message(control, {"ready": loaded, "environment": dict(os.environ)})
-    serve(control)
+    serve(control, gained)
 
 
 if __name__ == "__main__":

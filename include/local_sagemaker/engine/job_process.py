@@ -79,12 +79,15 @@ class JobProcess:
 
     def run(self, command: JobCommand, timeout: float | None) -> int:
         """Run to completion and return the exit code (negative for a signal)."""
+        if self._stopped.is_set():
+            return -signal.SIGTERM
+        process, how = _start(command, self.preloaded)  # not under the lock: a stop meanwhile is not held up
         with self._lock:
-            if self._stopped.is_set():
-                return -signal.SIGTERM
-            self._process, how = _start(command, self.preloaded)
+            self._process = process
         if how:
             self.log(how)
+        if self._stopped.is_set():  # stopped while it started: it ends now
+            self._terminate()
         timer = threading.Timer(timeout, self._expire) if timeout else None
         if timer:
             timer.daemon = True
@@ -153,8 +156,11 @@ def _start(command: JobCommand, preloaded: bool) -> tuple[subprocess.Popen[bytes
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    try:
         os.killpg(pid, sig)
+    except ProcessLookupError:  # a forked job not yet in a session of its own: the process itself
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
 
 
 def python_environment(extra: dict[str, str]) -> dict[str, str]:

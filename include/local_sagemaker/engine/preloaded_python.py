@@ -18,6 +18,7 @@ has every job process die with the endpoint.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -32,7 +33,8 @@ from .sandbox import JobCommand
 
 SWITCH = "LOCAL_SAGEMAKER_PRELOADED_JOBS"
 IMPORT_TIME_VARIABLES = ("PYTHON", "OMP_", "GOMP_", "KMP_", "OPENBLAS_", "GOTO_", "MKL_", "NUMEXPR_", "BLIS_",
-                         "LD_", "MALLOC_", "SKLEARN_", "JOBLIB_", "LOKY_", "XGBOOST_", "LANG", "LC_")
+                         "LD_", "MALLOC_", "SKLEARN_", "JOBLIB_", "LOKY_", "XGBOOST_", "PANDAS_", "NPY_", "NUMPY_",
+                         "SCIPY_", "LANG", "LC_", "TZ", "HOME")
 FORKER = Path(__file__).with_name("job_forker.py")
 READY_TIMEOUT_SECONDS = 120.0
 
@@ -131,13 +133,20 @@ class PreloadedPython:
         return process
 
     def stop(self) -> None:
-        """Close the control socket: the forker kills what is left of its jobs and exits."""
+        """Close the control socket: the forker kills what is left of its jobs and exits (killed if it does not)."""
         with self._lock:
             control, process = self._control, self._process
         if control is not None:
-            control.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                control.shutdown(socket.SHUT_RDWR)
         if process is not None:
-            process.wait(30)
+            if control is None:  # still importing: nothing to tell it yet
+                process.kill()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         if self._thread is not None:
             self._thread.join(30)
 
@@ -176,13 +185,20 @@ class PreloadedPython:
         self._read_messages(ours)
 
     def _read_messages(self, control: socket.socket) -> None:
+        try:
+            self._dispatch(control)
+        finally:  # however reading ended, no spawn and no job's wait is left hanging
+            self._fail("the forker exited")
+            if self._process is not None:
+                self._process.poll()  # reaped
+
+    def _dispatch(self, control: socket.socket) -> None:
         while True:
             try:
                 received = receive_message(control)
             except (OSError, EOFError):
                 received = None
             if received is None:
-                self._fail("the forker exited")
                 return
             message, _ = received
             if "exited" in message:
