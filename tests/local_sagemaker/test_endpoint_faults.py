@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from include.local_sagemaker.orphans import marked_processes
 from tests.support.pipelines import create_pipeline, processing_step, put_script, steps_by_name, wait_for
 
 from .endpoint_process import process_alive, processes_whose_cmdline_has, run_endpoint, wait_until
@@ -70,6 +71,9 @@ time.sleep(600)
     wait_until(lambda: not any(process_alive(pid) for pid in pids), DEATH_TIMEOUT_SECONDS,
                f"job processes {pids} outlived the SIGKILLed endpoint")
     assert processes_whose_cmdline_has(token) == []
+    # Nor the process the job was forked from (preloaded_python.py), which carries the work dir's marker.
+    wait_until(lambda: not [pid for pid in marked_processes(work_dir) if process_alive(pid)], DEATH_TIMEOUT_SECONDS,
+               "a process of the SIGKILLed endpoint's work dir outlived it")
 
     resume.write_text("go")
     second = endpoint_processes("--work-dir", str(work_dir))

@@ -74,6 +74,9 @@ class PreloadedPython:
         self.environment = environment
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
+        # Guards the waiting spawns, the children and `broken`: a spawn registered before the forker
+        # broke is answered by _fail, none registers after.
+        self._state_lock = threading.Lock()
         self._ready = threading.Event()
         self._control: socket.socket | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -113,19 +116,24 @@ class PreloadedPython:
         process = ForkedProcess(read_end, self.preloaded)
         answered = threading.Event()
         reply: dict[str, Any] = {}
-        with self._send_lock:
+        with self._state_lock:
+            if self.broken:
+                os.close(write_end)
+                process.stdout.close()
+                return None
             self._next_id += 1
             request_id = self._next_id
             self._replies[request_id] = (answered, reply, process)
-            try:
+        try:
+            with self._send_lock:
                 send_message(self._control, {"id": request_id, "argv": command.argv, "env": command.env,
                                              "cwd": str(command.root),
                                              "root": str(command.root) if command.namespace else None},
                              [write_end])
-            except OSError as error:
-                self._fail(f"the forker's socket failed: {error}")
-            finally:
-                os.close(write_end)
+        except OSError as error:
+            self._fail(f"the forker's socket failed: {error}")
+        finally:
+            os.close(write_end)
         answered.wait()
         if "pid" not in reply:
             process.stdout.close()
@@ -201,30 +209,32 @@ class PreloadedPython:
             if received is None:
                 return
             message, _ = received
-            if "exited" in message:
-                child = self._children.pop(message["exited"], None)
-                if child is not None:
-                    child.ended(message["code"])
-                continue
-            answered, reply, process = self._replies.pop(message["id"])
-            if "pid" in message:
-                # Registered here, before the next message is read: its exit cannot come unheard.
-                process.pid = message["pid"]
-                self._children[process.pid] = process
-            reply.update(message)
-            answered.set()
+            with self._state_lock:
+                if "exited" in message:
+                    child = self._children.pop(message["exited"], None)
+                    if child is not None:
+                        child.ended(message["code"])
+                    continue
+                answered, reply, process = self._replies.pop(message["id"])
+                if "pid" in message:
+                    # Registered here, before the next message is read: its exit cannot come unheard.
+                    process.pid = message["pid"]
+                    self._children[process.pid] = process
+                reply.update(message)
+                answered.set()
 
     def _fail(self, reason: str) -> None:
         """Answer every waiting spawn (None: start an interpreter) and end every job's wait: they died with it."""
-        self.broken = self.broken or reason
+        with self._state_lock:
+            self.broken = self.broken or reason
+            for answered, reply, _ in self._replies.values():
+                reply.setdefault("error", reason)
+                answered.set()
+            self._replies.clear()
+            for child in self._children.values():
+                child.ended(-9)
+            self._children.clear()
         self._ready.set()
-        for answered, reply, _ in list(self._replies.values()):
-            reply.setdefault("error", reason)
-            answered.set()
-        self._replies.clear()
-        for child in list(self._children.values()):
-            child.ended(-9)
-        self._children.clear()
 
 
 _forkers: dict[str, PreloadedPython] = {}
