@@ -8,8 +8,9 @@ Each child becomes what `python <script> <args>` would be in its sandbox: its ow
 when this process dies, stdin /dev/null, stdout and stderr the pipe the endpoint reads, its own
 mount namespace with the sandbox at /opt/ml (as sandbox.py's `unshare` command does), the job's
 environment, working directory and `sys.argv`, fresh random seeds, and a process title that is the
-job's command line. Then the script runs as `__main__`, its atexit handlers and non-daemon threads
-are waited for, and the child exits with the script's code.
+job's command line. Then the script runs in a `__main__` module of its own, and the child ends as
+the interpreter would: non-daemon threads joined, atexit handlers run, streams flushed, the script's
+objects finalized, C stdio flushed; with the script's exit code (an unhandled Ctrl-C: -SIGINT).
 
 Messages on the control socket are a 4-byte big-endian length and a JSON object. First out:
 `{"ready": [preloaded modules], "environment": {...}}`. In: `{"id", "argv",
