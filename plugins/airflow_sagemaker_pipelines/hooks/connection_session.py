@@ -15,6 +15,8 @@ import boto3
 import botocore.session
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
+from .shared_models import with_shared_loader
+
 
 class ConnectionBoundSession(boto3.session.Session):
     """boto3 session whose clients and resources take the hook's endpoint, verify and config by default."""
@@ -22,7 +24,7 @@ class ConnectionBoundSession(boto3.session.Session):
     def __init__(self, hook: AwsBaseHook, region_name: str) -> None:
         # The connection's credentials (refreshable ones too, as the provider's session factory
         # sets them), on a botocore session of our own: boto3 cannot wrap one twice.
-        core = botocore.session.get_session()
+        core = with_shared_loader(botocore.session.get_session())
         core._credentials = hook.get_session(region_name=region_name).get_credentials()
         endpoint_url = hook.conn_config.endpoint_url
         if endpoint_url:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from airflow.providers.amazon.aws.hooks.logs import AwsLogsHook
 
+from .shared_models import SharedServiceModels
 from .transient_errors import StandardRetries
 
 
-class JobLogsHook(StandardRetries, AwsLogsHook):
+class JobLogsHook(StandardRetries, SharedServiceModels, AwsLogsHook):
     """The provider's logs hook plus the tail of a job's streams (`<job name>/algo-1-<epoch>`, ...)."""
 
     def job_log_tails(self, log_group: str, job_name: str, lines: int) -> dict[str, list[str]]:

@@ -15,6 +15,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from botocore.exceptions import ClientError
 
+from .shared_models import SharedServiceModels
 from .transient_errors import StandardRetries
 
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
@@ -35,7 +36,7 @@ def stringify_parameters(parameters: dict[str, Any] | None) -> list[dict[str, st
     return formatted
 
 
-class PipelineExecutionHook(StandardRetries, SageMakerHook):
+class PipelineExecutionHook(StandardRetries, SharedServiceModels, SageMakerHook):
     """Pipeline executions through the Airflow AWS connection (its endpoint_url included)."""
 
     def start_pipeline(  # type: ignore[override]
