@@ -25,11 +25,17 @@ class EndpointClients:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self._session.client(
+                client = self._session.client(
                     service,
                     endpoint_url=self.endpoint_url,
                     config=Config(retries={"max_attempts": 2}, max_pool_connections=32),
                 )
+                # botocore builds a client's modeled exception classes on first use, without a lock: two
+                # threads meeting a new client at once could get two sets, and `except
+                # client.exceptions.X` missed the X the other set raised (two model servers of a restarted
+                # endpoint creating its log group: "ResourceAlreadyExistsException" failed the restart).
+                client.exceptions  # noqa: B018
+                self._clients[service] = client
             return self._clients[service]
 
     @property
