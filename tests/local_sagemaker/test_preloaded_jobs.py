@@ -16,7 +16,7 @@ from include.local_sagemaker.engine import preloaded_python
 from include.local_sagemaker.engine.preloaded_python import SWITCH
 from tests.support.pipelines import put_script, unique
 
-from .test_standalone_jobs import processing_request, wait_job
+from .test_standalone_jobs import processing_job_log, processing_request, wait_job
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork, namespaces: Linux only")
 
@@ -54,17 +54,9 @@ def run_probe(sagemaker: Any, s3: Any, bucket: str, endpoint_client: Any, enviro
     request["AppSpecification"]["ContainerArguments"] = ["--flag", "value"]
     sagemaker.create_processing_job(**request, Environment={"PROBE": "yes", **environment})
     job = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=name), "ProcessingJobStatus")
-    lines = job_log(endpoint_client, name)
+    lines = processing_job_log(endpoint_client, name)
     printed = json.loads(next(line for line in lines if line.startswith("{")))
     return job, printed, lines
-
-
-def job_log(endpoint_client: Any, name: str) -> list[str]:
-    logs = endpoint_client("logs")
-    stream = logs.describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs",
-                                       logStreamNamePrefix=f"{name}/")["logStreams"][0]["logStreamName"]
-    return [event["message"] for event in
-            logs.get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=stream)["events"]]
 
 
 def test_a_forked_job_sees_what_a_fresh_interpreter_would_and_draws_its_own_random_numbers(
@@ -163,7 +155,7 @@ def test_a_jobs_end_waits_for_its_threads_runs_atexit_and_finalizes_as_an_interp
     sagemaker.create_processing_job(**processing_request(bucket, put_script(s3, bucket, AT_EXIT), name,
                                                          outputs={"o": output}))
     job = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=name), "ProcessingJobStatus")
-    lines = job_log(endpoint_client, name)
+    lines = processing_job_log(endpoint_client, name)
 
     assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
     assert forked(lines) == (how == "forked")
@@ -206,7 +198,7 @@ print("swallowed")
     s3.put_object(Bucket=bucket, Key=flag, Body=b"")
     sibling_ended = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=sibling), "ProcessingJobStatus")
 
-    assert forked(job_log(endpoint_client, broken))
+    assert forked(processing_job_log(endpoint_client, broken))
     assert ended["ProcessingJobStatus"] == "Completed", ended.get("FailureReason")
     assert sibling_ended["ProcessingJobStatus"] == "Completed", sibling_ended.get("FailureReason")
-    assert "sibling saw the flag" in job_log(endpoint_client, sibling)
+    assert "sibling saw the flag" in processing_job_log(endpoint_client, sibling)

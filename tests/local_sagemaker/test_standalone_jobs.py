@@ -51,6 +51,15 @@ def processing_request(bucket: str, script: str, name: str, inputs: dict[str, st
     }
 
 
+def processing_job_log(endpoint_client: Any, name: str) -> list[str]:
+    """The lines of a processing job's CloudWatch log stream."""
+    logs = endpoint_client("logs")
+    stream = logs.describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs",
+                                       logStreamNamePrefix=f"{name}/")["logStreams"][0]["logStreamName"]
+    return [event["message"] for event in
+            logs.get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=stream)["events"]]
+
+
 def _csv(rows: int, seed: int, label: bool = True) -> bytes:
     rng = np.random.default_rng(seed)
     features = rng.normal(size=(rows, 4))
@@ -109,11 +118,7 @@ def test_a_jobs_openmp_threads_wait_passively_unless_its_environment_says_otherw
     sagemaker.create_processing_job(**processing_request(bucket, script, name), Environment=environment)
     job = wait_job(lambda: sagemaker.describe_processing_job(ProcessingJobName=name), "ProcessingJobStatus")
     assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
-    logs = endpoint_client("logs")
-    stream = logs.describe_log_streams(logGroupName="/aws/sagemaker/ProcessingJobs",
-                                       logStreamNamePrefix=f"{name}/")["logStreams"][0]["logStreamName"]
-    events = logs.get_log_events(logGroupName="/aws/sagemaker/ProcessingJobs", logStreamName=stream)["events"]
-    assert f"OMP_WAIT_POLICY={expected}" in [event["message"] for event in events]
+    assert f"OMP_WAIT_POLICY={expected}" in processing_job_log(endpoint_client, name)
 
 
 def test_training_job_walks_the_secondary_statuses_and_writes_the_model(sagemaker, s3, bucket, endpoint_client) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -64,11 +63,8 @@ def kill_training_job_processes(execution_arn: str, timeout: float = 60) -> int:
     For an action of `when_step_starts(..., hold=False)` on the training step: the job is the one
     it saw start; its process (a session of its own, forked or not) is killed with its children."""
     job = _starting_jobs[execution_arn]
-    deadline = time.monotonic() + timeout
-    while job.process.pid is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the training job of {execution_arn} started no process within {timeout} s")
-        time.sleep(0.05)
+    if not job.process.started.wait(timeout):
+        raise TimeoutError(f"the training job of {execution_arn} started no process within {timeout} s")
     os.killpg(job.process.pid, signal.SIGKILL)
     return job.process.pid
 

@@ -65,6 +65,7 @@ class JobProcess:
         self.cloudwatch = cloudwatch
         self.tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
         self._process: subprocess.Popen[bytes] | ForkedProcess | None = None
+        self.started = threading.Event()  # set once the process exists (its pid known)
         self._stopped = threading.Event()
         self.timed_out = False
         self._lock = threading.Lock()
@@ -84,6 +85,7 @@ class JobProcess:
         process, how = _start(command, self.preloaded)  # not under the lock: a stop meanwhile is not held up
         with self._lock:
             self._process = process
+        self.started.set()
         if how:
             self.log(how)
         if self._stopped.is_set():  # stopped while it started: it ends now
@@ -143,7 +145,7 @@ class JobProcess:
 def _start(command: JobCommand, preloaded: bool) -> tuple[subprocess.Popen[bytes] | ForkedProcess, str | None]:
     """Forked from the preloaded interpreter when allowed and the job allows it, else a process of its own;
     and how it started, for the job's log."""
-    forked = preloaded_python.fork(command, python_environment({})) if preloaded else None
+    forked = preloaded_python.fork(command, lambda: python_environment({})) if preloaded else None
     if isinstance(forked, ForkedProcess):
         return forked, f"Forked from the endpoint's preloaded Python ({', '.join(forked.preloaded)} imported)"
     process = subprocess.Popen(

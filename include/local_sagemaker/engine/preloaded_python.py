@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -237,15 +238,18 @@ class PreloadedPython:
         self._ready.set()
 
 
+# Besides the import-time variables, what the forker itself needs: the marker (orphans.py finds its jobs
+# by it), the interpreter's PATH and HOME.
+_KEPT = (JOB_MARKER, "PATH", "HOME", "TMPDIR")
 _forkers: dict[str, PreloadedPython] = {}
 _forkers_lock = threading.Lock()
 
 
-def fork(command: JobCommand, default_environment: dict[str, str]) -> ForkedProcess | str:
+def fork(command: JobCommand, default_environment: Callable[[], dict[str, str]]) -> ForkedProcess | str:
     """The job forked from its work dir's preloaded Python, or why it was not (it starts an interpreter).
 
-    `default_environment`: a job's environment when it sets nothing itself; the forker runs with its
-    import-time variables, so that jobs which set none of their own are forked."""
+    `default_environment()`: a job's environment when it sets nothing itself, asked once, when the forker
+    starts: it runs with its import-time variables, so that jobs which set none of their own are forked."""
     work_dir = command.env.get(JOB_MARKER)
     if os.environ.get(SWITCH, "").lower() == "off":
         return f"{SWITCH}=off"
@@ -254,18 +258,13 @@ def fork(command: JobCommand, default_environment: dict[str, str]) -> ForkedProc
     with _forkers_lock:
         forker = _forkers.get(work_dir)
         if forker is None:
-            environment = {name: value for name, value in default_environment.items()
+            environment = {name: value for name, value in default_environment().items()
                            if is_import_time(name) or name in _KEPT}
             forker = _forkers[work_dir] = PreloadedPython({**environment, JOB_MARKER: work_dir})
     refusal = forker.refusal(command)
     if refusal:
         return refusal
     return forker.spawn(command) or f"the preloaded Python is unavailable: {forker.broken}"
-
-
-# Besides the import-time variables, what the forker itself needs: the marker (orphans.py finds its jobs
-# by it), the interpreter's PATH and HOME.
-_KEPT = (JOB_MARKER, "PATH", "HOME", "TMPDIR")
 
 
 def stop_all() -> None:
