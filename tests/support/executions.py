@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -62,10 +61,14 @@ def kill_training_job_processes(execution_arn: str, timeout: float = 60) -> int:
 
     For an action of `when_step_starts(..., hold=False)` on the training step: the job is the one
     it saw start; its process (a session of its own, forked or not) is killed with its children."""
+    from include.local_sagemaker.engine.job_process import signal_group
+
     job = _starting_jobs[execution_arn]
     if not job.process.started.wait(timeout):
         raise TimeoutError(f"the training job of {execution_arn} started no process within {timeout} s")
-    os.killpg(job.process.pid, signal.SIGKILL)
+    # As the endpoint signals its jobs: the group, or the process itself while a forked job is not yet
+    # the leader of a session of its own.
+    signal_group(job.process.pid, signal.SIGKILL)
     return job.process.pid
 
 

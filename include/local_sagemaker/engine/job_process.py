@@ -134,11 +134,11 @@ class JobProcess:
             process = self._process
         if process is None or process.poll() is not None:
             return
-        _signal_group(process.pid, signal.SIGTERM)
+        signal_group(process.pid, signal.SIGTERM)
         try:
             process.wait(STOP_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
-            _signal_group(process.pid, signal.SIGKILL)
+            signal_group(process.pid, signal.SIGKILL)
             process.wait()
 
 
@@ -157,7 +157,8 @@ def _start(command: JobCommand, preloaded: bool) -> tuple[subprocess.Popen[bytes
     return process, f"Not forked from the preloaded Python: {forked}" if forked else None
 
 
-def _signal_group(pid: int, sig: signal.Signals) -> None:
+def signal_group(pid: int, sig: signal.Signals) -> None:
+    """Signal a job's process group; the process alone while a forked job has no session of its own yet."""
     try:
         os.killpg(pid, sig)
     except ProcessLookupError:  # a forked job not yet in a session of its own: the process itself
