@@ -77,6 +77,17 @@ def test_both_celery_workers_answer_a_ping_through_the_stacks_redis(celery_stack
     assert all(f"{worker}@" in replies for worker in CELERY_WORKERS), replies
 
 
+def test_the_celery_workers_preload_for_the_tasks_they_fork_and_the_scheduler_does_not(celery_stack) -> None:
+    stack, _ = celery_stack
+
+    def preloaded() -> set[str]:
+        logs = {name: (stack.home / "logs" / f"{name}.log").read_text() for name in stack.airflow_processes}
+        return {name for name, log in logs.items() if "airflow_sagemaker_pipelines: preloaded" in log}
+
+    eventually(lambda: preloaded() >= set(CELERY_WORKERS), "both workers' preload", timeout=120)
+    assert preloaded() == set(CELERY_WORKERS)
+
+
 @pytest.mark.timeout(900)
 def test_a_worker_killed_while_it_starts_the_execution_leaves_the_retry_the_same_execution(
         celery_stack, api, sagemaker) -> None:

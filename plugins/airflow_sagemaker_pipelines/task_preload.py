@@ -1,0 +1,99 @@
+"""The libraries and AWS service models this package's tasks use, loaded once in the process that forks the tasks.
+
+Airflow runs each task in a process forked from a long-lived one: a LocalExecutor worker, itself
+forked from the scheduler, or a Celery pool process, forked from `airflow celery worker`. Each task
+then imported boto3 and the Amazon provider again and parsed the AWS service models (SageMaker's is
+megabytes of JSON) again: ~0.15 s of CPU per task, almost half of what a task of the training DAG
+costs (three DAG runs on the native stack: 9.7 s of task CPU, 5.6 s preloaded). Loaded in the
+forking process, a task inherits them with its memory.
+
+Only what does not change while Airflow runs is loaded: third-party modules and botocore's data
+files. This package's own modules, but `hooks.shared_models` (whose loader holds the models) and
+this one, are imported by each task anew, so an edited operator takes effect at its next task.
+
+`plugins/airflow_local_settings.py` calls `preload_for_forked_tasks` in every Airflow process; it
+acts only in a process that forks tasks (`forks_tasks`), and costs it ~1 s once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# What the training DAG's tasks import: at parse (the DAG file) and when they run.
+TASK_MODULES = (
+    "airflow.sdk.execution_time.task_runner",
+    "boto3",
+    "botocore.session",
+    "airflow.providers.amazon.aws.hooks.base_aws",
+    "airflow.providers.amazon.aws.hooks.logs",
+    "airflow.providers.amazon.aws.hooks.s3",
+    "airflow.providers.amazon.aws.hooks.sagemaker",
+    "airflow.providers.amazon.aws.links.base_aws",
+    "airflow.providers.amazon.aws.notifications.sns",
+    "airflow.providers.amazon.aws.operators.base_aws",
+    "airflow.providers.amazon.aws.operators.sagemaker",
+    "airflow.providers.amazon.aws.sensors.sagemaker",
+    "airflow.providers.amazon.aws.triggers.sagemaker",
+    "airflow.providers.amazon.aws.utils.mixins",
+    "airflow.providers.amazon.aws.utils.sagemaker",
+    "airflow.providers.standard.operators.branch",
+)
+# The AWS APIs the tasks call: their models, endpoint rules and retry settings are parsed here.
+TASK_SERVICES = ("sagemaker", "s3", "sns", "logs")
+
+_preloaded: Preloaded | None = None
+
+
+@dataclass(frozen=True)
+class Preloaded:
+    modules: int
+    services: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (f"airflow_sagemaker_pipelines: preloaded {self.modules} modules and {self.services} AWS service "
+                f"models for the tasks this process forks, in {self.seconds:.1f} s")
+
+
+def forks_tasks(argv: Sequence[str], executors: str) -> bool:
+    """Whether this Airflow command forks task processes: the scheduler of a LocalExecutor, a Celery worker."""
+    command = tuple(argv[1:3])
+    if command[:1] == ("scheduler",):
+        return any(name.strip().rsplit(".", 1)[-1] == "LocalExecutor" for name in executors.split(","))
+    return command == ("celery", "worker")
+
+
+def preload_for_forked_tasks(argv: Sequence[str] | None = None) -> Preloaded | None:
+    """Load what the tasks need, once per process, when this process forks tasks; what was loaded."""
+    global _preloaded
+    from airflow.configuration import conf
+
+    if _preloaded is not None or not forks_tasks(sys.argv if argv is None else argv,
+                                                 conf.get("core", "executor", fallback="")):
+        return _preloaded
+    started = time.perf_counter()
+    for name in TASK_MODULES:
+        importlib.import_module(name)
+    _parse_service_models()
+    # The provider names the operator that made each client in its user agent by walking the stack with
+    # inspect, whose table of module files is built on first use: once here, not once per task.
+    inspect.stack()
+    _preloaded = Preloaded(len(TASK_MODULES), len(TASK_SERVICES), time.perf_counter() - started)
+    return _preloaded
+
+
+def _parse_service_models() -> None:
+    """Make one client per service on the shared loader: no request is sent, every data file is parsed."""
+    import botocore.session
+
+    from airflow_sagemaker_pipelines.hooks.shared_models import with_shared_loader
+
+    session = with_shared_loader(botocore.session.get_session())
+    for service in TASK_SERVICES:
+        session.create_client(service, region_name="us-east-1", aws_access_key_id="preload",
+                              aws_secret_access_key="preload")  # never sent: no request is made

@@ -1,0 +1,78 @@
+"""The processes that fork tasks load the tasks' libraries and AWS service models once, for every task they fork."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from airflow_sagemaker_pipelines.task_preload import forks_tasks
+
+from include.local_airflow.environment import PROJECT_ROOT, airflow_environment, aws_connection_uri_json
+
+# Run by a fresh interpreter as Airflow command `argv`: Airflow's start imports airflow_local_settings
+# (which preloads, or not); then a forked child does what a task does first: parse the DAG file and
+# make a client of this package's hook. It prints the service models and libraries the child loaded.
+A_TASK_AFTER_THE_START_OF = """
+import importlib.util, json, os, sys
+sys.argv = json.loads(sys.argv[1])
+import airflow  # Airflow's start
+import botocore.loaders
+
+read, write = os.pipe()
+if os.fork() == 0:
+    parsed = []
+    parse = botocore.loaders.JSONFileLoader.load_file
+    botocore.loaders.JSONFileLoader.load_file = lambda loader, path: parsed.append(path) or parse(loader, path)
+    before = set(sys.modules)
+    spec = importlib.util.spec_from_file_location("dag_file", "dags/sagemaker_training_pipeline.py")
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
+    PipelineExecutionHook(aws_conn_id="aws_default").conn
+    imported = sorted(name for name in set(sys.modules) - before if name.startswith(("boto", "airflow.providers")))
+    os.write(write, json.dumps({"parsed": parsed, "imported": imported}).encode())
+    os._exit(0)
+os.close(write)
+print(os.read(read, 1 << 20).decode())
+os.wait()
+"""
+
+
+def a_task_forked_by(argv: list[str], executor: str, home: Path) -> dict[str, list[str]]:
+    env = {**os.environ, **airflow_environment(home), "AIRFLOW__CORE__EXECUTOR": executor,
+           "AIRFLOW_CONN_AWS_DEFAULT": aws_connection_uri_json("http://127.0.0.1:9")}  # never called
+    completed = subprocess.run([sys.executable, "-c", A_TASK_AFTER_THE_START_OF, json.dumps(argv)], env=env,
+                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(("argv", "executor", "forks"), [
+    (["airflow", "scheduler"], "LocalExecutor", True),
+    (["airflow", "scheduler", "--skip-serve-logs"], "airflow.executors.local_executor.LocalExecutor", True),
+    (["airflow", "scheduler"], "CeleryExecutor,LocalExecutor", True),
+    (["airflow", "scheduler"], "CeleryExecutor", False),
+    (["airflow", "celery", "worker"], "CeleryExecutor", True),
+    (["airflow", "celery", "flower"], "CeleryExecutor", False),
+    (["airflow", "triggerer"], "LocalExecutor", False),
+    (["airflow", "api-server"], "LocalExecutor", False),
+    (["airflow", "dags", "test"], "LocalExecutor", False),  # runs its tasks in its own process
+])
+def test_only_a_local_executors_scheduler_and_a_celery_worker_fork_tasks(argv, executor, forks) -> None:
+    assert forks_tasks(argv, executor) is forks
+
+
+def test_a_task_forked_by_the_scheduler_parses_no_service_model_and_imports_no_aws_library(tmp_path: Path) -> None:
+    task = a_task_forked_by(["airflow", "scheduler"], "LocalExecutor", tmp_path)
+
+    assert task == {"parsed": [], "imported": []}
+
+
+def test_a_task_of_a_process_that_forks_none_loads_them_itself(tmp_path: Path) -> None:
+    task = a_task_forked_by(["airflow", "api-server"], "LocalExecutor", tmp_path)
+
+    assert any(path.endswith("sagemaker/2017-07-24/service-2") for path in task["parsed"]), task["parsed"]
+    assert {"boto3", "airflow.providers.amazon.aws.hooks.sagemaker"} <= set(task["imported"])
