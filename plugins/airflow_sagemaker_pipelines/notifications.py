@@ -37,7 +37,7 @@ def configured_notifiers(report: RunReport, aws_conn_id: str | None) -> list[Bas
     notifiers: list[BaseNotifier] = []
     topic_arn = Variable.get(SNS_TOPIC_VARIABLE, default=None)
     if topic_arn:
-        from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+        from .hooks.provider_clients import SnsNotifier
 
         notifiers.append(SnsNotifier(aws_conn_id=aws_conn_id, target_arn=topic_arn,
                                      subject=report.subject, message=report.message))

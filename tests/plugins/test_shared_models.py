@@ -60,3 +60,23 @@ def test_a_custom_session_factory_of_the_user_is_left_to_make_the_sessions(conne
     PipelineExecutionHook(aws_conn_id=connection).get_session()
 
     assert made == ["custom"]
+
+
+def test_the_s3_hooks_and_the_sns_notifiers_hook_parse_their_models_once_and_still_answer(connection: str,
+                                                                                        parsed) -> None:
+    from airflow_sagemaker_pipelines.hooks.provider_clients import S3Hook, SnsNotifier
+
+    topic = "arn:aws:sns:us-east-1:123456789012:t"
+    first_clients = [S3Hook(aws_conn_id=connection).conn,
+                     SnsNotifier(aws_conn_id=connection, target_arn=topic, message="m").hook.conn]
+    parsed_by_the_first = list(parsed)
+    s3 = S3Hook(aws_conn_id=connection)
+    resource = s3.resource
+    sns = SnsNotifier(aws_conn_id=connection, target_arn=topic, message="m").hook.conn
+
+    models = ("service-2", "endpoint-rule-set-1", "endpoints", "partitions", "_retry")
+    assert [path for path in parsed[len(parsed_by_the_first):] if path.endswith(models)] == []  # resources-1: new
+    assert isinstance(s3.conn.list_buckets()["Buckets"], list)
+    assert resource.meta.client.meta.service_model.service_name == "s3"
+    assert isinstance(sns.list_topics()["Topics"], list)
+    assert [client.meta.service_model.service_name for client in first_clients] == ["s3", "sns"]

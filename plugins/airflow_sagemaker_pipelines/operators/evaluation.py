@@ -80,7 +80,7 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
             raise AirflowFailException(str(error)) from error
 
     def _evaluate(self) -> Evaluation:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        from ..hooks.provider_clients import S3Hook
 
         execution: ExecutionSummary = self.execution
         if not isinstance(execution, dict) or not execution.get("execution_arn"):

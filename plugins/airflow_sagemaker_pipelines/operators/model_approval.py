@@ -80,9 +80,8 @@ class ModelPackageApprovalOperator(AwsBaseOperator[ModelRegistryHook]):
 
     def _check_champion(self, decision: Decision) -> Decision:
         """The decision again, if the champion it was compared with is no longer the champion."""
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
         from ..champion import current_champion, decide_against_current_champion
+        from ..hooks.provider_clients import S3Hook
 
         basis = decision.get("basis")
         if basis is None:

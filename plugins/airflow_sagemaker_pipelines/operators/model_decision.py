@@ -72,9 +72,8 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
         return self.do_branch(context, self.choose_branch(context))
 
     def choose_branch(self, context: Context) -> str:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
         from ..champion import decide_against_current_champion  # imported here to keep DAG parsing fast
+        from ..hooks.provider_clients import S3Hook
 
         evaluation: Evaluation = self.evaluation
         if not isinstance(evaluation, dict) or "metrics" not in evaluation:
