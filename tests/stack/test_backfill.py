@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from include.local_airflow.environment import BUCKET
-from tests.stack.runs import PIPELINE, backfill, backfill_runs, failures, overlap
+from tests.stack.runs import PIPELINE, backfill, backfill_runs, eventually, failures, overlap
 from tests.support.constants import DAG_ID
 
 DAYS = 7
@@ -56,9 +56,15 @@ def test_backfill_of_7_days_starts_one_execution_per_day_and_a_rerun_starts_none
     assert sorted(u for u in execution_inputs(stack_sagemaker) if u in wanted) == wanted
     assert 0 < max(pool_samples) <= 3  # the sagemaker_pipelines pool: 3 slots, deferred tasks counted
 
+    ended = {run["dag_run_id"]: run["end_date"] for run in runs}
+    # One backfill at a time per DAG: the rerun waits for the scheduler to mark the first one completed.
+    eventually(lambda: all(b["completed_at"] for b in api.call(f"/api/v2/backfills?dag_id={DAG_ID}")["backfills"]),
+               "the first backfill completed", timeout=120)
     again = backfill(stack, first.isoformat(), last.isoformat(), "--reprocess-behavior", "none")
-    time.sleep(10)  # give a wrongly created run time to start an execution
-    assert len(backfill_runs(api)) == DAYS, again.stdout + again.stderr
+    assert again.returncode == 0, again.stdout + again.stderr
+    # `backfill create` makes, or clears for a rerun, its runs before it returns: a wrong one shows now.
+    rerun = {run["dag_run_id"]: (run["state"], run["end_date"]) for run in backfill_runs(api)}
+    assert rerun == {run_id: ("success", end) for run_id, end in ended.items()}, again.stdout + again.stderr
     assert sorted(u for u in execution_inputs(stack_sagemaker) if u in wanted) == wanted
 
 
