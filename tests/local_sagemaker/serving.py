@@ -149,15 +149,21 @@ def listening_addresses(pid: int) -> list[tuple[str, int]]:
 
 
 def server_pids(endpoint_name: str) -> list[int]:
-    """The live model server processes serving `endpoint_name` (Linux /proc: their command line and environment)."""
+    """The live model server processes serving `endpoint_name` (Linux /proc: their command line and environment).
+
+    Only `python model_server.py ...` itself: while a server starts, its sandbox's `unshare`/`sh -c`
+    launcher and that shell's `$(...)` subshell carry the same arguments and environment."""
     marker = f"SAGEMAKER_ENDPOINT_NAME={endpoint_name}".encode()
     found = []
     for pid in processes_whose_cmdline_has(SERVER_SCRIPT):
         try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
             with open(f"/proc/{pid}/environ", "rb") as handle:
-                if marker in handle.read().split(b"\0"):
-                    found.append(pid)
+                environment = handle.read().split(b"\0")
         except OSError:  # ended meanwhile
             continue
+        if len(argv) > 1 and argv[1].endswith(SERVER_SCRIPT.encode()) and marker in environment:
+            found.append(pid)
     return found
 
