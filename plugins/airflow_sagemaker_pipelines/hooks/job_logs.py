@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from airflow.providers.amazon.aws.hooks.logs import AwsLogsHook
 
+from .caller_name import CallerFromFrames
 from .shared_models import SharedServiceModels
 from .transient_errors import StandardRetries
 
 
-class JobLogsHook(StandardRetries, SharedServiceModels, AwsLogsHook):
+class JobLogsHook(StandardRetries, SharedServiceModels, CallerFromFrames, AwsLogsHook):
     """The provider's logs hook plus the tail of a job's streams (`<job name>/algo-1-<epoch>`, ...)."""
 
     def job_log_tails(self, log_group: str, job_name: str, lines: int) -> dict[str, list[str]]:

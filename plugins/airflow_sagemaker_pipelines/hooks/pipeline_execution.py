@@ -15,6 +15,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from botocore.exceptions import ClientError
 
+from .caller_name import CallerFromFrames
 from .shared_models import SharedServiceModels
 from .transient_errors import StandardRetries
 
@@ -36,7 +37,7 @@ def stringify_parameters(parameters: dict[str, Any] | None) -> list[dict[str, st
     return formatted
 
 
-class PipelineExecutionHook(StandardRetries, SharedServiceModels, SageMakerHook):
+class PipelineExecutionHook(StandardRetries, SharedServiceModels, CallerFromFrames, SageMakerHook):
     """Pipeline executions through the Airflow AWS connection (its endpoint_url included)."""
 
     def start_pipeline(  # type: ignore[override]

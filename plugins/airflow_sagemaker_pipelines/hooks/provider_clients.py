@@ -14,15 +14,16 @@ from airflow.providers.amazon.aws.hooks.s3 import S3Hook as ProviderS3Hook
 from airflow.providers.amazon.aws.hooks.sns import SnsHook as ProviderSnsHook
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier as ProviderSnsNotifier
 
+from .caller_name import CallerFromFrames
 from .shared_models import SharedServiceModels
 from .transient_errors import StandardRetries
 
 
-class S3Hook(StandardRetries, SharedServiceModels, ProviderS3Hook):
+class S3Hook(StandardRetries, SharedServiceModels, CallerFromFrames, ProviderS3Hook):
     """The provider's S3Hook; its clients and resources are made on the shared loader."""
 
 
-class SnsHook(StandardRetries, SharedServiceModels, ProviderSnsHook):
+class SnsHook(StandardRetries, SharedServiceModels, CallerFromFrames, ProviderSnsHook):
     """The provider's SnsHook, for the notifier below."""
 
 
