@@ -24,9 +24,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# What the training DAG's tasks import: at parse (the DAG file) and when they run.
+# What the training DAG's tasks import, at parse (the DAG file) and when they run. Airflow's own
+# modules first: the task runner, what it imports as it starts and looks a connection up (the
+# supervisor's comms and logging: a Celery worker imports them only in its pool processes), and
+# what the DAG's cron timetable and the DAG object import.
 TASK_MODULES = (
     "airflow.sdk.execution_time.task_runner",
+    "airflow.sdk.execution_time.supervisor",
+    "airflow.sdk.execution_time.cache",
+    "airflow.sdk.log",
+    "airflow.sdk.definitions.timetables.interval",
+    "airflow.timetables.base",
+    "airflow.serialization.dag_dependency",
     "boto3",
     "botocore.session",
     "airflow.providers.amazon.aws.hooks.base_aws",
@@ -54,10 +63,12 @@ class Preloaded:
     modules: int
     services: int
     seconds: float
+    skipped: tuple[str, ...] = ()  # what could not be loaded: each task loads it itself, as without preloading
 
     def __str__(self) -> str:
-        return (f"airflow_sagemaker_pipelines: preloaded {self.modules} modules and {self.services} AWS service "
-                f"models for the tasks this process forks, in {self.seconds:.1f} s")
+        loaded = (f"airflow_sagemaker_pipelines: preloaded {self.modules} modules and {self.services} AWS service "
+                  f"models for the tasks this process forks, in {self.seconds:.1f} s")
+        return loaded + (f"; not preloaded: {'; '.join(self.skipped)}" if self.skipped else "")
 
 
 def forks_tasks(argv: Sequence[str], executors: str) -> bool:
@@ -69,7 +80,10 @@ def forks_tasks(argv: Sequence[str], executors: str) -> bool:
 
 
 def preload_for_forked_tasks(argv: Sequence[str] | None = None) -> Preloaded | None:
-    """Load what the tasks need, once per process, when this process forks tasks; what was loaded."""
+    """Load what the tasks need, once per process, when this process forks tasks; what was loaded.
+
+    Nothing here may stop Airflow from starting: what fails to load (a module a later Airflow or
+    provider moved, say) is left to the tasks, and named in the result."""
     global _preloaded
     from airflow.configuration import conf
 
@@ -77,13 +91,22 @@ def preload_for_forked_tasks(argv: Sequence[str] | None = None) -> Preloaded | N
                                                  conf.get("core", "executor", fallback="")):
         return _preloaded
     started = time.perf_counter()
+    skipped, modules, services = [], 0, 0
     for name in TASK_MODULES:
-        importlib.import_module(name)
-    _parse_service_models()
+        try:
+            importlib.import_module(name)
+            modules += 1
+        except Exception as error:  # whatever it is, the task meets it itself when it imports the module
+            skipped.append(f"{name} ({type(error).__name__}: {error})")
+    try:
+        _parse_service_models()
+        services = len(TASK_SERVICES)
+    except Exception as error:  # as above: each task parses the models itself
+        skipped.append(f"service models ({type(error).__name__}: {error})")
     # The provider names the operator that made each client in its user agent by walking the stack with
     # inspect, whose table of module files is built on first use: once here, not once per task.
     inspect.stack()
-    _preloaded = Preloaded(len(TASK_MODULES), len(TASK_SERVICES), time.perf_counter() - started)
+    _preloaded = Preloaded(modules, services, time.perf_counter() - started, tuple(skipped))
     return _preloaded
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from airflow_sagemaker_pipelines import task_preload
 from airflow_sagemaker_pipelines.task_preload import forks_tasks
 
 from include.local_airflow.environment import PROJECT_ROOT, airflow_environment, aws_connection_uri_json
@@ -32,7 +33,8 @@ if os.fork() == 0:
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
     PipelineExecutionHook(aws_conn_id="aws_default").conn
-    imported = sorted(name for name in set(sys.modules) - before if name.startswith(("boto", "airflow.providers")))
+    ours = ("airflow_sagemaker_pipelines", "include", "dag_file")  # imported by each task anew
+    imported = sorted(name for name in set(sys.modules) - before if not name.startswith(ours))
     os.write(write, json.dumps({"parsed": parsed, "imported": imported}).encode())
     os._exit(0)
 os.close(write)
@@ -65,7 +67,7 @@ def test_only_a_local_executors_scheduler_and_a_celery_worker_fork_tasks(argv, e
     assert forks_tasks(argv, executor) is forks
 
 
-def test_a_task_forked_by_the_scheduler_parses_no_service_model_and_imports_no_aws_library(tmp_path: Path) -> None:
+def test_a_task_forked_by_the_scheduler_parses_no_service_model_and_imports_only_the_packages_modules(tmp_path: Path) -> None:
     task = a_task_forked_by(["airflow", "scheduler"], "LocalExecutor", tmp_path)
 
     assert task == {"parsed": [], "imported": []}
@@ -76,3 +78,17 @@ def test_a_task_of_a_process_that_forks_none_loads_them_itself(tmp_path: Path) -
 
     assert any(path.endswith("sagemaker/2017-07-24/service-2") for path in task["parsed"]), task["parsed"]
     assert {"boto3", "airflow.providers.amazon.aws.hooks.sagemaker"} <= set(task["imported"])
+
+
+def test_what_cannot_be_preloaded_is_named_and_left_to_the_tasks_and_airflow_starts(monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
+    monkeypatch.setattr(task_preload, "_preloaded", None)
+    monkeypatch.setattr(task_preload, "TASK_MODULES", ("json", "airflow.providers.amazon.aws.hooks.moved_away"))
+    monkeypatch.setattr(task_preload, "TASK_SERVICES", ("sagemaker", "no-such-service"))
+
+    preloaded = task_preload.preload_for_forked_tasks(["airflow", "scheduler"])
+
+    assert preloaded is not None and (preloaded.modules, preloaded.services) == (1, 0)
+    assert "not preloaded: airflow.providers.amazon.aws.hooks.moved_away (ModuleNotFoundError" in str(preloaded)
+    assert "service models (UnknownServiceError" in str(preloaded)
+    assert task_preload.preload_for_forked_tasks(["airflow", "scheduler"]) is preloaded  # once per process
