@@ -6,6 +6,7 @@ the shared fixtures live in tests/support/.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import tempfile
@@ -13,6 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# The test processes run Airflow, the SDK and whole DAG runs in process, allocating millions of objects
+# that live to the end: the collector looks at the young ones every 100,000 allocations instead of
+# every 700, as `make run`'s `airflow dags test` does (tests/e2e/test_training_dag.py: 12% less CPU).
+gc.set_threshold(100_000, 50, 100)
 
 pytest_plugins = [
     "tests.support.endpoint_clients", "tests.support.pipeline", "tests.support.dag_runs", "tests.support.parallel",
