@@ -92,3 +92,11 @@ def test_what_cannot_be_preloaded_is_named_and_left_to_the_tasks_and_airflow_sta
     assert "not preloaded: airflow.providers.amazon.aws.hooks.moved_away (ModuleNotFoundError" in str(preloaded)
     assert "service models (UnknownServiceError" in str(preloaded)
     assert task_preload.preload_for_forked_tasks(["airflow", "scheduler"]) is preloaded  # once per process
+
+
+def test_the_switch_turns_the_preload_off(monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
+    monkeypatch.setenv(task_preload.SWITCH, "off")
+    monkeypatch.setattr(task_preload, "_preloaded", None)
+
+    assert task_preload.preload_for_forked_tasks(["airflow", "scheduler"]) is None
