@@ -8,10 +8,17 @@ airflow_local_settings.py calls `preload_for_forked_tasks()` from it instead: Ai
 
 import sys
 
-from airflow_sagemaker_pipelines.task_preload import preload_for_forked_tasks
-
 # Airflow copies every public name of this module into airflow.settings: none is meant for it.
 __all__: list[str] = []
 
-if preloaded := preload_for_forked_tasks():
-    print(preloaded, file=sys.stderr, flush=True)  # Airflow's logging is configured after this import
+# Printed: Airflow's logging is configured after this import. The preload only saves time: nothing
+# in it, not even a broken import, may keep Airflow from starting.
+try:
+    from airflow_sagemaker_pipelines.task_preload import preload_for_forked_tasks
+
+    _preloaded = preload_for_forked_tasks()
+except Exception as error:
+    print(f"airflow_sagemaker_pipelines: no preload ({type(error).__name__}: {error})", file=sys.stderr, flush=True)
+else:
+    if _preloaded:
+        print(_preloaded, file=sys.stderr, flush=True)

@@ -28,6 +28,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+SWITCH = "SAGEMAKER_PIPELINES_PRELOAD"  # "off": each task loads what it needs itself
+
 # What the training DAG's tasks import, at parse (the DAG file) and when they run. Airflow's own
 # modules first: the task runner, what it imports as it starts and looks a connection up (the
 # supervisor's comms and logging: a Celery worker imports them only in its pool processes), and
@@ -56,7 +58,6 @@ TASK_MODULES = (
     "airflow.providers.amazon.aws.utils.sagemaker",
     "airflow.providers.standard.operators.branch",
 )
-SWITCH = "SAGEMAKER_PIPELINES_PRELOAD"  # "off": each task loads what it needs itself
 # The AWS APIs the tasks call: their models, endpoint rules and retry settings are parsed here.
 TASK_SERVICES = ("sagemaker", "s3", "sns", "logs")
 

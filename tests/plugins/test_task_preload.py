@@ -100,3 +100,15 @@ def test_the_switch_turns_the_preload_off(monkeypatch) -> None:
     monkeypatch.setattr(task_preload, "_preloaded", None)
 
     assert task_preload.preload_for_forked_tasks(["airflow", "scheduler"]) is None
+
+
+def test_airflow_starts_when_the_preload_cannot_even_be_imported(tmp_path: Path) -> None:
+    broken = ("import sys\nsys.argv = ['airflow', 'scheduler']\n"
+              "sys.modules['airflow_sagemaker_pipelines.task_preload'] = None  # its import fails\n"
+              "import airflow.settings\nprint('started')")
+    env = {**os.environ, **airflow_environment(tmp_path), "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+    completed = subprocess.run([sys.executable, "-c", broken], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                               text=True, timeout=300)
+
+    assert completed.returncode == 0 and completed.stdout.strip().endswith("started"), completed.stderr[-3000:]
+    assert "airflow_sagemaker_pipelines: no preload (ModuleNotFoundError" in completed.stderr
