@@ -21,7 +21,6 @@ acts only in a process that forks tasks (`forks_tasks`), and costs it ~1 s once.
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 import sys
 import time
@@ -110,9 +109,6 @@ def preload_for_forked_tasks(argv: Sequence[str] | None = None) -> Preloaded | N
         services = len(TASK_SERVICES)
     except Exception as error:  # as above: each task parses the models itself
         skipped.append(f"service models ({type(error).__name__}: {error})")
-    # The provider names the operator that made each client in its user agent by walking the stack with
-    # inspect, whose table of module files is built on first use: once here, not once per task.
-    inspect.stack()
     _preloaded = Preloaded(modules, services, time.perf_counter() - started, tuple(skipped))
     return _preloaded
 

@@ -28,6 +28,7 @@ from tests.stack.runs import (
     Api,
     backfill,
     backfill_runs,
+    components_that_preloaded,
     eventually,
     executions_of_run,
     finished,
@@ -79,13 +80,8 @@ def test_both_celery_workers_answer_a_ping_through_the_stacks_redis(celery_stack
 
 def test_the_celery_workers_preload_for_the_tasks_they_fork_and_the_scheduler_does_not(celery_stack) -> None:
     stack, _ = celery_stack
-
-    def preloaded() -> set[str]:
-        logs = {name: (stack.home / "logs" / f"{name}.log").read_text() for name in stack.airflow_processes}
-        return {name for name, log in logs.items() if "airflow_sagemaker_pipelines: preloaded" in log}
-
-    eventually(lambda: preloaded() >= set(CELERY_WORKERS), "both workers' preload", timeout=120)
-    assert preloaded() == set(CELERY_WORKERS)
+    eventually(lambda: components_that_preloaded(stack) >= set(CELERY_WORKERS), "both workers' preload", timeout=120)
+    assert components_that_preloaded(stack) == set(CELERY_WORKERS)
 
 
 @pytest.mark.timeout(900)

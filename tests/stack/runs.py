@@ -176,3 +176,9 @@ def overlap(intervals: list[tuple[datetime, datetime]]) -> int:
         current += step
         most = max(most, current)
     return most
+
+
+def components_that_preloaded(stack: LocalAirflowStack) -> set[str]:
+    """The stack's Airflow processes whose log says they preloaded the tasks' libraries (task_preload.py)."""
+    return {name for name in stack.airflow_processes
+            if "airflow_sagemaker_pipelines: preloaded" in (stack.home / "logs" / f"{name}.log").read_text()}

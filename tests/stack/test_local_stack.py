@@ -8,7 +8,7 @@ import psutil
 import pytest
 
 from include.local_airflow.stack import ADMIN_USER, COMPONENTS, ENDPOINT, LocalAirflowStack
-from tests.stack.runs import eventually
+from tests.stack.runs import components_that_preloaded, eventually
 from tests.support.constants import DAG_ID
 
 
@@ -34,12 +34,8 @@ def test_nothing_of_the_stack_listens_beyond_loopback_nor_more_than_the_api_and_
 
 def test_the_scheduler_preloads_for_the_tasks_its_local_executor_forks_and_no_other_component_does(
         stack: LocalAirflowStack) -> None:
-    def preloaded() -> set[str]:
-        logs = {name: (stack.home / "logs" / f"{name}.log").read_text() for name in COMPONENTS}
-        return {name for name, log in logs.items() if "airflow_sagemaker_pipelines: preloaded" in log}
-
-    eventually(lambda: "scheduler" in preloaded(), "the scheduler's preload", timeout=120)
-    assert preloaded() == {"scheduler"}
+    eventually(lambda: "scheduler" in components_that_preloaded(stack), "the scheduler's preload", timeout=120)
+    assert components_that_preloaded(stack) == {"scheduler"}
 
 
 def test_a_connection_or_variable_in_the_shell_does_not_shadow_the_stacks_own(stack_home, monkeypatch) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from airflow.providers.amazon.aws.hooks.logs import AwsLogsHook
 
-from .caller_name import CallerFromFrames
-from .shared_models import SharedServiceModels
-from .transient_errors import StandardRetries
+from .defaults import HookDefaults
 
 
-class JobLogsHook(StandardRetries, SharedServiceModels, CallerFromFrames, AwsLogsHook):
+class JobLogsHook(HookDefaults, AwsLogsHook):
     """The provider's logs hook plus the tail of a job's streams (`<job name>/algo-1-<epoch>`, ...)."""
 
     def job_log_tails(self, log_group: str, job_name: str, lines: int) -> dict[str, list[str]]:

@@ -15,9 +15,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from botocore.exceptions import ClientError
 
-from .caller_name import CallerFromFrames
-from .shared_models import SharedServiceModels
-from .transient_errors import StandardRetries
+from .defaults import HookDefaults
 
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
 # What SageMaker answers to a stop of an execution that is not Executing; the provider's
@@ -37,7 +35,7 @@ def stringify_parameters(parameters: dict[str, Any] | None) -> list[dict[str, st
     return formatted
 
 
-class PipelineExecutionHook(StandardRetries, SharedServiceModels, CallerFromFrames, SageMakerHook):
+class PipelineExecutionHook(HookDefaults, SageMakerHook):
     """Pipeline executions through the Airflow AWS connection (its endpoint_url included)."""
 
     def start_pipeline(  # type: ignore[override]

@@ -15,16 +15,14 @@ from airflow.providers.amazon.aws.hooks.s3 import S3Hook as ProviderS3Hook
 from airflow.providers.amazon.aws.hooks.sns import SnsHook as ProviderSnsHook
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier as ProviderSnsNotifier
 
-from .caller_name import CallerFromFrames
-from .shared_models import SharedServiceModels
-from .transient_errors import StandardRetries
+from .defaults import HookDefaults
 
 
-class S3Hook(StandardRetries, SharedServiceModels, CallerFromFrames, ProviderS3Hook):
+class S3Hook(HookDefaults, ProviderS3Hook):
     """The provider's S3Hook; its clients and resources are made on the shared loader."""
 
 
-class SnsHook(StandardRetries, SharedServiceModels, CallerFromFrames, ProviderSnsHook):
+class SnsHook(HookDefaults, ProviderSnsHook):
     """The provider's SnsHook, for the notifier below."""
 
 
