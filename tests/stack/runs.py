@@ -182,3 +182,14 @@ def components_that_preloaded(stack: LocalAirflowStack) -> set[str]:
     """The stack's Airflow processes whose log says they preloaded the tasks' libraries (task_preload.py)."""
     return {name for name in stack.airflow_processes
             if "airflow_sagemaker_pipelines: preloaded" in (stack.home / "logs" / f"{name}.log").read_text()}
+
+
+def unclean_stop(stack: LocalAirflowStack, log_lines: int = 30) -> str:
+    """Each process of a stopped stack that exited non-zero, with its exit code and its log's last lines."""
+    report = []
+    for name, code in stack.process_set.exit_codes.items():
+        if code:
+            log = stack.home / "logs" / f"{name}.log"
+            tail = log.read_text(errors="replace").splitlines()[-log_lines:] if log.exists() else ["(no log)"]
+            report += [f"{name} exited {code}:", *(f"  | {line}" for line in tail)]
+    return "\n".join(report)
