@@ -24,7 +24,7 @@ WITHOUT_OWN_PINS := function key(s) { s = tolower(s); sub(/[^a-z0-9._-].*/, "", 
   FNR == NR { if ($$0 ~ /^[A-Za-z0-9]/) own[key($$0)] = 1; next } !($$0 ~ /^[A-Za-z0-9]/ && key($$0) in own)
 REQUIREMENTS_SHA256 = $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('requirements.txt', 'rb').read()).hexdigest())")
 
-.PHONY: venv uv-tool lock run airflow test test-backfill test-backfill-30 lint endpoint seed perf perf-setup clean
+.PHONY: venv bytecode uv-tool lock run airflow test test-backfill test-backfill-30 lint endpoint seed perf perf-setup clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,12 @@ $(STAMP): $(LOCK) requirements.txt | uv-tool
 	echo "Installed $(VENV) from $(LOCK) with $$installer in $$(( $$(date +%s) - start )) s"
 	@touch $(STAMP)
 
+# The package's own sources compiled ahead, as the install does for the libraries: with
+# PYTHONDONTWRITEBYTECODE set (CI, some shells) each of the hundreds of Airflow, endpoint and job
+# processes a test run starts would compile them again. An edited file is compiled again here.
+bytecode: $(STAMP)
+	@$(PY) -m compileall -q plugins include dags tests
+
 # Re-pins requirements.txt and everything it pulls in, for Python 3.11 on every platform (pyproject's
 # [tool.uv] environments). Pins already in the lock are kept where they still fit; UPGRADE=1 takes the newest.
 lock: | uv-tool
@@ -74,13 +80,13 @@ lock: | uv-tool
 	echo "Wrote $(LOCK): $$(grep -c '^[a-z0-9]' $(LOCK)) packages pinned with their hashes"
 
 # The main job: the training DAG end to end with `airflow dags test` on the local endpoint (no AWS account).
-run: $(STAMP)
+run: bytecode
 	$(PY) -m include.local_airflow.run_training_dag
 
 # The docker-compose stack natively: Airflow 3 on a private Postgres, LocalExecutor (EXECUTOR=celery: Redis and
 # two Celery workers), and the endpoint; Ctrl-C stops it.
 EXECUTOR ?= local
-airflow: $(STAMP)
+airflow: bytecode
 	$(PY) -m include.local_airflow.stack --port 8080 --endpoint-port $(PORT) --executor $(EXECUTOR)
 
 # Correctness checks only: the benchmarks (tests/perf) are `make perf`. The slowest tests are listed at the end.
@@ -89,30 +95,30 @@ airflow: $(STAMP)
 # finish in ~10 min against ~14 min with 2. The 15 slowest tests are listed at the end.
 # TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(max(3, os.cpu_count() or 1))")
-test: $(STAMP)
+test: bytecode
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 # The 7-day backfill on the native stack alone (it is part of `make test` too).
-test-backfill: $(STAMP)
+test-backfill: bytecode
 	$(PY) -m pytest tests/stack/test_backfill.py
 
 # The 30-day backfill on Postgres + Celery (6-15 min; not in `make test`, .ci/run runs it): prints wall time and peak concurrency.
-test-backfill-30: $(STAMP)
+test-backfill-30: bytecode
 	$(PY) -m pytest tests/resilience/test_celery_stack.py -m backfill30 -s -p no:cacheprovider
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
 # The local SageMaker endpoint in the foreground (Ctrl-C stops it and its step processes).
-endpoint: $(STAMP)
+endpoint: bytecode
 	$(PY) -m include.local_sagemaker --host $(HOST) --port $(PORT)
 
 # Seed sample partitions into a running endpoint: make seed FROM=2024-01-01 TO=2024-01-07
 seed: $(STAMP)
 	$(PY) -m include.data --endpoint-url http://$(HOST):$(PORT) --bucket ml-pipeline-data --from $(FROM) --to $(TO)
 
-perf: $(STAMP)
+perf: bytecode
 	$(PY) -m pytest tests/perf -m perf -s -p no:cacheprovider
 
 # A fresh clone's `make run` (uv's cache empty), then a warm one: install, phases and totals.
