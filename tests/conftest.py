@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-# The test processes run Airflow, the SDK and whole DAG runs in process, allocating millions of objects
-# that live to the end: the collector looks at the young ones every 100,000 allocations instead of
-# every 700, as `make run`'s `airflow dags test` does (tests/e2e/test_training_dag.py: 12% less CPU).
-gc.set_threshold(100_000, 50, 100)
+from include.local_airflow.environment import IN_PROCESS_GC_THRESHOLDS
+
+# The test processes run Airflow, the SDK and whole DAG runs in process, as `make run`'s `airflow dags
+# test` does: its collector thresholds (tests/e2e/test_training_dag.py: 12% less CPU).
+gc.set_threshold(*IN_PROCESS_GC_THRESHOLDS)
 
 pytest_plugins = [
     "tests.support.endpoint_clients", "tests.support.pipeline", "tests.support.dag_runs", "tests.support.parallel",

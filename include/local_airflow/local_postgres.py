@@ -28,7 +28,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from include.local_airflow.processes import ManagedProcess, ProcessSet
+from include.local_airflow.processes import ManagedProcess, ProcessSet, log_tail
 
 DATABASE = USER = "airflow"
 PORT = 5432  # names the socket file (.s.PGSQL.5432); no TCP port is opened
@@ -147,7 +147,7 @@ class LocalPostgres:
         while time.monotonic() < deadline:
             if not process.running():
                 raise RuntimeError(f"PostgreSQL exited with {process.popen.returncode}; its log {self.log_path}:\n"
-                                   + _tail(self.log_path))
+                                   + log_tail(self.log_path))
             try:
                 lines = (self.data / "postmaster.pid").read_text().splitlines()
             except OSError:
@@ -156,7 +156,7 @@ class LocalPostgres:
                 return
             time.sleep(0.02)
         raise TimeoutError(f"PostgreSQL not ready within {timeout:.0f} s; its log {self.log_path}:\n"
-                           + _tail(self.log_path))
+                           + log_tail(self.log_path))
 
     def _create_database(self) -> None:
         import psycopg2
@@ -179,10 +179,3 @@ def _make_reachable_by_others(target: Path) -> None:
         if not mode & stat.S_IXOTH and directory.stat().st_uid == os.geteuid():
             directory.chmod(mode | stat.S_IXOTH)
             print(f"Made {directory} searchable by others (o+x) for PostgreSQL's user {UNPRIVILEGED_USER}", flush=True)
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"

@@ -85,6 +85,7 @@ class ProcessSet:
     registry: Path
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     exit_codes: dict[str, int] = field(default_factory=dict)  # of the processes stopped or killed
+    log_paths: dict[str, Path] = field(default_factory=dict)  # of every process started, kept after it ends
 
     def start(self, name: str, command: Sequence[str], *, env: dict[str, str], cwd: Path, log_path: Path,
               stop_signal: signal.Signals = signal.SIGTERM, user: str | None = None,
@@ -102,6 +103,7 @@ class ProcessSet:
         except psutil.NoSuchProcess:
             created = 0.0
         process = ManagedProcess(name, popen, stop_signal, log, created)
+        self.log_paths[name] = log_path
         self.processes[name] = process
         self._record()
         return process
@@ -184,3 +186,11 @@ def alive(processes: Iterable[psutil.Process]) -> list[psutil.Process]:
             if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
                 running.append(process)
     return running
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    """The last lines of a process's log, for an error message."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -35,6 +35,7 @@ from typing import Any
 from include.local_airflow.environment import (
     BUCKET,
     FAKE_AWS,
+    IN_PROCESS_GC_THRESHOLDS,
     PROJECT_ROOT,
     REGION,
     airflow_environment,
@@ -51,11 +52,9 @@ PROGRESS_MARKERS = ("Step ", "Decision:", "[DAG TEST] end task", "Pipeline execu
 # Lines of the `dags test` output that mark where its fixed costs end: its first task's start and end.
 DAG_RUN_MILESTONES = ("[DAG TEST] starting task_id=", "[DAG TEST] end task")
 # Airflow's CLI as the `airflow` script runs it, but for the garbage collector, which took ~1 s of a
-# run: it looks at the young objects every 100,000 allocations instead of every 700 (Airflow, the SDK
-# and the in-process execution API's app allocate millions that live to the end; measured alone,
-# building that app took 3.0 s, 2.3 s so), and the heap is frozen on the way out (the final
-# collection of everything loaded would add ~1.5 s to every run).
-AIRFLOW_CLI = ("import gc, sys\ngc.set_threshold(100_000, 50, 100)\nfrom airflow.__main__ import main\n"
+# run: IN_PROCESS_GC_THRESHOLDS, and the heap frozen on the way out (the final collection of
+# everything loaded would add ~1.5 s to every run).
+AIRFLOW_CLI = (f"import gc, sys\ngc.set_threshold(*{IN_PROCESS_GC_THRESHOLDS!r})\nfrom airflow.__main__ import main\n"
                "try:\n    sys.exit(main())\nfinally:\n    gc.freeze()")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from airflow_sagemaker_pipelines import execution_identity
 
 from include.local_airflow.environment import airflow_cli
+from include.local_airflow.processes import log_tail
 from include.local_airflow.stack import ADMIN_USER, LocalAirflowStack
 from tests.support.constants import DAG_ID
 
@@ -181,15 +182,14 @@ def overlap(intervals: list[tuple[datetime, datetime]]) -> int:
 def components_that_preloaded(stack: LocalAirflowStack) -> set[str]:
     """The stack's Airflow processes whose log says they preloaded the tasks' libraries (task_preload.py)."""
     return {name for name in stack.airflow_processes
-            if "airflow_sagemaker_pipelines: preloaded" in (stack.home / "logs" / f"{name}.log").read_text()}
+            if "airflow_sagemaker_pipelines: preloaded" in stack.process_set.log_paths[name].read_text()}
 
 
-def unclean_stop(stack: LocalAirflowStack, log_lines: int = 30) -> str:
+def unclean_stop(stack: LocalAirflowStack) -> str:
     """Each process of a stopped stack that exited non-zero, with its exit code and its log's last lines."""
     report = []
     for name, code in stack.process_set.exit_codes.items():
         if code:
-            log = stack.home / "logs" / f"{name}.log"
-            tail = log.read_text(errors="replace").splitlines()[-log_lines:] if log.exists() else ["(no log)"]
+            tail = log_tail(stack.process_set.log_paths[name]).splitlines()
             report += [f"{name} exited {code}:", *(f"  | {line}" for line in tail)]
     return "\n".join(report)
