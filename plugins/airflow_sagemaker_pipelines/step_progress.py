@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .statuses import EXECUTION_STOPPED, STEP_ENDED, STEP_UNSUCCESSFUL
+
 _JOB_KINDS = ("ProcessingJob", "TrainingJob", "TransformJob", "TuningJob")
 
 
@@ -55,7 +57,7 @@ class StepProgress:
             self.statuses[name] = status
             transition = f"{previous} -> {status}" if previous else status
             line = f"Step {name}: {transition}{_step_resource(step)}"
-            if status in ("Succeeded", "Failed", "Stopped"):
+            if status in STEP_ENDED:
                 line += _duration(step)
             if step.get("FailureReason"):
                 line += f": {step['FailureReason']}"
@@ -69,29 +71,41 @@ class ExecutionFailure:
 
     status: str
     reason: str
-    failed_step: str | None = None
+    failed_step: str | None = None  # the first step that did not succeed
     failed_step_type: str | None = None
+    failed_steps: tuple[str, ...] = ()  # every step that did not succeed, oldest first
 
     def message(self, execution_arn: str) -> str:
         where = f" at step {self.failed_step}" if self.failed_step else ""
         return f"Pipeline execution {execution_arn} {self.status}{where}: {self.reason}"
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "reason": self.reason,
-                "failed_step": self.failed_step, "failed_step_type": self.failed_step_type}
+
+def _step_reason(step: dict[str, Any]) -> str:
+    reason = step.get("FailureReason")
+    return f"{step['StepName']} {step['StepStatus']}" + (f": {reason}" if reason else "")
 
 
 def execution_failure(description: dict[str, Any], steps: list[dict[str, Any]]) -> ExecutionFailure:
-    """The first failed step and the execution's FailureReason, never 'Unknown' when SageMaker said more."""
+    """The failed steps and the execution's FailureReason, never 'Unknown' when SageMaker said more.
+
+    One failed step: SageMaker's reason for the execution, else the step's. Several (an execution
+    that CompletedWithFailures, or parallel steps that failed): each is named with its reason.
+    """
     status = description["PipelineExecutionStatus"]
-    failed = [s for s in steps if s.get("StepStatus") in ("Failed", "Stopped")]
-    first = failed[0] if failed else None  # listings are requested oldest first
-    reason = description.get("FailureReason") or (first or {}).get("FailureReason")
+    failed = [s for s in steps if s.get("StepStatus") in STEP_UNSUCCESSFUL]  # listings are requested oldest first
+    first = failed[0] if failed else None
+    reason = description.get("FailureReason")
+    if len(failed) > 1:
+        listed = "; ".join(_step_reason(step) for step in failed)
+        reason = f"{reason}; steps that did not succeed: {listed}" if reason else f"{len(failed)} steps did not succeed: {listed}"
+    elif not reason and first is not None:
+        reason = first.get("FailureReason")
     if not reason:
-        reason = "stopped before it finished" if status == "Stopped" else "SageMaker gave no failure reason"
+        reason = "stopped before it finished" if status == EXECUTION_STOPPED else "SageMaker gave no failure reason"
     return ExecutionFailure(
         status=status,
         reason=reason,
         failed_step=(first or {}).get("StepName"),
         failed_step_type=step_kind(first) if first else None,
+        failed_steps=tuple(step["StepName"] for step in failed),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import subprocess
 import sys
@@ -37,15 +38,28 @@ PARSE_PROBE = textwrap.dedent("""
         "heavy_modules": sorted(m for m in ("moto", "pandas", "xgboost", "sklearn", "include.local_sagemaker")
                                 if m in sys.modules),
         "clients_created": created,
+        "deferrable": {dag_id: {task.task_id: bool(getattr(task, "deferrable", False)) for task in dag.tasks}
+                       for dag_id, dag in bag.dags.items()},
     }))
 """)
+# What deployments set: every operator that can defer does (`default_deferrable`), or none does.
+DEPLOYMENT_SETTINGS = {
+    "default": {},
+    "default_deferrable": {"AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True"},
+    "never_deferrable": {"AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "False"},
+}
+
+
+def parse_dags(environment: dict[str, str]) -> dict:
+    completed = subprocess.run([sys.executable, "-c", PARSE_PROBE, str(PROJECT_ROOT / "dags")],
+                               capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
+                               env={**os.environ, **environment})
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
 def parse_report() -> dict:
-    completed = subprocess.run([sys.executable, "-c", PARSE_PROBE, str(PROJECT_ROOT / "dags")],
-                               capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return parse_dags(DEPLOYMENT_SETTINGS["default"])
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +74,16 @@ def dag():
 def test_dags_import_without_errors(parse_report: dict) -> None:
     assert parse_report["import_errors"] == {}
     assert parse_report["dag_ids"] == [DAG_ID]
+
+
+@pytest.mark.parametrize("setting", ["default_deferrable", "never_deferrable"])
+def test_dags_load_alike_under_every_deferral_setting(parse_report: dict, setting: str) -> None:
+    report = parse_dags(DEPLOYMENT_SETTINGS[setting])
+    assert report["import_errors"] == {}
+    assert report["deferrable"] == parse_report["deferrable"]
+    tasks = report["deferrable"][DAG_ID]
+    assert tasks["start_execution"] is False  # it only starts
+    assert tasks["wait_for_execution"] is True  # the package's design: the wait defers unless told otherwise
 
 
 def test_parsing_imports_no_sagemaker_sdk_and_creates_no_aws_client(parse_report: dict) -> None:

@@ -13,7 +13,13 @@ import pytest
 from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
 from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExecutionTrigger
 
-from tests.support.pipelines import create_pipeline, processing_step, put_script, wait_for
+from tests.support.pipelines import (
+    create_pipeline,
+    processing_step,
+    put_script,
+    steps_completing_with_failures,
+    wait_for,
+)
 from tests.support.triggers import first_event
 
 STEPS_BEYOND_ONE_PAGE = 55  # the API's default page holds 50
@@ -72,6 +78,20 @@ def test_failure_event_names_the_step_and_sagemakers_reason(aws_default_connecti
     assert event["status"] == "failed" and event["execution_status"] == "Failed"
     assert event["failed_step"] == "RunScript" and event["failed_step_type"] == "ProcessingJob"
     assert "exited with code 3" in event["failure_reason"]
+
+
+def test_an_execution_that_completes_with_failures_ends_the_wait_naming_each_failed_step(
+    aws_default_connection, sagemaker
+) -> None:
+    arn = start(sagemaker, create_pipeline(sagemaker, steps_completing_with_failures()))
+    assert wait_for(sagemaker, arn)["PipelineExecutionStatus"] == "CompletedWithFailures"
+
+    event = first_event(trigger_for(arn, deadline=time.time() + 600))  # one poll: the wait ends at once
+
+    assert event["status"] == "failed" and event["execution_status"] == "CompletedWithFailures"
+    assert event["failed_step"] == "Breaks" and event["failed_step_type"] == "Fail"
+    assert "Breaks Failed: broken on purpose" in event["failure_reason"]
+    assert "AlsoBreaks Failed: broken too" in event["failure_reason"]
 
 
 def test_deadline_stops_the_execution_and_reports_a_timeout(aws_default_connection, endpoint_client, sagemaker, bucket) -> None:

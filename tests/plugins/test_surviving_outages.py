@@ -45,7 +45,7 @@ def test_an_outage_shorter_than_the_budget_is_only_polls(proxied_connection, end
 
     assert event == {"status": "success", "value": arn, "execution_status": "Succeeded"}
     logged = capfd.readouterr()
-    assert "SageMaker API unreachable since" in logged.out + logged.err
+    assert "the SageMaker API was unreachable since" in logged.out + logged.err
     assert "SageMaker API reachable again after" in logged.out + logged.err
 
 

@@ -79,3 +79,18 @@ def wait_for(sagemaker: Any, arn: str, timeout: float = 120, statuses: tuple[str
 def steps_by_name(sagemaker: Any, arn: str) -> dict[str, dict[str, Any]]:
     listed = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn, MaxResults=100)["PipelineExecutionSteps"]
     return {step["StepName"]: step for step in listed}
+
+
+def fail_step(name: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"Name": name, "Type": "Fail", "Arguments": {"ErrorMessage": message}, **extra}
+
+
+def steps_completing_with_failures() -> list[dict[str, Any]]:
+    """Two steps fail and a step runs on each failure: the execution ends CompletedWithFailures."""
+    def on_failure_of(step: str) -> dict[str, Any]:
+        return {"Name": f"After{step}", "Type": "Condition", "DependsOn": [{"Step": step, "Trigger": "Failed"}],
+                "Arguments": {"Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}],
+                              "IfSteps": [], "ElseSteps": []}}
+
+    return [fail_step("Breaks", "broken on purpose"), fail_step("AlsoBreaks", "broken too"),
+            on_failure_of("Breaks"), on_failure_of("AlsoBreaks")]

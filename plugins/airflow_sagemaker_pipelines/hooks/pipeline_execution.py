@@ -17,7 +17,6 @@ from botocore.exceptions import ClientError
 
 from .defaults import HookDefaults
 
-TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
 # What SageMaker answers to a stop of an execution that is not Executing; the provider's
 # stop_pipeline(fail_if_not_running=False) recognises the same words.
 NOT_RUNNING_MESSAGE = "Only pipelines with 'Executing' status can be stopped"

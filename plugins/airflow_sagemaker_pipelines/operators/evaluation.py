@@ -14,6 +14,7 @@ from ..evaluation_report import EvaluationReportError, MetricPaths, read_evaluat
 from ..hooks.model_registry import ModelRegistryHook
 from ..hooks.pipeline_execution import PipelineExecutionHook
 from ..payloads import Evaluation, ExecutionSummary, PackageProvenance
+from ..statuses import STEP_SUCCEEDED
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -111,7 +112,7 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         step = steps.get(self.evaluation_step)
         if step is None:
             raise EvaluationReportError(f"execution {arn} has no step {self.evaluation_step!r}; steps: {', '.join(steps)}")
-        if step["StepStatus"] != "Succeeded":
+        if step["StepStatus"] != STEP_SUCCEEDED:
             raise EvaluationReportError(
                 f"step {self.evaluation_step} of {arn} is {step['StepStatus']}: it wrote no evaluation report"
             )
@@ -123,6 +124,6 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
 
     def _registered_package(self, steps: dict[str, dict[str, Any]]) -> str | None:
         step = steps.get(self.register_step)
-        if not step or step["StepStatus"] != "Succeeded":
+        if not step or step["StepStatus"] != STEP_SUCCEEDED:
             return None
         return (step.get("Metadata") or {}).get("RegisterModel", {}).get("Arn")

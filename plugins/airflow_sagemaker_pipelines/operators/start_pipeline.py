@@ -12,12 +12,12 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from ..execution_identity import client_request_token, execution_display_name, retry_request_token
 from ..hooks.pipeline_execution import PipelineExecutionHook
 from ..links import LocalEndpointExecutionLink, SageMakerPipelineExecutionLink, persist_execution_link
+from ..statuses import EXECUTION_RESUMABLE, execution_outcome
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 MAX_ATTEMPTS = 20  # new executions one run may start after failed ones; more is a loop, not a user
-RUNNING_OR_DONE = ("Executing", "Stopping", "Succeeded")
 
 
 class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
@@ -46,13 +46,17 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
     console_link_key = SageMakerPipelineExecutionLink.key  # the XCom the link is built from
 
     def __init__(self, *, data_day: str | None = None, description: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("wait_for_completion", False)
-        super().__init__(**kwargs)
-        if self.wait_for_completion or self.deferrable:
+        # Only starting: never waits, never defers, whatever `[operators] default_deferrable` or the
+        # DAG's default_args say (both are given to the provider's class explicitly, so neither applies).
+        waits = {name: kwargs.pop(name) for name in ("wait_for_completion", "deferrable") if kwargs.get(name)}
+        if waits:
             raise ValueError(
-                "StartPipelineExecutionOperator only starts: set wait_for_completion=False and deferrable=False "
-                "and follow the execution with PipelineExecutionSensor"
+                f"StartPipelineExecutionOperator only starts: {', '.join(f'{name}=True' for name in waits)} is not "
+                "allowed; follow the execution with PipelineExecutionSensor"
             )
+        kwargs.pop("wait_for_completion", None)
+        kwargs.pop("deferrable", None)
+        super().__init__(wait_for_completion=False, deferrable=False, **kwargs)
         self.data_day = data_day
         self.description = description
 
@@ -71,9 +75,9 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
                 description=self.description or f"Airflow DAG {dag_id}, run {run_id}, attempt {attempt + 1}",
             )
             status = self.hook.describe_pipeline_exec(arn)["PipelineExecutionStatus"]
-            if status in RUNNING_OR_DONE:
+            if execution_outcome(status) != "unsuccessful":  # running, or succeeded: this run's execution
                 break
-            if self._resumed(arn, status, context):
+            if status in EXECUTION_RESUMABLE and self._resumed(arn, status, context):
                 status = "resumed"
                 break
         else:

@@ -23,10 +23,11 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
 )
 
-from ..hooks.pipeline_execution import TERMINAL_STATUSES, PipelineExecutionHook
+from ..hooks.pipeline_execution import PipelineExecutionHook
 from ..hooks.transient_errors import DEFAULT_OUTAGE_BUDGET_SECONDS
 from ..links import LocalEndpointExecutionLink, SageMakerPipelineExecutionLink, persist_execution_link
 from ..payloads import ExecutionSummary
+from ..statuses import EXECUTION_FAILED, EXECUTION_RESUMABLE, EXECUTION_SUCCEEDED, UnknownStatusError, execution_outcome
 
 # The trigger, the step log formatting and the job log reader are imported where they are
 # used: a DAG file importing this sensor stays fast to parse.
@@ -42,7 +43,8 @@ _TRIGGER_TIMEOUT_MARGIN = timedelta(minutes=10)
 class PipelineExecutionSensor(SageMakerPipelineSensor):
     """Wait for a pipeline execution; returns an ExecutionSummary (multiple outputs).
 
-    A Failed or Stopped execution fails the task with SageMaker's reason,
+    An execution that ends without succeeding (Failed, Stopped, CompletedWithFailures) fails the
+    task at once with SageMaker's reasons, naming the steps that did not succeed,
     except when the failed step is one of `quality_gate_steps`: that is the pipeline deciding the
     model is not good enough, and the summary (gate_failed=True) lets the DAG record and announce
     that decision instead of crashing.
@@ -51,7 +53,9 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
     :param poll_interval: seconds between polls, one describe and one step listing each (templated).
     :param timeout: seconds before the execution is stopped and the task fails.
     :param quality_gate_steps: names of Fail steps whose failure is a decision, not an error.
-    :param deferrable: wait in the triggerer, holding no worker slot (default True).
+    :param deferrable: wait in the triggerer, holding no worker slot. True by default, whatever
+        `[operators] default_deferrable` says: an execution runs for hours. False pokes from a worker
+        (`mode="reschedule"` frees the slot between pokes), with the same logs and verdicts.
     :param stop_on_kill: stop the execution when the task is killed or marked failed (default True).
     :param log_tail_lines: lines of the failed step's job log to copy into the task log.
     :param outage_budget: seconds the SageMaker API may stay unreachable before the task fails
@@ -83,7 +87,7 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         self.stop_on_kill = stop_on_kill
         self.log_tail_lines = log_tail_lines
         self.outage_budget = outage_budget
-        self._unreachable_since: float | None = None  # the synchronous path's outage clock
+        self._outages: Any = None  # the synchronous path's OutageClock, made on first poke
         self._progress: Any = None  # StepProgress of the synchronous path, made on first poke
 
     def _poll_seconds(self) -> float:
@@ -150,34 +154,38 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
             steps = self.hook.list_execution_steps(self.pipeline_exec_arn)
         except Exception as error:
             return self._through_an_outage(error)
-        self._unreachable_since = None
+        self._outage_clock().reachable()
         for line in self._progress.changes(steps):
             self.log.info(line)
         status = description["PipelineExecutionStatus"]
-        if status not in TERMINAL_STATUSES:
-            return False
         summary: ExecutionSummary = {
             "execution_arn": self.pipeline_exec_arn, "execution_status": status, "failure_reason": None,
             "failed_step": None, "failed_step_type": None, "gate_failed": False,
         }
-        if status != "Succeeded":
+        try:
+            outcome = execution_outcome(status)
+        except UnknownStatusError as error:
+            outcome, summary["failure_reason"] = "unsuccessful", str(error)
+        if outcome == "running":
+            return False
+        if outcome == "unsuccessful" and summary["failure_reason"] is None:
             failure = execution_failure(description, steps)
             summary.update(failure_reason=failure.reason, failed_step=failure.failed_step,
                            failed_step_type=failure.failed_step_type)
         return PokeReturnValue(is_done=True, xcom_value=self._conclude(summary, timed_out=False))
 
+    def _outage_clock(self) -> Any:
+        from ..hooks.transient_errors import OutageClock
+
+        self._outages = self._outages or OutageClock(self.outage_budget)
+        return self._outages
+
     def _through_an_outage(self, error: Exception) -> bool:
         """Poke again later while the API is unreachable within the budget; after it, fail (retryably)."""
-        from ..hooks.transient_errors import is_transient
-
-        if not is_transient(error):
-            raise error
-        self._unreachable_since = self._unreachable_since or time.time()
-        down = time.time() - self._unreachable_since
-        if down >= self.outage_budget:
-            raise AirflowException(f"Lost sight of pipeline execution {self.pipeline_exec_arn}: the SageMaker API was "
-                                   f"unreachable for {down:.0f} s (budget {self.outage_budget:.0f} s): {error}")
-        self.log.warning("SageMaker API unreachable for %.0f s of a %.0f s budget: %s", down, self.outage_budget, error)
+        outage = self._outage_clock().unreachable(error)
+        if outage.exhausted:
+            raise AirflowException(f"Lost sight of pipeline execution {self.pipeline_exec_arn}: {outage}")
+        self.log.warning("Still watching %s: %s", self.pipeline_exec_arn, outage)
         return False
 
     def _conclude(self, summary: ExecutionSummary, *, timed_out: bool) -> ExecutionSummary:
@@ -187,9 +195,9 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
                 f"Pipeline execution {arn} did not finish within {self.timeout} s; it was asked to stop "
                 f"({summary.get('failure_reason') or 'deadline reached'})"
             )
-        if status == "Succeeded":
+        if status == EXECUTION_SUCCEEDED:
             return summary
-        if status == "Failed" and summary["failed_step"] in self.quality_gate_steps:
+        if status == EXECUTION_FAILED and summary["failed_step"] in self.quality_gate_steps:
             self.log.warning("The pipeline's quality gate %s failed: %s", summary["failed_step"], summary["failure_reason"])
             return {**summary, "gate_failed": True}
         step = summary["failed_step"]
@@ -209,10 +217,10 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         arn = self.pipeline_exec_arn
         description = self.hook.describe_pipeline_exec(arn)
         status = description["PipelineExecutionStatus"]
-        if status not in ("Failed", "Stopped"):
+        if status not in EXECUTION_RESUMABLE:
             return
         failure = execution_failure(description, self.hook.list_execution_steps(arn))
-        if status == "Failed" and failure.failed_step in self.quality_gate_steps:
+        if status == EXECUTION_FAILED and failure.failed_step in self.quality_gate_steps:
             return  # the pipeline decided; waiting again reports the same decision
         blocker = self.hook.resume_blocker(arn)
         if blocker:

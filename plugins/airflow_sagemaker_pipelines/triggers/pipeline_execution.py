@@ -3,8 +3,8 @@
 The provider's SageMakerPipelineTrigger reads only the first page of the step listing, logs
 counts rather than steps, cannot stop the execution on timeout and has no on_kill. This
 subclass polls once per interval (one DescribePipelineExecution, one ListPipelineExecutionSteps
-per page), logs one line per step status change, reports a Failed or Stopped execution with
-SageMaker's own reason, stops the execution when the deadline passes, and stops it when a user
+per page), logs one line per step status change, reports an execution that ended without succeeding
+(Failed, Stopped, CompletedWithFailures) with SageMaker's own reasons, stops the execution when the deadline passes, and stops it when a user
 marks the deferred task failed; a cleared task runs again and re-attaches, so clearing it does
 not stop the execution.
 """
@@ -14,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
 from airflow.triggers.base import TriggerEvent
 
 from ..hooks.pipeline_execution import PipelineExecutionHook
-from ..hooks.transient_errors import DEFAULT_OUTAGE_BUDGET_SECONDS, is_transient
+from ..hooks.transient_errors import DEFAULT_OUTAGE_BUDGET_SECONDS, OutageClock
+from ..statuses import UnknownStatusError, execution_outcome
 from ..step_progress import ExecutionFailure, StepProgress, execution_failure
 
 UNLIMITED_POLLS = 1_000_000
@@ -92,40 +92,41 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         arn = self.pipeline_execution_arn
         progress = StepProgress()
         hook = self.hook()
-        unreachable_since: float | None = None
+        outages = OutageClock(self.outage_budget)
+        status = "Unknown"
         async with await hook.get_async_conn() as conn:
             for _ in range(self.attempts):
                 try:
                     description = await hook.describe_pipeline_exec_async(conn, arn)
                     steps = await hook.list_execution_steps_async(conn, arn)
                 except Exception as error:
-                    if not is_transient(error):
-                        raise
-                    unreachable_since = unreachable_since or time.time()
-                    down = time.time() - unreachable_since
-                    since = datetime.fromtimestamp(unreachable_since, UTC).isoformat(timespec="seconds")
-                    if down >= self.outage_budget:
-                        self.log.error("SageMaker API unreachable since %s: giving up on watching %s", since, arn)
+                    outage = outages.unreachable(error)
+                    if outage.exhausted:
+                        self.log.error("Giving up on watching %s: %s", arn, outage)
                         yield TriggerEvent({"status": "error", "value": arn, "execution_status": "Unknown",
-                                            "failure_reason": f"the SageMaker API was unreachable since {since} "
-                                                              f"({down:.0f} s, budget {self.outage_budget:.0f} s): "
-                                                              f"{error}"})
+                                            "failure_reason": str(outage)})
                         return
-                    self.log.warning("SageMaker API unreachable since %s (%.0f s of a %.0f s budget): %s", since, down,
-                                     self.outage_budget, error)
+                    self.log.warning("Still watching %s: %s", arn, outage)
                     await asyncio.sleep(float(self.waiter_delay))
                     continue
-                if unreachable_since is not None:
-                    self.log.info("SageMaker API reachable again after %.0f s", time.time() - unreachable_since)
-                    unreachable_since = None
+                down = outages.reachable()
+                if down is not None:
+                    self.log.info("SageMaker API reachable again after %.0f s", down)
                 for line in progress.changes(steps):
                     self.log.info(line)
                 status = description["PipelineExecutionStatus"]
-                if status == "Succeeded":
+                try:
+                    outcome = execution_outcome(status)
+                except UnknownStatusError as error:
+                    self.log.error("Pipeline execution %s: %s", arn, error)
+                    yield TriggerEvent({"status": "failed", "value": arn, "execution_status": status,
+                                        "failure_reason": str(error)})
+                    return
+                if outcome == "succeeded":
                     self.log.info("Pipeline execution %s Succeeded", arn)
                     yield TriggerEvent({"status": "success", "value": arn, "execution_status": status})
                     return
-                if status in ("Failed", "Stopped"):
+                if outcome == "unsuccessful":
                     failure = execution_failure(description, steps)
                     self.log.error(failure.message(arn))
                     yield TriggerEvent({"status": "failed", "value": arn, **_failure_fields(failure)})
@@ -136,7 +137,7 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
                     yield TriggerEvent({"status": "timeout", "value": arn, "execution_status": status})
                     return
                 await asyncio.sleep(float(self.waiter_delay))
-        yield TriggerEvent({"status": "timeout", "value": arn, "execution_status": "Executing",
+        yield TriggerEvent({"status": "timeout", "value": arn, "execution_status": status,
                             "failure_reason": f"no end after {self.attempts} polls"})
 
     async def on_kill(self) -> None:

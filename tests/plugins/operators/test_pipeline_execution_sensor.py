@@ -15,6 +15,7 @@ from tests.support.pipelines import (
     processing_step,
     put_script,
     steps_by_name,
+    steps_completing_with_failures,
     wait_for,
 )
 from tests.support.template_fields import assert_template_fields_are_constructor_attributes
@@ -51,6 +52,25 @@ def test_synchronous_sensor_counts_stopped_as_failure(aws_default_connection, en
     wait_for(sagemaker, arn)
     with pytest.raises(AirflowException, match=f"Pipeline execution {arn} Stopped at step RunScript"):
         sensor.poke({})
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_an_execution_that_completes_with_failures_fails_the_task_for_good_naming_the_steps(
+    aws_default_connection, sagemaker, deferrable: bool
+) -> None:
+    arn = start(sagemaker, create_pipeline(sagemaker, steps_completing_with_failures()))
+    wait_for(sagemaker, arn)
+    sensor = PipelineExecutionSensor(task_id="wait", pipeline_exec_arn=arn, deferrable=deferrable, poll_interval=0.2)
+    expected = f"Pipeline execution {arn} CompletedWithFailures at step Breaks: .*broken on purpose.*broken too"
+    # AirflowFailException: no retry, so the failure callback reports it once.
+    with pytest.raises(AirflowFailException, match=expected):
+        if deferrable:  # the event its trigger sends (tests/plugins/test_pipeline_execution_trigger.py)
+            sensor.execute_complete({}, {"status": "failed", "value": arn, "execution_status": "CompletedWithFailures",
+                                         "failed_step": "Breaks", "failed_step_type": "Fail",
+                                         "failure_reason": "2 steps did not succeed: Breaks Failed: broken on "
+                                                           "purpose; AlsoBreaks Failed: broken too"})
+        else:
+            sensor.poke({})
 
 
 def test_synchronous_sensor_returns_the_summary_on_success(aws_default_connection, endpoint_client, sagemaker,

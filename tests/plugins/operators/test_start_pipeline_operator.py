@@ -101,3 +101,35 @@ def test_a_cleared_run_with_other_parameters_starts_its_next_execution(flaky_pip
 
 def test_template_fields() -> None:
     assert_template_fields_are_constructor_attributes(start_task("p"))
+
+
+def test_it_never_waits_nor_defers_whatever_the_dags_defaults_say() -> None:
+    from airflow.sdk import DAG
+
+    with DAG("defaults", default_args={"deferrable": True, "wait_for_completion": True}, schedule=None):
+        task = StartPipelineExecutionOperator(task_id="start", pipeline_name="p")
+    assert (task.deferrable, task.wait_for_completion) == (False, False)
+
+
+@pytest.mark.parametrize("argument", ["deferrable", "wait_for_completion"])
+def test_asking_it_to_wait_is_refused_by_name(argument: str) -> None:
+    with pytest.raises(ValueError, match=f"only starts: {argument}=True is not allowed; follow the execution with "
+                                         "PipelineExecutionSensor"):
+        StartPipelineExecutionOperator(task_id="start", pipeline_name="p", **{argument: True})
+
+
+def test_a_run_whose_execution_completed_with_failures_starts_its_next_execution_when_cleared(
+    aws_default_connection, endpoint_client
+) -> None:
+    from tests.support.pipelines import steps_completing_with_failures
+
+    sagemaker = endpoint_client("sagemaker")
+    name = create_pipeline(sagemaker, steps_completing_with_failures())
+    first = StartPipelineExecutionOperator(task_id="start", pipeline_name=name).execute(run_context())
+    assert wait_for(sagemaker, first)["PipelineExecutionStatus"] == "CompletedWithFailures"
+
+    cleared = StartPipelineExecutionOperator(task_id="start", pipeline_name=name).execute(run_context(try_number=2))
+
+    assert cleared != first  # it cannot be retried: the run's next execution
+    assert sagemaker.describe_pipeline_execution(PipelineExecutionArn=first)["PipelineExecutionStatus"] == \
+        "CompletedWithFailures"
