@@ -57,7 +57,7 @@ $(STAMP): $(LOCK) requirements.txt | uv-tool
 # PYTHONDONTWRITEBYTECODE set (CI, some shells) each of the hundreds of Airflow, endpoint and job
 # processes a test run starts would compile them again. An edited file is compiled again here.
 bytecode: $(STAMP)
-	@$(PY) -m compileall -q plugins include dags tests
+	@$(PY) -m compileall -q plugins include devtools dags tests
 
 # Re-pins requirements.txt and everything it pulls in, for Python 3.11 on every platform (pyproject's
 # [tool.uv] environments). Pins already in the lock are kept where they still fit; UPGRADE=1 takes the newest.
@@ -81,13 +81,13 @@ lock: | uv-tool
 
 # The main job: the training DAG end to end with `airflow dags test` on the local endpoint (no AWS account).
 run: bytecode
-	$(PY) -m include.local_airflow.run_training_dag
+	$(PY) -m devtools.local_airflow.run_training_dag
 
 # The docker-compose stack natively: Airflow 3 on a private Postgres, LocalExecutor (EXECUTOR=celery: Redis and
 # two Celery workers), and the endpoint; Ctrl-C stops it.
 EXECUTOR ?= local
 airflow: bytecode
-	$(PY) -m include.local_airflow.stack --port 8080 --endpoint-port $(PORT) --executor $(EXECUTOR)
+	$(PY) -m devtools.local_airflow.stack --port 8080 --endpoint-port $(PORT) --executor $(EXECUTOR)
 
 # Correctness checks only: the benchmarks (tests/perf) are `make perf`. The slowest tests are listed at the end.
 # Workers: one per core, and at least 3: each of the three stacks' groups of tests holds a worker of its
@@ -112,11 +112,11 @@ lint: $(STAMP)
 
 # The local SageMaker endpoint in the foreground (Ctrl-C stops it and its step processes).
 endpoint: bytecode
-	$(PY) -m include.local_sagemaker --host $(HOST) --port $(PORT)
+	$(PY) -m devtools.local_sagemaker --host $(HOST) --port $(PORT)
 
 # Seed sample partitions into a running endpoint: make seed FROM=2024-01-01 TO=2024-01-07
 seed: $(STAMP)
-	$(PY) -m include.data --endpoint-url http://$(HOST):$(PORT) --bucket ml-pipeline-data --from $(FROM) --to $(TO)
+	$(PY) -m devtools.sample_data --endpoint-url http://$(HOST):$(PORT) --bucket ml-pipeline-data --from $(FROM) --to $(TO)
 
 perf: bytecode
 	$(PY) -m pytest tests/perf -m perf -s -p no:cacheprovider

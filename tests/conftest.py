@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from include.local_airflow.environment import IN_PROCESS_GC_THRESHOLDS
+from devtools.local_airflow.environment import IN_PROCESS_GC_THRESHOLDS
 
 # The test processes run Airflow, the SDK and whole DAG runs in process, as `make run`'s `airflow dags
 # test` does: its collector thresholds (tests/e2e/test_training_dag.py: 12% less CPU).
@@ -87,7 +87,7 @@ socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 @pytest.fixture(scope="session")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The local SageMaker endpoint on a free loopback port, stopped after the session."""
-    from include.local_sagemaker.server import LocalSageMakerEndpoint
+    from devtools.local_sagemaker.server import LocalSageMakerEndpoint
 
     server = LocalSageMakerEndpoint("127.0.0.1", 0, tmp_path_factory.mktemp("endpoint-work"))
     url = server.start()

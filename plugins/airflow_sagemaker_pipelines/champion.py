@@ -12,8 +12,8 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .decision_rules import decide
 from .evaluation_report import EvaluationReportError, MetricPaths, read_evaluation_report
-from .model_decision import decide
 from .payloads import UNRECORDED, Champion, Decision, DecisionBasis, PackageProvenance
 
 if TYPE_CHECKING:

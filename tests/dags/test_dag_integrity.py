@@ -35,7 +35,7 @@ PARSE_PROBE = textwrap.dedent("""
         "dag_ids": sorted(bag.dag_ids),
         "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
         "sdk_modules": sorted(m for m in sys.modules if m == "sagemaker" or m.startswith("sagemaker.")),
-        "heavy_modules": sorted(m for m in ("moto", "pandas", "xgboost", "sklearn", "include.local_sagemaker")
+        "heavy_modules": sorted(m for m in ("moto", "pandas", "xgboost", "sklearn", "devtools.local_sagemaker")
                                 if m in sys.modules),
         "clients_created": created,
         "deferrable": {dag_id: {task.task_id: bool(getattr(task, "deferrable", False)) for task in dag.tasks}

@@ -97,7 +97,7 @@ def test_each_package_records_the_day_data_and_pipeline_it_was_trained_on(run_tr
 def test_a_backfilled_older_day_is_evaluated_but_never_replaces_the_champion(
     run_training_dag, deployment, endpoint_client, seeded_bucket
 ) -> None:
-    from include.data.partitions import seed_partitions
+    from devtools.sample_data.partitions import seed_partitions
 
     sagemaker = endpoint_client("sagemaker")
     older_day = PIPELINE_DAY - timedelta(days=3)

@@ -59,7 +59,7 @@ def delete_endpoints_after(endpoint_client: Callable[[str], Any]) -> Iterator[No
 @pytest.fixture(scope="module")
 def aws_default(endpoint: str, airflow_db: None) -> Iterator[None]:
     """The `aws_default` connection pointing at the endpoint, as a user's would (AIRFLOW_CONN_AWS_DEFAULT)."""
-    from include.local_airflow.environment import aws_connection_uri_json
+    from devtools.local_airflow.environment import aws_connection_uri_json
 
     saved = os.environ.get("AIRFLOW_CONN_AWS_DEFAULT")
     os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = aws_connection_uri_json(endpoint)
@@ -72,7 +72,7 @@ def aws_default(endpoint: str, airflow_db: None) -> Iterator[None]:
 
 @pytest.fixture
 def endpoint_processes() -> Iterator[Callable[..., EndpointProcess]]:
-    """Start `python -m include.local_sagemaker <arguments>` on a free loopback port; all are killed after the test."""
+    """Start `python -m devtools.local_sagemaker <arguments>` on a free loopback port; all are killed after the test."""
     started: list[EndpointProcess] = []
 
     def start(*arguments: str, env: dict[str, str] | None = None) -> EndpointProcess:

@@ -1,4 +1,4 @@
-"""The endpoint as a user runs it (`python -m include.local_sagemaker`), for tests of restarts and faults.
+"""The endpoint as a user runs it (`python -m devtools.local_sagemaker`), for tests of restarts and faults.
 
 Each endpoint binds 127.0.0.1 on a free port; its output is drained by a thread (a full pipe
 would block it) and kept for the failure message; `endpoint_processes` (conftest.py) kills
@@ -33,7 +33,7 @@ def free_port() -> int:
 
 
 def endpoint_command(*arguments: str) -> list[str]:
-    return [sys.executable, "-m", "include.local_sagemaker", *arguments]
+    return [sys.executable, "-m", "devtools.local_sagemaker", *arguments]
 
 
 class EndpointProcess:

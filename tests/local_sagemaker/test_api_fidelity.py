@@ -51,7 +51,7 @@ def test_running_execution_is_listed_executing_refuses_delete_and_stops_once(sag
 def test_stopping_a_finished_execution_is_refused_in_the_words_the_provider_recognises(sagemaker, endpoint, monkeypatch) -> None:
     from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 
-    from include.local_airflow.environment import aws_connection_uri_json
+    from devtools.local_airflow.environment import aws_connection_uri_json
 
     monkeypatch.setenv("AIRFLOW_CONN_LOCAL_ENDPOINT", aws_connection_uri_json(endpoint))
 

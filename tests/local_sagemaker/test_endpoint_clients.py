@@ -8,7 +8,7 @@ import threading
 import botocore.errorfactory
 import pytest
 
-from include.local_sagemaker.engine.aws import EndpointClients
+from devtools.local_sagemaker.engine.aws import EndpointClients
 from tests.support.pipelines import unique
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from include.local_sagemaker.binding import check_bind_address
+from devtools.local_sagemaker.binding import check_bind_address
 
 from .endpoint_process import run_endpoint
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from include.local_sagemaker.orphans import marked_processes
+from devtools.local_sagemaker.orphans import marked_processes
 from tests.support.pipelines import create_pipeline, processing_step, put_script, steps_by_name, wait_for
 
 from .endpoint_process import process_alive, processes_whose_cmdline_has, run_endpoint, wait_until

@@ -1,7 +1,7 @@
 """Model servers across the endpoint's own life: they die with it (even a SIGKILLed one), and a restart on
 the same work dir serves the endpoints that were InService again, with new processes.
 
-Each test runs `python -m include.local_sagemaker` as a user does and looks at /proc.
+Each test runs `python -m devtools.local_sagemaker` as a user does and looks at /proc.
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from include.local_sagemaker.engine.hosting import fleet as fleet_module
-from include.local_sagemaker.engine.hosting.errors import DeploymentFailure, InvocationRefused, ModelFailure
-from include.local_sagemaker.engine.hosting.fleet import Fleet, Variant
+from devtools.local_sagemaker.engine.hosting import fleet as fleet_module
+from devtools.local_sagemaker.engine.hosting.fleet import Fleet, Variant
+from devtools.local_sagemaker.engine.hosting.serving_errors import DeploymentFailure, InvocationRefused, ModelFailure
 
 
 def model_error(status: int, message: str) -> ModelFailure:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from include.local_sagemaker.engine import preloaded_python
-from include.local_sagemaker.engine.preloaded_python import SWITCH
+from devtools.local_sagemaker.engine import preloaded_python
+from devtools.local_sagemaker.engine.preloaded_python import SWITCH
 from tests.support.pipelines import put_script, unique
 
 from .test_standalone_jobs import processing_job_log, processing_request, wait_job

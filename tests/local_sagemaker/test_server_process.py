@@ -1,4 +1,4 @@
-"""`python -m include.local_sagemaker` as a user runs it: ready line, SIGTERM ends jobs and itself."""
+"""`python -m devtools.local_sagemaker` as a user runs it: ready line, SIGTERM ends jobs and itself."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _free_port() -> int:
 def test_server_prints_its_url_and_sigterm_ends_running_steps(tmp_path: Path) -> None:
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "include.local_sagemaker", "--host", "127.0.0.1", "--port", str(port), "--work-dir", str(tmp_path)],
+        [sys.executable, "-m", "devtools.local_sagemaker", "--host", "127.0.0.1", "--port", str(port), "--work-dir", str(tmp_path)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -72,7 +72,7 @@ def _is_running(pid: int) -> bool:
 @pytest.mark.parametrize("given_by", ["flag", "environment"])
 def test_startup_delay_keeps_steps_starting_after_the_start_call_answered(tmp_path: Path, given_by: str) -> None:
     port = _free_port()
-    command = [sys.executable, "-m", "include.local_sagemaker", "--port", str(port), "--work-dir", str(tmp_path)]
+    command = [sys.executable, "-m", "devtools.local_sagemaker", "--port", str(port), "--work-dir", str(tmp_path)]
     env = dict(os.environ)
     if given_by == "flag":
         command += ["--step-startup-delay", "120"]
@@ -103,6 +103,6 @@ def test_startup_delay_keeps_steps_starting_after_the_start_call_answered(tmp_pa
 
 
 def test_negative_startup_delay_is_refused_naming_the_flag(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "include.local_sagemaker", "--port", "0", "--step-startup-delay", "-1"],
+    result = subprocess.run([sys.executable, "-m", "devtools.local_sagemaker", "--port", "0", "--step-startup-delay", "-1"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "--step-startup-delay must be 0 or more seconds" in result.stderr

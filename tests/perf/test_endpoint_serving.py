@@ -1,6 +1,6 @@
 """What a real-time endpoint on the local endpoint costs, against the same model scored in-process.
 
-One endpoint process (`python -m include.local_sagemaker`, as a user runs it) serves one XGBoost
+One endpoint process (`python -m devtools.local_sagemaker`, as a user runs it) serves one XGBoost
 model; side by side in one run:
 1. Latency of InvokeEndpoint (boto3's sagemaker-runtime client, text/csv) for 1 row and for
    1,000 rows, p50 and p99, against `Booster.predict` of the same model in this process

@@ -39,7 +39,7 @@ def dag_run_seconds(run_id: str) -> tuple[float, str]:
 
 @pytest.mark.perf
 def test_dag_run_takes_at_most_1_2x_the_pipeline_execution(run_training_dag, deployment, endpoint_client) -> None:
-    from include.data.partitions import seed_partitions
+    from devtools.sample_data.partitions import seed_partitions
 
     seed_partitions(endpoint_client("s3"), deployment.bucket, LARGE_DAY, LARGE_DAY, rows=LARGE_ROWS)
     run_training_dag()  # creates the pipeline: a deployment's first run, not the daily steady state

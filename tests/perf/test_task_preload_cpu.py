@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from include.local_airflow.stack import LocalAirflowStack
+from devtools.local_airflow.stack import LocalAirflowStack
 from tests.stack.runs import Api, eventually, finished, new_stack_home, remove_stack_home, trigger
 from tests.support.constants import DAG_ID
 

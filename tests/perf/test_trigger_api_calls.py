@@ -10,7 +10,7 @@ import pytest
 from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
 from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExecutionTrigger
 
-from include.local_sagemaker.models import LocalSageMakerBackend
+from devtools.local_sagemaker.models import LocalSageMakerBackend
 from tests.support.pipelines import create_pipeline, processing_step, put_script, unique
 
 POLL_SECONDS = 1.0
@@ -19,7 +19,7 @@ RUN_SECONDS = 6
 
 @pytest.mark.perf
 def test_trigger_polls_once_per_interval_with_one_describe_and_one_listing(endpoint_client, monkeypatch, endpoint) -> None:
-    from include.local_airflow.environment import aws_connection_uri_json
+    from devtools.local_airflow.environment import aws_connection_uri_json
 
     monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri_json(endpoint))
     calls = {"describe": 0, "list_steps": 0}

@@ -27,8 +27,8 @@ from typing import Any
 import boto3
 import pytest
 
-from include.local_airflow.environment import REGION
-from include.local_airflow.stack import LocalAirflowStack
+from devtools.local_airflow.environment import REGION
+from devtools.local_airflow.stack import LocalAirflowStack
 from tests.stack.runs import Api, new_stack_home, remove_stack_home
 from tests.support.pipelines import ROLE, definition, unique
 

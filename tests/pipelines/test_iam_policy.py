@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-POLICY = Path(__file__).resolve().parents[2] / "include" / "iam" / "pipeline-role-policy.json"
+POLICY = Path(__file__).resolve().parents[2] / "deploy" / "iam" / "pipeline-role-policy.json"
 
 
 def _statements() -> list[dict]:

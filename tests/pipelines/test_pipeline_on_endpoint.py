@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from include.data.partitions import daily_partition
+from devtools.sample_data.partitions import daily_partition
 from include.pipelines.upsert import upsert_pipeline
 from tests.support.pipelines import steps_by_name, wait_for
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from include.data.partitions import daily_partition
+from devtools.sample_data.partitions import daily_partition
 from include.pipelines.scripts import preprocess
 
 SCRIPTS = Path(preprocess.__file__).parent

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from airflow_sagemaker_pipelines.model_decision import decide
+from airflow_sagemaker_pipelines.decision_rules import decide
 
 CHAMPION_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/classification-models/3"
 

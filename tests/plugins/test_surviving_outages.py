@@ -10,7 +10,7 @@ from airflow_sagemaker_pipelines.hooks.transient_errors import is_transient
 from airflow_sagemaker_pipelines.triggers.pipeline_execution import PipelineExecutionTrigger
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from include.local_airflow.environment import aws_connection_uri_json
+from devtools.local_airflow.environment import aws_connection_uri_json
 from tests.support.outage import cuttable_proxy
 from tests.support.pipelines import create_pipeline, processing_step, put_script, wait_for
 from tests.support.triggers import first_event

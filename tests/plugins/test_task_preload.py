@@ -12,7 +12,7 @@ import pytest
 from airflow_sagemaker_pipelines import task_preload
 from airflow_sagemaker_pipelines.task_preload import forks_tasks
 
-from include.local_airflow.environment import PROJECT_ROOT, airflow_environment, aws_connection_uri_json
+from devtools.local_airflow.environment import PROJECT_ROOT, airflow_environment, aws_connection_uri_json
 
 # Run by a fresh interpreter as Airflow command `argv`: Airflow's start imports airflow_local_settings
 # (which preloads, or not); then a forked child does what a task does first: parse the DAG file and

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from include.local_airflow.stack import LocalAirflowStack
+from devtools.local_airflow.stack import LocalAirflowStack
 from tests.resilience.held_responses import HoldingProxy, holding_proxy
 from tests.stack.runs import new_stack_home, remove_stack_home
 

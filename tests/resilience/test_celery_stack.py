@@ -19,8 +19,8 @@ import boto3
 import psutil
 import pytest
 
-from include.local_airflow.environment import BUCKET, POOLS_FILE, REGION
-from include.local_airflow.stack import CELERY_APP, CELERY_WORKERS, LocalAirflowStack
+from devtools.local_airflow.environment import BUCKET, POOLS_FILE, REGION
+from devtools.local_airflow.stack import CELERY_APP, CELERY_WORKERS, LocalAirflowStack
 from tests.resilience.held_responses import HoldingProxy
 from tests.resilience.stacks import proxied_stack
 from tests.stack.runs import (

@@ -20,9 +20,9 @@ import boto3
 import psutil
 import pytest
 
-from include.local_airflow.environment import REGION
-from include.local_airflow.processes import alive
-from include.local_airflow.stack import ENDPOINT, LocalAirflowStack, wait_for_http
+from devtools.local_airflow.environment import REGION
+from devtools.local_airflow.processes import alive
+from devtools.local_airflow.stack import ENDPOINT, LocalAirflowStack, wait_for_http
 from include.pipelines.contract import MODEL_PACKAGE_GROUP
 from tests.resilience.held_responses import HoldingProxy
 from tests.resilience.stacks import proxied_stack

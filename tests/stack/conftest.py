@@ -6,8 +6,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from include.local_airflow.environment import REGION
-from include.local_airflow.stack import LocalAirflowStack
+from devtools.local_airflow.environment import REGION
+from devtools.local_airflow.stack import LocalAirflowStack
 from tests.stack.runs import Api, new_stack_home, remove_stack_home, unclean_stop
 
 SEEDED_DAYS = 10

@@ -18,9 +18,9 @@ from typing import Any
 
 from airflow_sagemaker_pipelines import execution_identity
 
-from include.local_airflow.environment import airflow_cli
-from include.local_airflow.processes import log_tail
-from include.local_airflow.stack import ADMIN_USER, LocalAirflowStack
+from devtools.local_airflow.environment import airflow_cli
+from devtools.local_airflow.processes import log_tail
+from devtools.local_airflow.stack import ADMIN_USER, LocalAirflowStack
 from tests.support.constants import DAG_ID
 
 PIPELINE = "ml-classification-pipeline"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from include.local_airflow.environment import BUCKET
+from devtools.local_airflow.environment import BUCKET
 from tests.stack.runs import PIPELINE, backfill, backfill_runs, eventually, failures, overlap
 from tests.support.constants import DAG_ID
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from include.local_airflow.environment import FAULT_RECOVERY, PROMPT_TASK_ENDS, STANDARD_RETRIES
+from devtools.local_airflow.environment import FAULT_RECOVERY, PROMPT_TASK_ENDS, STANDARD_RETRIES
 from tests.conftest import PROJECT_ROOT
 
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
@@ -137,7 +137,7 @@ def test_the_connection_and_variables_are_seeded_into_the_db_not_set_in_the_envi
         overriding = [key for key in service.get("environment", {}) if key.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))]
         assert overriding == [], f"{name}: {overriding} would silently win over the metadata DB"
     init = compose["services"]["airflow-init"]
-    assert "include.local_airflow.metadata_seed" in init["command"][-1]
+    assert "devtools.local_airflow.metadata_seed" in init["command"][-1]
     assert connection_extra(init["environment"]["AWS_CONNECTION"]) == {
         "region_name": "us-east-1", "endpoint_url": "http://local-sagemaker:4566", "config_kwargs": STANDARD_RETRIES}
     variables = json.loads(init["environment"]["SEED_VARIABLES"])

@@ -1,13 +1,13 @@
-"""include/helm/values.yaml: what README "Scale out" promises of it, in names Airflow and the DAG know."""
+"""deploy/helm/values.yaml: what README "Scale out" promises of it, in names Airflow and the DAG know."""
 
 from __future__ import annotations
 
 import yaml
 
-from include.local_airflow.environment import stack_variables
+from devtools.local_airflow.environment import stack_variables
 from tests.conftest import PROJECT_ROOT
 
-VALUES = yaml.safe_load((PROJECT_ROOT / "include" / "helm" / "values.yaml").read_text())
+VALUES = yaml.safe_load((PROJECT_ROOT / "deploy" / "helm" / "values.yaml").read_text())
 
 
 def test_celery_with_spare_schedulers_triggerers_and_workers() -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from include.local_airflow.local_postgres import LocalPostgres
-from include.local_airflow.local_redis import LocalRedis
-from include.local_airflow.processes import ProcessSet, alive
+from devtools.local_airflow.local_postgres import LocalPostgres
+from devtools.local_airflow.local_redis import LocalRedis
+from devtools.local_airflow.processes import ProcessSet, alive
 
 
 def query(postgres: LocalPostgres, sql: str) -> list[tuple]:
@@ -94,7 +94,7 @@ def _redis_client(redis: LocalRedis):
 PARENT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from include.local_airflow.processes import ProcessSet
+    from devtools.local_airflow.processes import ProcessSet
     processes = ProcessSet(Path(sys.argv[1]))
     child = processes.start("sleeper", [sys.executable, "-c", "import time; time.sleep(600)"], env={},
                             cwd=Path.cwd(), log_path=Path(sys.argv[2]))

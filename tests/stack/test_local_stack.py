@@ -7,7 +7,7 @@ import urllib.error
 import psutil
 import pytest
 
-from include.local_airflow.stack import ADMIN_USER, COMPONENTS, ENDPOINT, LocalAirflowStack
+from devtools.local_airflow.stack import ADMIN_USER, COMPONENTS, ENDPOINT, LocalAirflowStack
 from tests.stack.runs import components_that_preloaded, eventually
 from tests.support.constants import DAG_ID
 

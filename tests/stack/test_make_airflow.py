@@ -14,9 +14,9 @@ import urllib.request
 import psutil
 import pytest
 
-from include.local_airflow.environment import PROJECT_ROOT
-from include.local_airflow.processes import alive
-from include.local_airflow.stack import ADMIN_USER, COMPONENTS, free_port
+from devtools.local_airflow.environment import PROJECT_ROOT
+from devtools.local_airflow.processes import alive
+from devtools.local_airflow.stack import ADMIN_USER, COMPONENTS, free_port
 
 
 def read_until(process: subprocess.Popen, pattern: str, timeout: float) -> tuple[re.Match, str]:
@@ -45,7 +45,7 @@ def process_groups_alive(groups: list[int]) -> list[int]:
 
 @pytest.mark.timeout(300)
 def test_make_airflow_prints_a_working_login_and_ctrl_c_stops_every_process(stack_home) -> None:
-    command = [sys.executable, "-m", "include.local_airflow.stack", "--home", str(stack_home),
+    command = [sys.executable, "-m", "devtools.local_airflow.stack", "--home", str(stack_home),
                "--port", str(free_port()), "--endpoint-port", str(free_port())]
     # Its own process group, like a shell job: Ctrl-C signals the whole foreground group.
     make_airflow = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -10,9 +10,9 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from include.local_airflow import prepared_metadata_db
-from include.local_airflow.environment import POOLS_FILE
-from include.local_airflow.prepared_metadata_db import copy_prepared_db
+from devtools.local_airflow import prepared_metadata_db
+from devtools.local_airflow.environment import POOLS_FILE
+from devtools.local_airflow.prepared_metadata_db import copy_prepared_db
 
 POOLS = json.loads(POOLS_FILE.read_text())
 POOL = "sagemaker_pipelines"

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from include.local_airflow.environment import PROJECT_ROOT, REGION
-from include.local_airflow.stack import ADMIN_USER
+from devtools.local_airflow.environment import PROJECT_ROOT, REGION
+from devtools.local_airflow.stack import ADMIN_USER
 from tests.support.constants import DAG_ID
 
 SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "ui"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from include.local_airflow.environment import REGION, ROLE_ARN
+from devtools.local_airflow.environment import REGION, ROLE_ARN
 
 DAG_ID = "sagemaker_training_pipeline"
 PIPELINE_BUCKET = "ml-pipeline-tests"

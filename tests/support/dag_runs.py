@@ -22,7 +22,7 @@ from tests.support.constants import DAG_ID, PIPELINE_DAY, ROLE_ARN
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
     """The tests' SQLite metadata DB (AIRFLOW_HOME from tests/conftest.py): a copy of `make run`'s prepared one."""
-    from include.local_airflow.prepared_metadata_db import copy_prepared_db
+    from devtools.local_airflow.prepared_metadata_db import copy_prepared_db
 
     copy_prepared_db(AIRFLOW_HOME / "airflow.db")
 
@@ -40,7 +40,7 @@ def notifications(endpoint_client) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def airflow_environment(endpoint: str, airflow_db: None, notifications: dict[str, str]) -> Iterator[None]:
-    from include.local_airflow.environment import aws_connection_uri_json
+    from devtools.local_airflow.environment import aws_connection_uri_json
 
     values = {
         "AIRFLOW_CONN_AWS_DEFAULT": aws_connection_uri_json(endpoint),

@@ -34,7 +34,7 @@ def endpoint_session(endpoint: str) -> Any:
 @pytest.fixture
 def aws_default_connection(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """`aws_default` pointing at the endpoint, as a deployment would configure it."""
-    from include.local_airflow.environment import aws_connection_uri_json
+    from devtools.local_airflow.environment import aws_connection_uri_json
 
     monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri_json(endpoint))
     return "aws_default"

@@ -29,8 +29,8 @@ def when_step_starts(pipeline_name: str, step_name: str, action: Callable[[str],
 
     Yields the list that receives the execution ARN acted on.
     """
-    from include.local_sagemaker.engine.jobs.container import ContainerJob
-    from include.local_sagemaker.engine.steps.runtime import step_in_job_names
+    from devtools.local_sagemaker.engine.jobs.container import ContainerJob
+    from devtools.local_sagemaker.engine.steps.step_runtime import step_in_job_names
 
     acted: list[str] = []
     claim = threading.Lock()
@@ -61,7 +61,7 @@ def kill_training_job_processes(execution_arn: str, timeout: float = 60) -> int:
 
     For an action of `when_step_starts(..., hold=False)` on the training step: the job is the one
     it saw start; its process (a session of its own, forked or not) is killed with its children."""
-    from include.local_sagemaker.engine.job_process import signal_group
+    from devtools.local_sagemaker.engine.job_process import signal_group
 
     job = _starting_jobs[execution_arn]
     if not job.process.started.wait(timeout):

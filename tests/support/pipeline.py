@@ -11,7 +11,7 @@ from tests.support.constants import PIPELINE_BUCKET, PIPELINE_DAY, REGION, ROLE_
 
 @pytest.fixture(scope="session")
 def seeded_bucket(endpoint_session: Any) -> str:
-    from include.data.partitions import seed_partitions
+    from devtools.sample_data.partitions import seed_partitions
 
     seed_partitions(endpoint_session.client("s3"), PIPELINE_BUCKET, PIPELINE_DAY, PIPELINE_DAY)
     return PIPELINE_BUCKET

@@ -202,7 +202,7 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
             return {**summary, "gate_failed": True}
         step = summary["failed_step"]
         if step:
-            from ..job_logs import log_tail_of_step
+            from ..failed_step_logs import log_tail_of_step
 
             log_tail_of_step(self.hook, arn, step, self.log_tail_lines, self.log)
         where = f" at step {step}" if step else ""

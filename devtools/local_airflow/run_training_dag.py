@@ -1,0 +1,234 @@
+"""`make run`: the training DAG end to end with `airflow dags test`, on the local endpoint.
+
+Starts the local SageMaker endpoint on a free loopback port, seeds the day's partition,
+creates the SNS topic with an SQS queue subscribed, prepares a throwaway Airflow home
+(SQLite, the pool, the aws_default connection and the Variables, all as env vars), runs
+`airflow dags test` for the day, then prints a summary: the execution, each step's status and
+duration, the AUC, the decision, the model package, and the SNS message as the queue received
+it, the wall time of each phase, and one verdict line (APPROVED / REJECTED / NOT PROMOTED /
+FAILED). The metadata DB is a copy of one migrated once per Airflow version
+(prepared_metadata_db), made while the endpoint starts. Stops the endpoint and removes the
+Airflow home. No AWS account is used: every client points at 127.0.0.1.
+
+Exit codes: 0 the run ran and decided (a rejected model is a decision, not a failure);
+1 something broke (a task failed, no report arrived); 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from devtools.local_airflow.environment import (
+    BUCKET,
+    FAKE_AWS,
+    IN_PROCESS_GC_THRESHOLDS,
+    PROJECT_ROOT,
+    REGION,
+    airflow_environment,
+    settings_as_environment,
+)
+from devtools.local_airflow.prepared_metadata_db import copy_prepared_db
+from devtools.local_airflow.run_phases import RunPhases
+from devtools.local_airflow.seed_local_stack import topic_with_queue
+
+DAG_ID = "sagemaker_training_pipeline"
+PIPELINE_NAME = "ml-classification-pipeline"
+# The lines of the `dags test` output worth showing while it runs.
+PROGRESS_MARKERS = ("Step ", "Decision:", "[DAG TEST] end task", "Pipeline execution", "[error", "Sent SnsNotifier")
+# Lines of the `dags test` output that mark where its fixed costs end: its first task's start and end.
+DAG_RUN_MILESTONES = ("[DAG TEST] starting task_id=", "[DAG TEST] end task")
+# Airflow's CLI as the `airflow` script runs it, but for the garbage collector, which took ~1 s of a
+# run: IN_PROCESS_GC_THRESHOLDS, and the heap frozen on the way out (the final collection of
+# everything loaded would add ~1.5 s to every run).
+AIRFLOW_CLI = (f"import gc, sys\ngc.set_threshold(*{IN_PROCESS_GC_THRESHOLDS!r})\nfrom airflow.__main__ import main\n"
+               "try:\n    sys.exit(main())\nfinally:\n    gc.freeze()")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.local_airflow.run_training_dag",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--day", type=date.fromisoformat, default=datetime.now(UTC).date() - timedelta(days=1),
+                        help="the data partition to train on (default: yesterday, UTC)")
+    parser.add_argument("--min-auc", type=float, default=None, help="override the DAG's min_auc_threshold param")
+    options = parser.parse_args(argv)
+    os.environ.update(FAKE_AWS)
+
+    import boto3
+
+    from devtools.local_sagemaker.server import LocalSageMakerEndpoint
+    from devtools.sample_data.partitions import seed_partitions
+
+    phases = RunPhases()
+
+    airflow_home = Path(tempfile.mkdtemp(prefix="airflow-run-"))
+    try:
+        with ThreadPoolExecutor(max_workers=1) as background, ExitStack() as stack:
+            # The metadata DB is copied (the first time: migrated) while the endpoint starts.
+            metadata_db = background.submit(phases.call, "metadata DB", copy_prepared_db, airflow_home / "airflow.db",
+                                            note=_metadata_db_note)
+            with phases.timed("endpoint start", "local SageMaker endpoint, the day's partition, SNS topic + SQS queue"):
+                endpoint = stack.enter_context(LocalSageMakerEndpoint("127.0.0.1", 0, airflow_home / "endpoint"))
+                print(f"Local SageMaker endpoint: {endpoint.url}")
+                session = boto3.session.Session(region_name=REGION)
+                clients = {name: session.client(name, endpoint_url=endpoint.url) for name in ("s3", "sns", "sqs", "sagemaker")}
+                seed_partitions(clients["s3"], BUCKET, options.day, options.day)
+                print(f"Seeded s3://{BUCKET}/raw-data/ds={options.day}/")
+                topic_arn, queue_url = topic_with_queue(clients["sns"], clients["sqs"])
+            print(f"Airflow metadata DB (SQLite): {_metadata_db_note(metadata_db.result())}")
+            env = {**airflow_environment(airflow_home), **settings_as_environment(endpoint.url, topic_arn)}
+            with phases.timed("DAG run", "airflow dags test"):
+                returncode = _dags_test(env, options, airflow_home / "dags-test.log", phases)
+            with phases.timed("summary"):
+                report = _summarize(clients, queue_url, options.day)
+            print("\n" + phases.report(_execution_seconds(clients["sagemaker"])))
+            decided = report is not None and report["outcome"] in DECIDED and returncode == 0
+            if not decided:
+                error = (report or {}).get("error") or "no run report arrived"
+                print(f"\nFAILED: {error} (airflow dags test exited {returncode}); rerun with KEEP_AIRFLOW_HOME=1 "
+                      "to keep its full log (dags-test.log in the Airflow home)")
+                return 1
+            print(f"\n{_verdict(report)}")
+            return 0
+    finally:
+        if os.environ.get("KEEP_AIRFLOW_HOME"):
+            print(f"Airflow home kept in {airflow_home}")
+        else:
+            shutil.rmtree(airflow_home, ignore_errors=True)
+
+
+def _metadata_db_note(reused: bool) -> str:
+    return ("reused: a copy of the one migrated for this Airflow version" if reused
+            else "migrated with the pool, kept for the next runs")
+
+
+def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path, phases: RunPhases) -> int:
+    """`airflow dags test` for the run whose data interval is options.day; progress lines are echoed,
+    and the time to its first task and that task's own time are noted as parts of the DAG run."""
+    logical_date = (options.day + timedelta(days=1)).isoformat()  # a manual run covers the day before
+    command = [sys.executable, "-c", AIRFLOW_CLI, "dags", "test", DAG_ID, logical_date]
+    if options.min_auc is not None:
+        command += ["--conf", json.dumps({"min_auc_threshold": options.min_auc})]
+    print(f"$ airflow dags test {DAG_ID} {logical_date}")
+    with log_path.open("w") as log, subprocess.Popen(
+        command, env={**os.environ, **env}, cwd=PROJECT_ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    ) as process:
+        assert process.stdout is not None
+        started, seen = time.perf_counter(), {}
+        for line in process.stdout:
+            log.write(line)
+            if any(marker in line for marker in PROGRESS_MARKERS):
+                print("  " + _short(line))
+            for milestone in DAG_RUN_MILESTONES:
+                if milestone not in seen and milestone in line:
+                    seen[milestone] = (time.perf_counter() - started, line.split("task_id=", 1)[-1].split()[0])
+    _note_dag_run_parts(phases, seen)
+    return process.returncode
+
+
+def _note_dag_run_parts(phases: RunPhases, seen: dict[str, tuple[float, str]]) -> None:
+    first_start, first_end = (seen.get(milestone) for milestone in DAG_RUN_MILESTONES)
+    if first_start:
+        phases.add("- Airflow start", first_start[0], "CLI imports, DAG parsed and serialized, run created")
+    if first_start and first_end:
+        phases.add("- first task", first_end[0] - first_start[0],
+                   f"{first_start[1]}, with Airflow's in-process execution API starting up")
+
+
+def _short(line: str) -> str:
+    """Drop the timestamp and the logger suffix Airflow adds."""
+    text = line.strip()
+    if "] " in text:
+        text = text.split("] ", 1)[1]
+    return text.rsplit(" [", 1)[0][:220]
+
+
+DECIDED = ("approved", "rejected", "not_promoted")
+VERDICTS = {"approved": "model approved", "rejected": "model not approved",
+            "not_promoted": "model kept, not promoted"}
+
+
+def _verdict(report: dict[str, Any]) -> str:
+    """One line that says what happened: `REJECTED: AUC 0.7383 is below the threshold 0.9900; model not approved`."""
+    outcome = report["outcome"]
+    return f"{outcome.replace('_', ' ').upper()}: {report['decision_reason']}; {VERDICTS[outcome]}"
+
+
+def _summarize(clients: dict[str, Any], queue_url: str, day: date) -> dict[str, Any] | None:
+    """Print the execution, its steps, the metrics (4 places), the decision and the package; the run report."""
+    sagemaker = clients["sagemaker"]
+    print(f"\nData day   {day}")
+    executions = sagemaker.list_pipeline_executions(PipelineName=PIPELINE_NAME)["PipelineExecutionSummaries"]
+    if not executions:
+        print("No pipeline execution was started.")
+        return None
+    arn = executions[0]["PipelineExecutionArn"]
+    description = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
+    print(f"Execution  {arn}")
+    print(f"Status     {description['PipelineExecutionStatus']}"
+          + (f" ({description['FailureReason']})" if description.get("FailureReason") else ""))
+    steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn, SortOrder="Ascending")
+    for step in steps["PipelineExecutionSteps"]:
+        seconds = (step.get("EndTime", step["StartTime"]) - step["StartTime"]).total_seconds()
+        print(f"  {step['StepName']:<20} {step['StepStatus']:<10} {seconds:6.1f} s")
+    report = _received_report(clients["sqs"], queue_url)
+    if report is None:
+        print("SNS        no message received")
+        return None
+    subject, facts = report
+    metrics = facts.get("metrics") or {}
+    print("Metrics    " + (", ".join(f"{name}={value:.4f}" if isinstance(value, float) else f"{name}={value}"
+                                     for name, value in metrics.items()) or "-"))
+    print(f"Decision   {facts['outcome']}: {facts.get('decision_reason') or facts.get('error')}")
+    if facts.get("model_package_arn"):
+        package = sagemaker.describe_model_package(ModelPackageName=facts["model_package_arn"])
+        print(f"Package    {package['ModelPackageArn']} ({package['ModelApprovalStatus']})")
+    print(f"SNS        {subject} (the whole report as JSON on its last line)")
+    return facts
+
+
+def _execution_seconds(sagemaker: Any) -> float | None:
+    """The last execution's own wall time: created to its last step's end."""
+    executions = sagemaker.list_pipeline_executions(PipelineName=PIPELINE_NAME)["PipelineExecutionSummaries"]
+    if not executions:
+        return None
+    arn = executions[0]["PipelineExecutionArn"]
+    created = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["CreationTime"]
+    steps = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+    ends = [step["EndTime"] for step in steps if step.get("EndTime")]
+    return (max(ends) - created).total_seconds() if ends else None
+
+
+def _received_report(sqs: Any, queue_url: str) -> tuple[str, dict[str, Any]] | None:
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    if not messages:
+        return None
+    # The DAG's plugin package reads its own report format back (plugins/ is on Airflow's path,
+    # not on this script's).
+    sys.path.insert(0, str(PROJECT_ROOT / "plugins"))
+    from airflow_sagemaker_pipelines.run_report import RunReport
+
+    envelope = json.loads(messages[-1]["Body"])
+    facts = asdict(RunReport.from_message(envelope["Message"]))
+    return envelope.get("Subject", ""), facts
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    finally:
+        gc.freeze()  # no final garbage collection of moto's and boto3's heap on the way out (~0.5 s)

@@ -1,0 +1,57 @@
+"""Give the local endpoint what the DAG expects to find: sample partitions and the SNS topic.
+
+`python -m devtools.local_airflow.seed_local_stack --endpoint-url URL [--days 14]` seeds the
+last `days` daily partitions (up to yesterday, UTC) into the bucket, and creates the
+notification topic with an SQS queue subscribed, so that the run reports can be read back.
+Idempotent: running it again rewrites the same partitions and finds the same topic and queue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from devtools.local_airflow.environment import BUCKET, REGION
+
+TOPIC_NAME = QUEUE_NAME = "ml-pipeline-notifications"
+
+
+def topic_with_queue(sns: Any, sqs: Any) -> tuple[str, str]:
+    """(topic ARN, queue URL), the queue subscribed to the topic."""
+    topic_arn = sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
+    queue_url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscribed = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    if not any(s["Endpoint"] == queue_arn for s in subscribed):
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return topic_arn, queue_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devtools.local_airflow.seed_local_stack",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint-url", required=True, help="the local endpoint, e.g. http://127.0.0.1:4566")
+    parser.add_argument("--days", type=int, default=14, help="how many days up to yesterday to seed (default 14)")
+    options = parser.parse_args(argv)
+    if options.days < 1:
+        parser.error(f"--days={options.days}: expected at least 1")
+
+    import boto3
+
+    from devtools.sample_data.partitions import seed_partitions
+
+    session = boto3.session.Session(region_name=REGION)
+    last = datetime.now(UTC).date() - timedelta(days=1)
+    first = last - timedelta(days=options.days - 1)
+    seed_partitions(session.client("s3", endpoint_url=options.endpoint_url), BUCKET, first, last)
+    topic_arn, queue_url = topic_with_queue(session.client("sns", endpoint_url=options.endpoint_url),
+                                            session.client("sqs", endpoint_url=options.endpoint_url))
+    print(f"Seeded s3://{BUCKET}/raw-data/ds={first}/ .. ds={last}/")
+    print(f"SNS topic {topic_arn} -> SQS {queue_url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
