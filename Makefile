@@ -1,28 +1,32 @@
-# Every target installs .venv from requirements.lock first when it is missing or older than the lock.
-# requirements.txt names what we depend on; requirements.lock pins every package it pulls in, with
-# hashes (`make lock` writes it from requirements.txt).
+# Every target installs .venv from requirements-dev.lock first when it is missing or older than the lock.
+# requirements.txt names what a deployment runs (the DAGs and the plugin), requirements-dev.txt the local
+# tools and the tests on top; requirements.lock and requirements-dev.lock pin every package they pull in,
+# with hashes (`make lock` writes both).
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-LOCK := requirements.lock
+LOCK := requirements-dev.lock
+RUNTIME_LOCK := requirements.lock
 STAMP := $(VENV)/.installed
 TOOLS := .tools
 HOST ?= 127.0.0.1
 PORT ?= 4566
 
-# uv installs the lock 2-2.5x faster than pip (parallel downloads, README "Set-up"). The one on PATH,
-# else this version, bootstrapped from PyPI into .tools/; pip installs the lock when uv cannot.
+# uv installs the lock 2-2.5x faster than pip (parallel downloads). The one on PATH, else this version,
+# bootstrapped from PyPI into .tools/; pip installs the lock when uv cannot.
 UV_VERSION := 0.13.9
 UV ?= $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/uv/bin/uv)
 # uv trusts the OS's certificate store, as pip does here: a proxy's CA installed there is trusted too.
 export UV_SYSTEM_CERTS ?= 1
 # Airflow's own constraints for this Airflow and Python: `make lock` applies them to every package
-# requirements.txt does not pin itself (a path works too, for a machine that cannot reach GitHub).
+# requirements-dev.txt does not pin itself (a path works too, for a machine that cannot reach GitHub).
 AIRFLOW_CONSTRAINTS ?= https://raw.githubusercontent.com/apache/airflow/constraints-3.3.2/constraints-3.11.txt
-# Drops from a constraints file the packages requirements.txt pins itself (names compared normalized).
+# Drops from a constraints file the packages the requirements pin themselves (names compared normalized).
 WITHOUT_OWN_PINS := function key(s) { s = tolower(s); sub(/[^a-z0-9._-].*/, "", s); gsub(/[._]/, "-", s); return s } \
   FNR == NR { if ($$0 ~ /^[A-Za-z0-9]/) own[key($$0)] = 1; next } !($$0 ~ /^[A-Za-z0-9]/ && key($$0) in own)
-REQUIREMENTS_SHA256 = $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('requirements.txt', 'rb').read()).hexdigest())")
+sha256 = $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('$(1)', 'rb').read()).hexdigest())")
+# The header line a lock made from requirements file $(1) carries.
+made_from = \# $(1) sha256: $(call sha256,$(1))
 
 .PHONY: venv bytecode uv-tool lock run airflow test test-backfill test-backfill-30 lint endpoint seed perf perf-setup clean
 
@@ -36,9 +40,11 @@ uv-tool:
 
 # uv compiles the bytecode, as pip does: else every process started with PYTHONDONTWRITEBYTECODE set
 # (CI, some shells) compiles Airflow and the SDK again, ~5 s per `airflow` command.
-$(STAMP): $(LOCK) requirements.txt | uv-tool
-	@grep -q "^# requirements.txt sha256: $(REQUIREMENTS_SHA256)$$" $(LOCK) \
-	  || { echo "$(LOCK) was not generated from this requirements.txt: run 'make lock'" >&2; exit 1; }
+$(STAMP): $(LOCK) requirements.txt requirements-dev.txt | uv-tool
+	@for requirements in requirements.txt requirements-dev.txt; do \
+	  grep -q "^# $$requirements sha256: $$($(PYTHON) -c "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())" $$requirements)$$" $(LOCK) \
+	  || { echo "$(LOCK) was not generated from this $$requirements: run 'make lock'" >&2; exit 1; }; \
+	done
 	@start=$$(date +%s); \
 	if [ -x "$(UV)" ] && $(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV) \
 	  && $(UV) pip sync --quiet --python $(PY) --require-hashes --compile-bytecode $(LOCK); then \
@@ -59,25 +65,32 @@ $(STAMP): $(LOCK) requirements.txt | uv-tool
 bytecode: $(STAMP)
 	@$(PY) -m compileall -q plugins include devtools dags tests
 
-# Re-pins requirements.txt and everything it pulls in, for Python 3.11 on every platform (pyproject's
-# [tool.uv] environments). Pins already in the lock are kept where they still fit; UPGRADE=1 takes the newest.
+# Re-pins both locks; pins already in them are kept where they still fit (UPGRADE=1 takes the newest).
+# requirements-dev.lock: Python 3.11 (devtools/dev_lock/pyproject.toml), Linux, macOS and Windows.
+# requirements.lock: the runtime at the same versions on 3.11, and resolved for 3.12 and 3.13 too.
 lock: | uv-tool
 	@test -x "$(UV)" || { echo "make lock needs uv" >&2; exit 1; }
-	@mkdir -p $(TOOLS); constraints=$(TOOLS)/airflow-constraints.txt; \
+	@mkdir -p $(TOOLS); constraints=$(CURDIR)/$(TOOLS)/airflow-constraints.txt; \
 	if { [ -f "$(AIRFLOW_CONSTRAINTS)" ] && cp "$(AIRFLOW_CONSTRAINTS)" $$constraints.all; } \
 	  || curl -fsSL --max-time 30 "$(AIRFLOW_CONSTRAINTS)" -o $$constraints.all; then \
-	  awk '$(WITHOUT_OWN_PINS)' requirements.txt $$constraints.all > $$constraints; \
-	  status="applied where requirements.txt does not pin the package: $(AIRFLOW_CONSTRAINTS)"; \
+	  cat requirements.txt requirements-dev.txt | awk '$(WITHOUT_OWN_PINS)' - $$constraints.all > $$constraints; \
+	  status="applied where the requirements do not pin the package: $(AIRFLOW_CONSTRAINTS)"; \
 	  constrain="--constraint $$constraints"; \
 	else \
 	  status="NOT applied, could not be read: $(AIRFLOW_CONSTRAINTS)"; constrain=""; \
 	fi; \
 	echo "Airflow constraints $$status"; \
-	$(UV) pip compile --quiet requirements.txt $$constrain --universal --python-version 3.11 --generate-hashes \
-	  --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(LOCK) || exit 1; \
-	{ head -n 2 $(LOCK); echo "# requirements.txt sha256: $(REQUIREMENTS_SHA256)"; \
-	  echo "# Airflow constraints $$status"; tail -n +3 $(LOCK); } > $(LOCK).new && mv $(LOCK).new $(LOCK); \
-	echo "Wrote $(LOCK): $$(grep -c '^[a-z0-9]' $(LOCK)) packages pinned with their hashes"
+	$(UV) pip compile --quiet --directory devtools/dev_lock $(CURDIR)/requirements-dev.txt $$constrain --universal \
+	  --python-version 3.11 --generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
+	  -o $(CURDIR)/$(LOCK) || exit 1; \
+	$(UV) pip compile --quiet requirements.txt --constraint $(LOCK) --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" -o $(RUNTIME_LOCK) || exit 1; \
+	for lock in $(LOCK) $(RUNTIME_LOCK); do \
+	  { head -n 2 $$lock; echo "$(call made_from,requirements.txt)"; \
+	    [ $$lock = $(RUNTIME_LOCK) ] || echo "$(call made_from,requirements-dev.txt)"; \
+	    echo "# Airflow constraints $$status"; tail -n +3 $$lock; } > $$lock.new && mv $$lock.new $$lock; \
+	  echo "Wrote $$lock: $$(grep -c '^[a-z0-9]' $$lock) pins with their hashes"; \
+	done
 
 # The main job: the training DAG end to end with `airflow dags test` on the local endpoint (no AWS account).
 run: bytecode
