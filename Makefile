@@ -28,7 +28,7 @@ sha256 = $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('$(1)',
 # The header line a lock made from requirements file $(1) carries.
 made_from = \# $(1) sha256: $(call sha256,$(1))
 
-.PHONY: venv bytecode uv-tool lock run airflow test test-backfill test-backfill-30 lint endpoint seed perf perf-setup clean
+.PHONY: venv bytecode uv-tool lock pipelines run airflow test test-backfill test-backfill-30 lint endpoint seed perf perf-setup clean
 
 venv: $(STAMP)
 
@@ -91,6 +91,11 @@ lock: | uv-tool
 	    echo "# Airflow constraints $$status"; tail -n +3 $$lock; } > $$lock.new && mv $$lock.new $$lock; \
 	  echo "Wrote $$lock: $$(grep -c '^[a-z0-9]' $$lock) pins with their hashes"; \
 	done
+
+# Compiles each pipeline's SDK source (include/pipelines) into the JSON definition the DAGs upsert, which is
+# committed with it: Airflow never imports the SDK. `make test` fails while a compiled definition is stale.
+pipelines: bytecode
+	$(PY) -m devtools.pipeline_compiler
 
 # The main job: the training DAG end to end with `airflow dags test` on the local endpoint (no AWS account).
 run: bytecode

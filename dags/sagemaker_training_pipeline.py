@@ -9,8 +9,9 @@ day is over; a run triggered without a logical date takes the last complete day)
 per day, each on that day's data. Catchup is off; `max_active_runs` and the
 `sagemaker_pipelines` pool (create it, with deferred tasks counted) cap concurrent executions.
 
-1. **upsert_pipeline** builds the pipeline definition (SageMaker SDK, imported only here) and
-   creates or updates it. Settings come from the JSON Variable `sagemaker_pipelines_settings`.
+1. **upsert_pipeline** fills the pipeline's compiled definition (`include/pipelines/compiled`, made by
+   `make pipelines` from its SDK source) in with the deployment's settings, the JSON Variable
+   `sagemaker_pipelines_settings`, and creates or updates the pipeline (no call when unchanged).
 2. **choose_partition** picks the run's day of data and checks that it is there.
 3. **start_execution** starts one execution for the run. Its ClientRequestToken and display
    name (which starts with the data day) derive from the DAG run, so a retry or a clear finds
@@ -61,7 +62,7 @@ from airflow_sagemaker_pipelines.operators.upsert_pipeline import UpsertPipeline
 from airflow_sagemaker_pipelines.sensors.pipeline_execution import PipelineExecutionSensor
 
 from include.pipelines import contract
-from include.pipelines.upsert import upsert_from_settings
+from include.pipelines.deployment import COMPILED_DEFINITION, pipeline_deployment
 
 PIPELINE_TIMEOUT = timedelta(hours=6)
 SAGEMAKER_POOL = "sagemaker_pipelines"
@@ -112,8 +113,9 @@ with DAG(
 ) as dag:
     pipeline = UpsertPipelineOperator(
         task_id="upsert_pipeline",
-        doc_md="Create or update the SageMaker pipeline from `include/pipelines` (no call when unchanged).",
-        upsert=upsert_from_settings,
+        doc_md="Create or update the SageMaker pipeline from its compiled definition (no call when unchanged).",
+        compiled_definition=COMPILED_DEFINITION,
+        deployment=pipeline_deployment,
         settings_variable="sagemaker_pipelines_settings",
     )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.airflow_speedups import SESSION_FACTORY, caller_name
 from devtools.local_airflow.environment import IN_PROCESS_GC_THRESHOLDS
 
 # The test processes run Airflow, the SDK and whole DAG runs in process, as `make run`'s `airflow dags
@@ -49,9 +50,12 @@ os.environ.update({
     "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
-    # Built pipeline definitions (include/pipelines/definition_cache.py): this session's, not the user's ~/.cache.
-    "SAGEMAKER_PIPELINES_DEFINITION_CACHE": str(AIRFLOW_HOME / "definition-cache"),
 })
+
+# The local speed-ups, as make run and the local stacks have them (devtools/airflow_speedups): tests run
+# Airflow, the provider's hooks and whole DAG runs in their own processes too.
+os.environ["AIRFLOW__AWS__SESSION_FACTORY"] = SESSION_FACTORY
+caller_name.install()
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

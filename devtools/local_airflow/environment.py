@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from devtools.airflow_speedups import speedups_environment
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 BUCKET = "ml-pipeline-data"
@@ -38,10 +40,6 @@ FAKE_AWS = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "SAGEMAKER_VALIDATE_ROLE": "false",
 }
-# botocore's standard retries on the connection itself, so that every hook built on it retries,
-# the provider's own too (the SNS notifier): this package's hooks already default to them.
-STANDARD_RETRIES = {"retries": {"mode": "standard", "max_attempts": 10}}
-
 # Airflow's defaults reset a task orphaned by a dead scheduler only after ~5 minutes (orphan check
 # every 300 s) and fail a task whose worker died after 300 s without a heartbeat. Here: a dead
 # scheduler is recognised 30 s after its last heartbeat (the default, which a busy scheduler on a
@@ -69,17 +67,16 @@ PROMPT_TASK_ENDS = {
 }
 
 
-def aws_connection(endpoint_url: str, *, retries: bool = True) -> dict[str, Any]:
-    """`aws_default` for the local endpoint, as Airflow's JSON connection format has it."""
-    extra: dict[str, Any] = {"region_name": REGION, "endpoint_url": endpoint_url}
-    if retries:
-        extra["config_kwargs"] = STANDARD_RETRIES
-    return {"conn_type": "aws", "login": "local", "password": "local", "extra": extra}
+def aws_connection(endpoint_url: str) -> dict[str, Any]:
+    """`aws_default` for the local endpoint, as Airflow's JSON connection format has it (the package's
+    hooks bring their retry policy: the connection needs none)."""
+    return {"conn_type": "aws", "login": "local", "password": "local",
+            "extra": {"region_name": REGION, "endpoint_url": endpoint_url}}
 
 
 def aws_connection_uri_json(endpoint_url: str) -> str:
-    """The connection as an AIRFLOW_CONN_* value, without retries: tests choose their own policy per call."""
-    return json.dumps(aws_connection(endpoint_url, retries=False))
+    """The connection as an AIRFLOW_CONN_* value."""
+    return json.dumps(aws_connection(endpoint_url))
 
 
 def stack_variables(sns_topic_arn: str | None = None, poll_seconds: float = 1,
@@ -104,7 +101,8 @@ def airflow_environment(airflow_home: Path, database_url: str | None = None) -> 
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url or f"sqlite:///{airflow_home / 'airflow.db'}",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins")]),
+        # The project and its plugin importable; the local speed-ups switched on (devtools/airflow_speedups).
+        **speedups_environment(os.pathsep.join([str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins")])),
     }
 
 

@@ -1,5 +1,6 @@
-"""The SageMaker pipeline the DAGs run: the article's classification pipeline, SDK v3.
+"""The SageMaker pipeline the DAGs run: the article's classification pipeline.
 
-Nothing here imports the SageMaker SDK at module level: `definition.build_pipeline` imports
-it when called, inside the task that builds the definition.
+definition.py is its SDK v3 source, compiled by `make pipelines` (where the SDK is installed) into
+compiled/classification.json; the DAG upserts that JSON (deployment.py), so Airflow never imports
+the SDK. contract.py names what the DAG and the definition share; scripts/ is what the steps run.
 """

@@ -14,6 +14,10 @@ from datetime import date
 
 # --- the pipeline and its registry -------------------------------------------------------
 PIPELINE_NAME = "ml-classification-pipeline"
+# Its definition as `make pipelines` compiles it from definition.py, and the scripts it runs
+# (paths relative to this folder).
+COMPILED_DEFINITION = "compiled/classification.json"
+SCRIPTS_FOLDER = "scripts"
 MODEL_PACKAGE_GROUP = "classification-models"
 
 # --- steps ---------------------------------------------------------------------------------
@@ -44,6 +48,7 @@ COUNT_PATHS = {"test_rows": ("rows", "test")}
 # --- parameters (SageMaker receives every value as a string) -------------------------------
 INPUT_DATA_URL = "InputDataUrl"
 PROCESSING_INSTANCE_TYPE = "ProcessingInstanceType"
+EVALUATION_INSTANCE_TYPE = "EvaluationInstanceType"
 TRAINING_INSTANCE_TYPE = "TrainingInstanceType"
 MODEL_APPROVAL_STATUS = "ModelApprovalStatus"
 MIN_AUC_THRESHOLD = "MinAucThreshold"
@@ -60,6 +65,7 @@ UNRECORDED = "unrecorded"
 PARAMETER_TYPES = {
     INPUT_DATA_URL: "String",
     PROCESSING_INSTANCE_TYPE: "String",
+    EVALUATION_INSTANCE_TYPE: "String",
     TRAINING_INSTANCE_TYPE: "String",
     MODEL_APPROVAL_STATUS: "String",
     MIN_AUC_THRESHOLD: "Float",

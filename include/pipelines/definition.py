@@ -1,8 +1,9 @@
-"""The article's classification pipeline, written for SageMaker SDK v3.
+"""The article's classification pipeline, written for SageMaker SDK v3: the source of its compiled definition.
 
 PreprocessData -> TrainModel (built-in XGBoost) -> EvaluateModel (evaluation.json) ->
 CheckModelQuality (AUC >= MinAucThreshold) -> RegisterModel | Fail. Every name the DAG relies on
-comes from `contract`. The SDK is imported inside `build_pipeline`, never at module level.
+comes from `contract`. Airflow never runs this: `make pipelines` compiles it, where the SDK is
+installed, into compiled/classification.json, which the DAG upserts (README "Pipelines").
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ from typing import Any
 
 from . import contract
 from .settings import PipelineSettings
+
+# The images, by framework and version (their URIs differ per region: the compiled definition lists
+# every region's), and whether preprocessing reuses an earlier execution's result.
+SKLEARN_VERSION = "1.2-1"
+XGBOOST_VERSION = "1.7-1"
+CACHE_PREPROCESSING = False
+CACHE_EXPIRE_AFTER = "P30D"
+IMAGES = {"sklearn": SKLEARN_VERSION, "xgboost": XGBOOST_VERSION}  # framework -> version
+# The scripts the processing steps run, from contract.SCRIPTS_FOLDER, by the names `code_uris` maps.
+SCRIPTS = ("preprocess.py", "evaluate.py")
 
 XGBOOST_HYPERPARAMETERS = {
     "objective": "binary:logistic",
@@ -24,7 +35,6 @@ XGBOOST_HYPERPARAMETERS = {
 
 def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris: dict[str, str]) -> Any:
     """Return the SDK Pipeline. `code_uris` maps script names to their S3 URIs (already uploaded)."""
-    from sagemaker.core import image_uris
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.processing import ScriptProcessor
     from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
@@ -41,12 +51,13 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
     from sagemaker.train.configs import Compute, InputData, OutputDataConfig
     from sagemaker.train.model_trainer import ModelTrainer
 
+    defaults = settings.parameter_defaults()
     input_data = ParameterString(contract.INPUT_DATA_URL, default_value=f"s3://{settings.bucket}/{contract.RAW_PREFIX}/")
-    processing_instance_type = ParameterString(
-        contract.PROCESSING_INSTANCE_TYPE, default_value=settings.processing_instance_type)
-    training_instance_type = ParameterString(contract.TRAINING_INSTANCE_TYPE, default_value=settings.training_instance_type)
-    model_approval_status = ParameterString(contract.MODEL_APPROVAL_STATUS, default_value=settings.model_approval_status)
-    min_auc_threshold = ParameterFloat(contract.MIN_AUC_THRESHOLD, default_value=settings.min_auc_threshold)
+    processing_instance_type, evaluation_instance_type, training_instance_type, model_approval_status = (
+        ParameterString(name, default_value=defaults[name]) for name in (
+            contract.PROCESSING_INSTANCE_TYPE, contract.EVALUATION_INSTANCE_TYPE, contract.TRAINING_INSTANCE_TYPE,
+            contract.MODEL_APPROVAL_STATUS))
+    min_auc_threshold = ParameterFloat(contract.MIN_AUC_THRESHOLD, default_value=defaults[contract.MIN_AUC_THRESHOLD])
     # Recorded on the registered package, so a later run knows what the champion was trained on.
     provenance = [ParameterString(name, default_value=contract.UNRECORDED) for name in contract.PROVENANCE.values()]
     # Each execution writes under its own id, so runs never overwrite each other's outputs.
@@ -55,7 +66,7 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
     def processor(instance_type: Any, base_job_name: str) -> Any:
         return ScriptProcessor(
             role=settings.role_arn,
-            image_uri=image_uris.retrieve("sklearn", region=settings.region, version=settings.sklearn_version),
+            image_uri=image_uri("sklearn", settings.region),
             command=["python3"],
             instance_type=instance_type,
             instance_count=1,
@@ -78,11 +89,11 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
             inputs=[s3_input("raw", input_data, "/opt/ml/processing/input")],
             outputs=[s3_output(split, f"/opt/ml/processing/output/{split}") for split in contract.SPLITS],
         ),
-        cache_config=CacheConfig(enable_caching=settings.cache_preprocessing, expire_after=settings.cache_expire_after),
+        cache_config=CacheConfig(enable_caching=CACHE_PREPROCESSING, expire_after=CACHE_EXPIRE_AFTER),
     )
     outputs = preprocess.properties.ProcessingOutputConfig.Outputs
 
-    xgboost_image = image_uris.retrieve("xgboost", region=settings.region, version=settings.xgboost_version)
+    xgboost_image = image_uri("xgboost", settings.region)
     trainer = ModelTrainer(
         training_image=xgboost_image,
         role=settings.role_arn,
@@ -105,7 +116,7 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
                                      path=contract.EVALUATION_REPORT_FILE)
     evaluate = ProcessingStep(
         name=contract.EVALUATE_STEP,
-        step_args=processor(settings.evaluation_instance_type, "evaluate").run(
+        step_args=processor(evaluation_instance_type, "evaluate").run(
             code=code_uris["evaluate.py"],
             inputs=[
                 s3_input("model", model_artifacts, "/opt/ml/processing/model"),
@@ -152,11 +163,18 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
     )
     return Pipeline(
         name=settings.pipeline_name,
-        parameters=[input_data, processing_instance_type, training_instance_type, model_approval_status, min_auc_threshold,
-                    *provenance],
+        parameters=[input_data, processing_instance_type, evaluation_instance_type, training_instance_type,
+                    model_approval_status, min_auc_threshold, *provenance],
         steps=[preprocess, train, evaluate, gate],
         sagemaker_session=sagemaker_session,
     )
+
+
+def image_uri(framework: str, region: str) -> str:
+    """The URI of one of IMAGES in `region`, as the SDK knows it."""
+    from sagemaker.core import image_uris
+
+    return image_uris.retrieve(framework, region=region, version=IMAGES[framework])
 
 
 def _execution_id() -> Any:

@@ -1,4 +1,9 @@
-"""What a deployment chooses: where the pipeline lives and what it runs on."""
+"""What a deployment chooses: where the pipeline lives and what it runs on.
+
+The compiled definition (compiled/, made by `make pipelines`) holds these as placeholders and
+parameter defaults: `template_values` and `parameter_defaults` are what the upsert fills in, and
+what the pipeline's SDK source (definition.py) builds with, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_PREFIX = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*/?$")
 
 
 @dataclass(frozen=True)
@@ -24,15 +30,11 @@ class PipelineSettings:
     pipeline_name: str = contract.PIPELINE_NAME
     model_package_group: str = contract.MODEL_PACKAGE_GROUP
     prefix: str = "pipeline"
-    sklearn_version: str = "1.2-1"
-    xgboost_version: str = "1.7-1"
     processing_instance_type: str = "ml.m5.xlarge"
     evaluation_instance_type: str = "ml.m5.large"
     training_instance_type: str = "ml.m5.xlarge"
     min_auc_threshold: float = contract.DEFAULT_MIN_AUC_THRESHOLD
     model_approval_status: str = ApprovalStatus.PENDING_MANUAL_APPROVAL.value
-    cache_preprocessing: bool = False
-    cache_expire_after: str = "P30D"
 
     def __post_init__(self) -> None:
         checks = [
@@ -41,6 +43,7 @@ class PipelineSettings:
             ("bucket", _BUCKET, self.bucket, "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"),
             ("pipeline_name", _PIPELINE_NAME, self.pipeline_name, "letters, digits and hyphens, at most 256"),
             ("model_package_group", _PIPELINE_NAME, self.model_package_group, "letters, digits and hyphens"),
+            ("prefix", _PREFIX, self.prefix, "an S3 key prefix: letters, digits and - _ . / (no leading /)"),
         ]
         for field_name in ("processing_instance_type", "evaluation_instance_type", "training_instance_type"):
             checks.append((field_name, _INSTANCE_TYPE, getattr(self, field_name), "an ml.* instance type such as ml.m5.xlarge"))
@@ -57,6 +60,21 @@ class PipelineSettings:
 
     def s3_uri(self, *parts: str) -> str:
         return "/".join([f"s3://{self.bucket}", self.prefix.strip("/"), *(p.strip("/") for p in parts)])
+
+    def template_values(self) -> dict[str, str]:
+        """The compiled definition's placeholders (`${name}` in its strings) and their values."""
+        return {"region": self.region, "bucket": self.bucket, "prefix": self.prefix.strip("/"),
+                "role_arn": self.role_arn, "model_package_group": self.model_package_group}
+
+    def parameter_defaults(self) -> dict[str, str | float]:
+        """The pipeline parameters whose default values the deployment chooses."""
+        return {
+            contract.PROCESSING_INSTANCE_TYPE: self.processing_instance_type,
+            contract.EVALUATION_INSTANCE_TYPE: self.evaluation_instance_type,
+            contract.TRAINING_INSTANCE_TYPE: self.training_instance_type,
+            contract.MIN_AUC_THRESHOLD: float(self.min_auc_threshold),
+            contract.MODEL_APPROVAL_STATUS: self.model_approval_status,
+        }
 
 
 APPROVAL_STATUSES = tuple(status.value for status in ApprovalStatus)

@@ -11,6 +11,20 @@ from __future__ import annotations
 from typing import Literal, NotRequired, TypedDict
 
 
+class PipelineDeployment(TypedDict):
+    """A compiled pipeline as one deployment runs it: what the DAG's settings callable makes of the
+    deployment's settings (UpsertPipelineOperator's `deployment`)."""
+
+    pipeline_name: str
+    role_arn: str
+    bucket: str
+    prefix: str  # the scripts are uploaded under it, in the bucket
+    model_package_group: str
+    region: str
+    template_values: dict[str, str]  # the compiled definition's placeholders
+    parameter_defaults: dict[str, str | float | int | bool]
+
+
 class PipelineRef(TypedDict):
     """The pipeline a run starts, as upserted (UpsertPipelineOperator)."""
 

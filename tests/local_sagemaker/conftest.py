@@ -14,7 +14,7 @@ from .endpoint_process import EndpointProcess
 @pytest.fixture(scope="session")
 def boto_session(endpoint: str) -> Any:
     """A boto3 session whose every client (the SDK's too) reaches the endpoint."""
-    from include.pipelines.sdk_session import boto3_session
+    from devtools.pipeline_compiler.sdk_session import boto3_session
 
     return boto3_session("us-east-1", endpoint)
 
@@ -22,7 +22,7 @@ def boto_session(endpoint: str) -> Any:
 @pytest.fixture(scope="module")
 def sdk_session(boto_session: Any, bucket: str) -> Any:
     """SDK v3's PipelineSession whose every client reaches the endpoint; artifacts go to `bucket`."""
-    from include.pipelines.sdk_session import pipeline_session
+    from devtools.pipeline_compiler.sdk_session import pipeline_session
 
     return pipeline_session(boto_session, bucket)
 

@@ -35,7 +35,7 @@ def _variant(model: str) -> Any:
 
 
 def test_sdk_resource_classes_deploy_invoke_update_and_delete_an_endpoint(boto_session, s3, bucket) -> None:
-    from include.pipelines.sdk_session import disable_sdk_side_effects
+    from devtools.pipeline_compiler.sdk_session import disable_sdk_side_effects
 
     disable_sdk_side_effects("us-east-1")
     from sagemaker.core.resources import Endpoint, EndpointConfig, Model
@@ -77,7 +77,7 @@ def test_sdk_resource_classes_deploy_invoke_update_and_delete_an_endpoint(boto_s
 def test_model_builder_deploys_an_artifact_and_the_endpoint_predicts(boto_session, s3, bucket) -> None:
     """ModelBuilder(...).build() then .deploy(): the SDK's own deploy path (its waiter polls every 30 s:
     wait=False, then the resource's waiter)."""
-    from include.pipelines.sdk_session import disable_sdk_side_effects
+    from devtools.pipeline_compiler.sdk_session import disable_sdk_side_effects
 
     disable_sdk_side_effects("us-east-1")
     from sagemaker.core.helper.session_helper import Session

@@ -15,7 +15,7 @@ from .test_standalone_jobs import _csv, processing_request, wait_job
 @pytest.fixture(scope="module")
 def plain_sdk_session(boto_session: Any, bucket: str) -> Any:
     """SDK v3's Session (jobs run at once, unlike a PipelineSession) bound to the endpoint."""
-    from include.pipelines.sdk_session import disable_sdk_side_effects
+    from devtools.pipeline_compiler.sdk_session import disable_sdk_side_effects
 
     disable_sdk_side_effects(boto_session.region_name)
     from sagemaker.core.helper.session_helper import Session

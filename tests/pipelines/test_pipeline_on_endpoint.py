@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 
 from devtools.sample_data.partitions import daily_partition
-from include.pipelines.upsert import upsert_pipeline
+from tests.support.pipeline import upsert_classification_pipeline
 from tests.support.pipelines import steps_by_name, wait_for
 
 
 @pytest.fixture(scope="module")
-def pipeline(endpoint_session, pipeline_settings):
-    return upsert_pipeline(endpoint_session, pipeline_settings)
+def pipeline(endpoint, pipeline_settings):
+    return upsert_classification_pipeline(endpoint, pipeline_settings)
 
 
 def _start(endpoint_session, pipeline_settings, **parameters: str) -> str:
@@ -69,11 +69,13 @@ def test_malformed_input_fails_preprocessing_naming_the_column(endpoint_session,
 
 
 def test_sdk_start_and_wait_run_the_pipeline(endpoint_session, pipeline_settings, pipeline, day_uri) -> None:
+    from devtools.pipeline_compiler.compiler import code_uris, script_digests
+    from devtools.pipeline_compiler.sdk_session import pipeline_session
     from include.pipelines.definition import build_pipeline
-    from include.pipelines.sdk_session import pipeline_session
-    from include.pipelines.upsert import code_uris
 
-    sdk_pipeline = build_pipeline(pipeline_settings, pipeline_session(endpoint_session, pipeline_settings.bucket), code_uris(pipeline_settings))
+    # The SDK's own Pipeline, built from the source, runs the scripts the upsert uploaded.
+    sdk_session = pipeline_session(endpoint_session, pipeline_settings.bucket)
+    sdk_pipeline = build_pipeline(pipeline_settings, sdk_session, code_uris(pipeline_settings, script_digests()))
     execution = sdk_pipeline.start(parameters={"InputDataUrl": day_uri, "MinAucThreshold": 0.5})
     execution.wait(delay=1, max_attempts=300)
     assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"

@@ -180,9 +180,9 @@ def overlap(intervals: list[tuple[datetime, datetime]]) -> int:
 
 
 def components_that_preloaded(stack: LocalAirflowStack) -> set[str]:
-    """The stack's Airflow processes whose log says they preloaded the tasks' libraries (task_preload.py)."""
+    """The stack's Airflow processes whose log says they preloaded the tasks' libraries (devtools/airflow_speedups)."""
     return {name for name in stack.airflow_processes
-            if "airflow_sagemaker_pipelines: preloaded" in stack.process_set.log_paths[name].read_text()}
+            if "local speed-ups: preloaded" in stack.process_set.log_paths[name].read_text()}
 
 
 def unclean_stop(stack: LocalAirflowStack) -> str:

@@ -10,7 +10,8 @@ import subprocess
 import pytest
 import yaml
 
-from devtools.local_airflow.environment import FAULT_RECOVERY, PROMPT_TASK_ENDS, STANDARD_RETRIES
+from devtools.airflow_speedups import SESSION_FACTORY
+from devtools.local_airflow.environment import FAULT_RECOVERY, PROMPT_TASK_ENDS
 from tests.conftest import PROJECT_ROOT
 
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
@@ -107,13 +108,16 @@ def test_the_endpoint_runs_without_capabilities_and_listens_on_the_compose_netwo
     assert command[command.index("--host") + 1] == "0.0.0.0" and "--allow-remote" in command
 
 
-def test_project_folders_are_mounted_and_include_is_importable(compose: dict) -> None:
+def test_project_folders_are_mounted_into_the_development_image_with_the_local_speedups(compose: dict) -> None:
     for name in ("airflow-scheduler", "airflow-triggerer", "airflow-dag-processor", "airflow-worker"):
         service = compose["services"][name]
         targets = {volume["target"] if isinstance(volume, dict) else volume.split(":")[1] for volume in service["volumes"]}
-        assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include"} <= targets
-        assert service["environment"]["PYTHONPATH"] == "/opt/airflow"
+        assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include", "/opt/airflow/devtools"} <= targets
+        assert service["environment"]["PYTHONPATH"].split(":") == [
+            "/opt/airflow", "/opt/airflow/devtools/airflow_speedups/local_settings"]
+        assert service["environment"]["AIRFLOW__AWS__SESSION_FACTORY"] == SESSION_FACTORY
         assert service["build"]["context"] == str(PROJECT_ROOT)
+        assert service["build"]["target"] == "development"
 
 
 def test_fault_recovery_and_prompt_task_end_settings_are_the_native_stacks(compose: dict) -> None:
@@ -139,7 +143,7 @@ def test_the_connection_and_variables_are_seeded_into_the_db_not_set_in_the_envi
     init = compose["services"]["airflow-init"]
     assert "devtools.local_airflow.metadata_seed" in init["command"][-1]
     assert connection_extra(init["environment"]["AWS_CONNECTION"]) == {
-        "region_name": "us-east-1", "endpoint_url": "http://local-sagemaker:4566", "config_kwargs": STANDARD_RETRIES}
+        "region_name": "us-east-1", "endpoint_url": "http://local-sagemaker:4566"}  # the hooks bring the retries
     variables = json.loads(init["environment"]["SEED_VARIABLES"])
     assert variables["sagemaker_pipelines_settings"]["bucket"] == "ml-pipeline-data"
     assert variables["sagemaker_pipelines_sns_topic_arn"].startswith("arn:aws:sns:")
@@ -165,8 +169,37 @@ def test_missing_secrets_are_refused_with_a_message_naming_them() -> None:
     assert "set AIRFLOW_JWT_SECRET in .env" in completed.stderr
 
 
-def test_image_is_built_from_requirements_txt() -> None:
-    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
-    assert "FROM apache/airflow:3.3.2-python3.11" in dockerfile
-    assert "pip install --no-cache-dir -r /requirements.txt" in dockerfile
-    assert "apache-airflow==3.3.2" in (PROJECT_ROOT / "requirements.txt").read_text()
+def dockerfile_stages() -> dict[str, list[str]]:
+    """Stage name -> its instructions (continuation lines joined), in the Dockerfile's order."""
+    stages: dict[str, list[str]] = {}
+    lines = (PROJECT_ROOT / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
+    current = None
+    for line in (line.strip() for line in lines):
+        if line.startswith("FROM "):
+            current = line.split(" AS ")[-1]
+            stages[current] = [line]
+        elif line and not line.startswith("#") and current:
+            stages[current].append(line)
+    return stages
+
+
+def test_the_default_image_is_production_the_official_image_with_the_runtime_and_the_product_only() -> None:
+    stages = dockerfile_stages()
+    assert list(stages)[-1] == "production"  # `docker build .` builds the last stage
+    production = stages["production"]
+    assert production[0] == "FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION} AS production"
+    copied = [line.split()[-2] for line in production if line.startswith("COPY")]
+    assert copied == ["requirements.lock", "dags/", "plugins/", "include/"]
+    assert "RUN pip install --no-cache-dir --require-hashes -r /opt/airflow/requirements.lock" in production
+    ignored = [line for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
+               if line and not line.startswith("#")]
+    assert ignored[0] == "*"  # everything out, then only these in
+    assert [line for line in ignored if line.startswith("!")] == [
+        "!dags/", "!plugins/", "!include/", "!requirements.lock", "!requirements-dev.lock"]
+
+
+def test_the_development_image_adds_the_local_tools_requirements_on_python_311() -> None:
+    development = dockerfile_stages()["development"]
+    assert development[0] == "FROM apache/airflow:${AIRFLOW_VERSION}-python3.11 AS development"
+    assert "RUN pip install --no-cache-dir --require-hashes -r /opt/airflow/requirements-dev.lock" in development
+    assert not any(line.startswith("COPY") and ("devtools" in line or "tests" in line) for line in development)

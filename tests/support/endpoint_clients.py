@@ -12,13 +12,13 @@ from tests.support.constants import REGION
 
 @pytest.fixture(scope="session")
 def endpoint_client(endpoint: str) -> Callable[[str], Any]:
-    """Factory of boto3 clients bound to the endpoint: `endpoint_client("s3")`."""
+    """Factory of boto3 clients bound to the endpoint: `endpoint_client("s3")`, `endpoint_client("s3", region=...)`."""
     import boto3
 
     session = boto3.session.Session(region_name=REGION)
 
-    def client(service: str) -> Any:
-        return session.client(service, endpoint_url=endpoint)
+    def client(service: str, region: str = REGION) -> Any:
+        return session.client(service, endpoint_url=endpoint, region_name=region)
 
     return client
 
@@ -26,7 +26,7 @@ def endpoint_client(endpoint: str) -> Callable[[str], Any]:
 @pytest.fixture(scope="session")
 def endpoint_session(endpoint: str) -> Any:
     """A boto3 session whose every client (the SageMaker SDK's too) reaches the endpoint."""
-    from include.pipelines.sdk_session import boto3_session
+    from devtools.pipeline_compiler.sdk_session import boto3_session
 
     return boto3_session(REGION, endpoint)
 

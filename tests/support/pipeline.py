@@ -29,3 +29,21 @@ def day_uri(seeded_bucket: str) -> str:
     from include.pipelines.contract import partition_uri
 
     return partition_uri(seeded_bucket, PIPELINE_DAY)
+
+
+def upsert_classification_pipeline(endpoint: str, settings: Any) -> dict[str, Any]:
+    """What the DAG's upsert task does for these PipelineSettings (compiled definition, scripts), without a DAG run."""
+    import dataclasses
+
+    from airflow_sagemaker_pipelines.operators.upsert_pipeline import UpsertPipelineOperator
+
+    from devtools.local_airflow.environment import aws_connection_uri_json
+    from include.pipelines.deployment import COMPILED_DEFINITION, pipeline_deployment
+
+    values = {name: value for name, value in dataclasses.asdict(settings).items() if name != "region"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri_json(endpoint))
+        task = UpsertPipelineOperator(task_id="upsert", compiled_definition=COMPILED_DEFINITION,
+                                      deployment=pipeline_deployment, settings_variable="unused",
+                                      region_name=settings.region)
+        return dict(task.upsert(values, "the test's settings"))

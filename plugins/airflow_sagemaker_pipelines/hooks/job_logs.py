@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from airflow.providers.amazon.aws.hooks.logs import AwsLogsHook
 
-from .defaults import HookDefaults
+from .transient_errors import StandardRetries
 
 
-class JobLogsHook(HookDefaults, AwsLogsHook):
+class JobLogsHook(StandardRetries, AwsLogsHook):
     """The provider's logs hook plus the tail of a job's streams (`<job name>/algo-1-<epoch>`, ...)."""
 
     def job_log_tails(self, log_group: str, job_name: str, lines: int) -> dict[str, list[str]]:

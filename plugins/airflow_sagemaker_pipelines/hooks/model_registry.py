@@ -13,13 +13,13 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
 
-from .defaults import HookDefaults
+from .transient_errors import StandardRetries
 
 APPROVAL_DESCRIPTION_MAX = 1024
 METADATA_VALUE_MAX = 256  # CustomerMetadataProperties values
 
 
-class ModelRegistryHook(HookDefaults, SageMakerHook):
+class ModelRegistryHook(StandardRetries, SageMakerHook):
     """Model packages, read and approved through the Airflow AWS connection."""
 
     def describe_package(self, package_arn: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from botocore.exceptions import ClientError
 
-from .defaults import HookDefaults
+from .transient_errors import StandardRetries
 
 # What SageMaker answers to a stop of an execution that is not Executing; the provider's
 # stop_pipeline(fail_if_not_running=False) recognises the same words.
@@ -34,7 +34,7 @@ def stringify_parameters(parameters: dict[str, Any] | None) -> list[dict[str, st
     return formatted
 
 
-class PipelineExecutionHook(HookDefaults, SageMakerHook):
+class PipelineExecutionHook(StandardRetries, SageMakerHook):
     """Pipeline executions through the Airflow AWS connection (its endpoint_url included)."""
 
     def start_pipeline(  # type: ignore[override]

@@ -1,11 +1,4 @@
-"""The provider's S3 and SNS hooks (and SNS notifier) as this package uses them: standard retries, shared models.
-
-Reading a partition or an evaluation report and publishing the run's notification made each task
-parse S3's or SNS's model and botocore's endpoint data again: 8% of the CPU of the in-process DAG
-runs (py-spy over tests/e2e/test_training_dag.py; their CPU fell 6%). With the shared loader, each is
-parsed once per process, and not at all in a task forked from a process that preloaded them
-(task_preload.py).
-"""
+"""The provider's S3 and SNS hooks (and SNS notifier) as this package uses them: with its standard retries."""
 
 from __future__ import annotations
 
@@ -15,14 +8,14 @@ from airflow.providers.amazon.aws.hooks.s3 import S3Hook as ProviderS3Hook
 from airflow.providers.amazon.aws.hooks.sns import SnsHook as ProviderSnsHook
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier as ProviderSnsNotifier
 
-from .defaults import HookDefaults
+from .transient_errors import StandardRetries
 
 
-class S3Hook(HookDefaults, ProviderS3Hook):
-    """The provider's S3Hook; its clients and resources are made on the shared loader."""
+class S3Hook(StandardRetries, ProviderS3Hook):
+    """The provider's S3Hook, retrying as this package's hooks do."""
 
 
-class SnsHook(HookDefaults, ProviderSnsHook):
+class SnsHook(StandardRetries, ProviderSnsHook):
     """The provider's SnsHook, for the notifier below."""
 
 

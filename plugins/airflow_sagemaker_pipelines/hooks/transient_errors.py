@@ -44,7 +44,9 @@ def is_transient(error: BaseException) -> bool:
 
 
 class StandardRetries:
-    """Mixed into this package's hooks, before the provider's class: standard retries by default."""
+    """Mixed into every hook of this package, before the provider's class: standard retries by default.
+
+    The one retry policy of the package: connections and deployments need not configure one."""
 
     @property
     def config(self) -> Config:

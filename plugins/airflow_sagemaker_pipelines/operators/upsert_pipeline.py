@@ -1,54 +1,56 @@
-"""Create or update the SageMaker pipeline before a run starts it."""
+"""Create or update the SageMaker pipeline from its compiled definition before a run starts it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from ..payloads import PipelineRef
+from ..compiled_pipeline import CompiledPipeline, CompiledPipelineError, definition_version
+from ..hooks.pipeline_definition import PipelineDefinitionHook
+from ..payloads import PipelineDeployment, PipelineRef
 
 if TYPE_CHECKING:
-    import boto3
     from airflow.sdk import Context
 
-# (boto3 session, settings mapping, where the settings came from) -> the PipelineRef fields.
-PipelineUpsert = Callable[["boto3.session.Session", Mapping[str, Any], str], Mapping[str, Any]]
+# (settings mapping, region, where the settings came from) -> the deployment; a bad setting is a ValueError.
+DeploymentSettings = Callable[[Mapping[str, Any], str, str], PipelineDeployment]
 
 
-class UpsertPipelineOperator(AwsBaseOperator[SageMakerHook]):
-    """Build the pipeline definition and create or update the pipeline, with the DAG's own builder.
+class UpsertPipelineOperator(AwsBaseOperator[PipelineDefinitionHook]):
+    """Fill the compiled definition in with the deployment's settings, upload its scripts, create or update the pipeline.
 
-    The builder (e.g. `include.pipelines.upsert.upsert_from_settings`) imports the SageMaker SDK
-    when called, never at parse time. It gets a boto3 session bound to this task's connection
-    (endpoint_url, region_name, verify and botocore_config included, so the SDK reaches the same
-    place the hooks do), the deployment's settings from a JSON Airflow Variable, and the
-    Variable's name for its error messages. A settings error fails the task at once: no retry
-    mends it. Returns a PipelineRef (multiple outputs).
+    The definition was compiled ahead from the pipeline's SDK source (`make pipelines`): nothing here
+    imports the SageMaker SDK. The deployment's settings are a JSON Airflow Variable; the DAG's
+    `deployment` callable (e.g. `include.pipelines.deployment.pipeline_deployment`) checks them and
+    says what they make of the compiled pipeline. Scripts are uploaded once per content (their S3
+    folder is their digest); an unchanged pipeline costs no UpdatePipeline call. A bad setting, a
+    stale compiled file or a connection without a region fails the task at once: no retry mends
+    them. Returns a PipelineRef (multiple outputs).
 
-    :param upsert: the builder; returns pipeline_name, pipeline_arn, pipeline_version, action,
-        bucket, model_package_group and region.
+    :param compiled_definition: the compiled definition's path (JSON written by `make pipelines`).
+    :param deployment: (settings, region, source) -> PipelineDeployment.
     :param settings_variable: the JSON Variable's key (templated).
     """
 
-    aws_hook_class = SageMakerHook
+    aws_hook_class = PipelineDefinitionHook
     template_fields: Sequence[str] = aws_template_fields("settings_variable")
 
-    def __init__(self, *, upsert: PipelineUpsert, settings_variable: str, **kwargs: Any) -> None:
+    def __init__(self, *, compiled_definition: str | Path, deployment: DeploymentSettings, settings_variable: str,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
-        self.upsert = upsert
+        self.compiled_definition = compiled_definition
+        self.deployment = deployment
         self.settings_variable = settings_variable
 
     def execute(self, context: Context) -> PipelineRef:
         from airflow.sdk import Variable
-
-        from ..hooks.connection_session import connection_session
 
         source = f"Airflow Variable {self.settings_variable}"
         text = Variable.get(self.settings_variable, default=None)  # parsed here: Airflow would call bad JSON "not set"
@@ -61,14 +63,36 @@ class UpsertPipelineOperator(AwsBaseOperator[SageMakerHook]):
             values = json.loads(text)
         except json.JSONDecodeError as error:
             raise AirflowFailException(f"{source} is not valid JSON: {error}") from None
+        return self.upsert(values, source)
+
+    def upsert(self, values: Mapping[str, Any], source: str) -> PipelineRef:
+        """The upsert for these settings (`source` names them in errors): what `execute` does once it has read them."""
+        region = self.hook.conn_region_name
+        if not region:
+            raise AirflowFailException(f"Airflow connection {self.aws_conn_id!r} has no region_name: set it in the "
+                                       "connection's extra")
         try:
-            session = connection_session(self.hook)
-            result = self.upsert(session, values, source)
-        except ValueError as error:  # a bad setting or connection: the same on every try
+            deployment = self.deployment(values, region, source)
+            compiled = CompiledPipeline.load(self.compiled_definition)
+            definition = compiled.render(deployment["template_values"], deployment["parameter_defaults"])
+            scripts = compiled.scripts(deployment["prefix"])
+        except (ValueError, CompiledPipelineError) as error:  # the same on every try
             raise AirflowFailException(str(error)) from error
-        missing = sorted(set(PipelineRef.__annotations__) - set(result))
-        if missing:
-            raise AirflowFailException(f"{self.upsert!r} returned no {', '.join(missing)}")
-        self.log.info("Pipeline %s %s (version %s, %s)", result["pipeline_name"], result["action"],
-                      result["pipeline_version"], result["pipeline_arn"])
-        return {key: result[key] for key in PipelineRef.__annotations__}  # type: ignore[return-value]
+        self._upload(scripts, deployment["bucket"])
+        arn, action = self.hook.upsert_pipeline(deployment["pipeline_name"], definition, deployment["role_arn"])
+        version = definition_version(definition)
+        self.log.info("Pipeline %s %s (version %s, %s)", deployment["pipeline_name"], action, version, arn)
+        return {"pipeline_name": deployment["pipeline_name"], "pipeline_arn": arn, "pipeline_version": version,
+                "action": action, "bucket": deployment["bucket"],
+                "model_package_group": deployment["model_package_group"], "region": region}
+
+    def _upload(self, scripts: Sequence[Any], bucket: str) -> None:
+        """Each script once: its key holds its digest, so an object already there is this very file."""
+        from ..hooks.provider_clients import S3Hook
+
+        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
+                    config=self.hook.config)
+        for script in scripts:
+            if not s3.check_for_key(script.s3_key, bucket):
+                s3.load_file(str(script.local_path), script.s3_key, bucket_name=bucket, replace=True)
+                self.log.info("Uploaded %s to s3://%s/%s", script.local_path.name, bucket, script.s3_key)

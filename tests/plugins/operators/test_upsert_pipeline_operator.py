@@ -1,33 +1,42 @@
-"""UpsertPipelineOperator in a DAG run, with the DAG's own builder, on the local endpoint."""
+"""UpsertPipelineOperator in a DAG run, with the DAG's compiled definition and settings, on the local endpoint."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from airflow_sagemaker_pipelines.operators.upsert_pipeline import UpsertPipelineOperator
 
-from include.pipelines.upsert import upsert_from_settings
+from include.pipelines.deployment import COMPILED_DEFINITION, pipeline_deployment
 from tests.support.constants import ROLE_ARN
 from tests.support.template_fields import assert_template_fields_are_constructor_attributes
 
 VARIABLE = "sagemaker_pipelines_settings_under_test"
 
 
+def set_settings(monkeypatch: pytest.MonkeyPatch, values: Any) -> None:
+    monkeypatch.setenv(f"AIRFLOW_VAR_{VARIABLE.upper()}", values if isinstance(values, str) else json.dumps(values))
+
+
 @pytest.fixture
 def settings_variable(monkeypatch: pytest.MonkeyPatch, seeded_bucket: str) -> dict[str, Any]:
-    values = {"bucket": seeded_bucket, "role_arn": ROLE_ARN, "pipeline_name": f"upsert-{uuid.uuid4().hex[:8]}"}
-    monkeypatch.setenv(f"AIRFLOW_VAR_{VARIABLE.upper()}", json.dumps(values))
+    values = {"bucket": seeded_bucket, "role_arn": ROLE_ARN, "pipeline_name": f"upsert-{uuid.uuid4().hex[:8]}",
+              "prefix": f"team-{uuid.uuid4().hex[:6]}/pipelines"}
+    set_settings(monkeypatch, values)
     return values
 
 
-def upsert_task(upsert: Any = upsert_from_settings, **kwargs: Any) -> UpsertPipelineOperator:
-    return UpsertPipelineOperator(task_id="upsert", upsert=upsert, settings_variable=VARIABLE, **kwargs)
+def upsert_task(compiled_definition: Path = COMPILED_DEFINITION, **kwargs: Any) -> UpsertPipelineOperator:
+    return UpsertPipelineOperator(task_id="upsert", compiled_definition=compiled_definition,
+                                  deployment=pipeline_deployment, settings_variable=VARIABLE, **kwargs)
 
 
-def test_creates_the_pipeline_then_finds_it_unchanged(run_tasks, settings_variable, endpoint_client) -> None:
+def test_creates_the_pipeline_uploads_its_scripts_then_finds_it_unchanged(run_tasks, settings_variable,
+                                                                          endpoint_client) -> None:
     first = run_tasks(lambda: upsert_task())
     again = run_tasks(lambda: upsert_task())
 
@@ -35,27 +44,38 @@ def test_creates_the_pipeline_then_finds_it_unchanged(run_tasks, settings_variab
     assert (created["action"], unchanged["action"]) == ("created", "unchanged")
     assert created["pipeline_version"] == unchanged["pipeline_version"] and len(created["pipeline_version"]) == 16
     assert first.xcoms[("upsert", "bucket")] == settings_variable["bucket"]  # one XCom per field
-    pipeline = endpoint_client("sagemaker").describe_pipeline(PipelineName=settings_variable["pipeline_name"])
-    assert pipeline["PipelineArn"] == created["pipeline_arn"]
+    sagemaker, s3 = endpoint_client("sagemaker"), endpoint_client("s3")
+    pipeline = sagemaker.describe_pipeline(PipelineName=settings_variable["pipeline_name"])
+    assert pipeline["PipelineArn"] == created["pipeline_arn"] and pipeline["RoleArn"] == ROLE_ARN
+    code = [uri for uri in json.dumps(json.loads(pipeline["PipelineDefinition"])).split('"')
+            if uri.startswith("s3://") and uri.endswith(".py")]
+    assert {uri.rsplit("/", 1)[-1] for uri in code} == {"preprocess.py", "evaluate.py"}
+    for uri in code:
+        key = uri.split(f"s3://{settings_variable['bucket']}/", 1)[1]
+        assert key.startswith(f"{settings_variable['prefix']}/code/")
+        local = COMPILED_DEFINITION.parent.parent / "scripts" / key.rsplit("/", 1)[-1]
+        assert s3.get_object(Bucket=settings_variable["bucket"], Key=key)["Body"].read() == local.read_bytes()
 
 
-def test_the_builder_gets_a_session_bound_to_the_tasks_connection_region_and_config(run_tasks, settings_variable,
-                                                                                      endpoint) -> None:
-    seen: list[dict[str, Any]] = []
+def test_a_changed_setting_updates_the_pipeline(run_tasks, settings_variable, monkeypatch, endpoint_client) -> None:
+    run_tasks(lambda: upsert_task())
+    set_settings(monkeypatch, {**settings_variable, "min_auc_threshold": 0.81})
 
-    def recording_upsert(session: Any, values: Any, source: str) -> dict[str, Any]:
-        client = session.client("sagemaker")
-        seen.append({"endpoint": client.meta.endpoint_url, "region": client.meta.region_name,
-                     "retries": client.meta.config.retries, "source": source})
-        return upsert_from_settings(session, values, source)
+    updated = run_tasks(lambda: upsert_task()).xcoms[("upsert", "return_value")]
 
-    result = run_tasks(lambda: upsert_task(recording_upsert, region_name="eu-west-1",
-                                           botocore_config={"retries": {"mode": "adaptive", "max_attempts": 4}}))
-    assert result.task_states["upsert"] == "success"
-    assert seen == [{"endpoint": endpoint, "region": "eu-west-1",
-                     "retries": {"mode": "adaptive", "total_max_attempts": 5},
-                     "source": f"Airflow Variable {VARIABLE}"}]
-    assert result.xcoms[("upsert", "region")] == "eu-west-1"
+    assert updated["action"] == "updated"
+    definition = json.loads(endpoint_client("sagemaker").describe_pipeline(
+        PipelineName=settings_variable["pipeline_name"])["PipelineDefinition"])
+    assert {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}["MinAucThreshold"] == 0.81
+
+
+def test_the_tasks_region_chooses_the_images(run_tasks, settings_variable, endpoint_client) -> None:
+    result = run_tasks(lambda: upsert_task(region_name="eu-west-1"))
+
+    assert result.task_states["upsert"] == "success" and result.xcoms[("upsert", "region")] == "eu-west-1"
+    definition = endpoint_client("sagemaker", region="eu-west-1").describe_pipeline(
+        PipelineName=settings_variable["pipeline_name"])["PipelineDefinition"]
+    assert ".dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1" in definition and "us-east-1" not in definition
 
 
 @pytest.mark.parametrize(
@@ -71,10 +91,33 @@ def test_a_settings_error_fails_at_once_naming_the_key(run_tasks, monkeypatch, v
     if value is None:
         monkeypatch.delenv(f"AIRFLOW_VAR_{VARIABLE.upper()}", raising=False)
     else:
-        monkeypatch.setenv(f"AIRFLOW_VAR_{VARIABLE.upper()}", value if isinstance(value, str) else json.dumps(value))
+        set_settings(monkeypatch, value)
     result = run_tasks(lambda: upsert_task(retries=3))
     assert result.task_states["upsert"] == "failed"  # not up_for_retry: no retry mends a bad setting
     assert message in result.log and f"Airflow Variable {VARIABLE}" in result.log
+
+
+def test_a_script_edited_since_the_compile_fails_at_once_and_changes_nothing(
+    run_tasks, settings_variable, tmp_path, endpoint_client
+) -> None:
+    shutil.copytree(COMPILED_DEFINITION.parent.parent / "scripts", tmp_path / "scripts")
+    (tmp_path / "compiled").mkdir()
+    shutil.copy(COMPILED_DEFINITION, tmp_path / "compiled" / COMPILED_DEFINITION.name)
+    with (tmp_path / "scripts" / "evaluate.py").open("a") as script:
+        script.write("# edited\n")
+
+    result = run_tasks(lambda: upsert_task(tmp_path / "compiled" / COMPILED_DEFINITION.name, retries=3))
+
+    assert result.task_states["upsert"] == "failed"
+    assert "evaluate.py changed after" in result.log and "run `make pipelines`" in result.log
+    names = [p["PipelineName"] for p in endpoint_client("sagemaker").list_pipelines()["PipelineSummaries"]]
+    assert settings_variable["pipeline_name"] not in names
+
+
+def test_a_region_the_compiled_images_do_not_cover_fails_at_once_naming_it(run_tasks, settings_variable) -> None:
+    result = run_tasks(lambda: upsert_task(region_name="xx-west-9", retries=3))
+    assert result.task_states["upsert"] == "failed"
+    assert "has no sklearn_image for region 'xx-west-9'" in result.log
 
 
 def test_template_fields() -> None:

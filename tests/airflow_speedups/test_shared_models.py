@@ -1,4 +1,5 @@
-"""This package's hooks and the SDK's session share one botocore loader: each service model is parsed once per process."""
+"""With the local speed-up as `[aws] session_factory`, the hooks share one botocore loader: each service model
+is parsed once per process."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from collections.abc import Iterator
 import botocore.loaders
 import pytest
 from airflow.providers.amazon.aws.hooks import base_aws
-from airflow.providers.amazon.aws.hooks.base_aws import BaseSessionFactory
-from airflow_sagemaker_pipelines.hooks.connection_session import connection_session
 from airflow_sagemaker_pipelines.hooks.model_registry import ModelRegistryHook
 from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
+
+from devtools.airflow_speedups.shared_models import SharedLoaderSessionFactory
 
 
 @pytest.fixture
@@ -36,30 +37,19 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield files
 
 
-def test_a_second_hook_and_the_sdk_session_parse_no_model_again_and_still_answer(connection: str, parsed) -> None:
+def test_the_provider_makes_its_sessions_with_the_shared_loader_as_configured() -> None:
+    assert base_aws.SessionFactory is SharedLoaderSessionFactory  # AIRFLOW__AWS__SESSION_FACTORY (tests/conftest.py)
+
+
+def test_a_second_hook_parses_no_model_again_and_both_still_answer(connection: str, parsed) -> None:
     first = PipelineExecutionHook(aws_conn_id=connection).conn
     parsed_by_the_first = list(parsed)
     second = ModelRegistryHook(aws_conn_id=connection).conn
-    sdk = connection_session(PipelineExecutionHook(aws_conn_id=connection)).client("sagemaker")
 
     assert parsed_by_the_first == [] or any("sagemaker" in path for path in parsed_by_the_first)
     assert parsed[len(parsed_by_the_first):] == []  # nothing parsed again
-    for client in (first, second, sdk):
+    for client in (first, second):
         assert isinstance(client.list_pipelines()["PipelineSummaries"], list)
-
-
-def test_a_custom_session_factory_of_the_user_is_left_to_make_the_sessions(connection: str, monkeypatch) -> None:
-    made: list[str] = []
-
-    class Custom(BaseSessionFactory):
-        def _create_basic_session(self, session_kwargs):  # type: ignore[no-untyped-def]
-            made.append("custom")
-            return super()._create_basic_session(session_kwargs)
-
-    monkeypatch.setattr(base_aws, "SessionFactory", Custom)
-    PipelineExecutionHook(aws_conn_id=connection).get_session()
-
-    assert made == ["custom"]
 
 
 def test_the_s3_hooks_and_the_sns_notifiers_hook_parse_their_models_once_and_still_answer(connection: str,

@@ -12,11 +12,13 @@ The SDK's traps, each handled here explicitly (DESIGN.md):
   loads every service model again, ~0.4 s each) only to read a method's name; a stand-in with
   the same method names takes its place, which keeps a warm build well under a second;
 - importing `sagemaker.mlops` creates boto3 clients: a region must be set, and without
-  credentials boto3 would probe the instance metadata service, which is switched off.
+  credentials boto3 would probe the instance metadata service, which is switched off;
+- each image URI lookup parses botocore's endpoint data again: parsed once here.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -25,11 +27,7 @@ import botocore.session
 
 
 def boto3_session(region: str, endpoint_url: str | None = None, credentials: Any = None) -> boto3.session.Session:
-    """A boto3 session whose every client uses `endpoint_url` (None: the real AWS endpoints).
-
-    For scripts and tests; inside Airflow the session comes from the task's hook
-    (`airflow_sagemaker_pipelines.hooks.connection_session`).
-    """
+    """A boto3 session whose every client uses `endpoint_url` (None: the real AWS endpoints)."""
     core = botocore.session.Session()
     if credentials is not None:
         core.set_credentials(credentials.access_key, credentials.secret_key, credentials.token)
@@ -50,6 +48,12 @@ def disable_sdk_side_effects(region: str) -> None:
     from sagemaker.mlops.workflow import steps
 
     steps.LocalSagemakerClient = _LocalClientNames
+    from sagemaker.core import common_utils
+
+    # Every image lookup read botocore's endpoints.json again (0.2 s): the compiler looks up each
+    # image in every region. The resolver only reads that file, so one serves them all.
+    if not hasattr(common_utils._botocore_resolver, "cache_info"):
+        common_utils._botocore_resolver = functools.cache(common_utils._botocore_resolver)
 
 
 class _LocalClientNames:

@@ -1,18 +1,32 @@
-"""The hooks name the operator that made a client as the provider does, without inspect.stack()."""
+"""With the local speed-up installed, the hooks name the operator that made a client as the provider does,
+without inspect.stack()."""
 
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import pytest
-from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
-from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
+from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
 from airflow_sagemaker_pipelines.hooks.provider_clients import S3Hook
+
+from devtools.airflow_speedups import caller_name
 
 
 def callers() -> tuple[str, str]:
-    """(the provider's name for the caller, this package's), asked from the same frame."""
-    return SageMakerHook(aws_conn_id=None)._get_caller(), PipelineExecutionHook(aws_conn_id=None)._get_caller()
+    """(the provider's own lookup's name for the caller, the installed one's), asked from the same frame."""
+    return _caller_with(caller_name.PROVIDER_LOOKUPS), AwsGenericHook(aws_conn_id=None)._get_caller()
+
+
+def _caller_with(lookups: dict[str, Any]) -> str:
+    original = (AwsGenericHook.__dict__["_find_operator_class_name"],  # the staticmethod objects themselves
+                AwsGenericHook.__dict__["_find_executor_class_name"])
+    AwsGenericHook._find_operator_class_name = staticmethod(lookups["operator"])  # type: ignore[method-assign]
+    AwsGenericHook._find_executor_class_name = staticmethod(lookups["executor"])  # type: ignore[method-assign]
+    try:
+        return AwsGenericHook(aws_conn_id=None)._get_caller()
+    finally:
+        AwsGenericHook._find_operator_class_name, AwsGenericHook._find_executor_class_name = original
 
 
 class StartsSomething:
@@ -30,6 +44,11 @@ class BaseSensorOperator:  # the provider looks for `poke` when the operator is 
 
 class WaitsForSomething(BaseSensorOperator):
     pass
+
+
+def test_the_tests_like_the_local_stacks_have_it_installed() -> None:
+    assert AwsGenericHook._find_operator_class_name is caller_name.find_operator_class_name
+    assert caller_name.PROVIDER_LOOKUPS["operator"] is not caller_name.find_operator_class_name
 
 
 def test_an_operator_is_named_as_the_provider_names_it() -> None:

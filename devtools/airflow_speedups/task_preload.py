@@ -9,13 +9,12 @@ of 2.34 s (1.19x; `make perf`, tests/perf/test_task_preload_cpu.py: boto3 and th
 are already in the scheduler, which loads this package's plugin).
 
 Only what does not change while Airflow runs is loaded: third-party modules and botocore's data
-files. This package's own modules, but `hooks.shared_models` (whose loader holds the models) and
-this one, are imported by each task anew, so an edited operator takes effect at its next task.
+files (through the shared loader, which keeps them). The package's own modules are imported by
+each task anew, so an edited operator takes effect at its next task.
 
-`plugins/airflow_local_settings.py` calls `preload_for_forked_tasks` in every Airflow process; it
-acts only in a process that forks tasks (`forks_tasks`), and costs it ~1 s once.
-`SAGEMAKER_PIPELINES_PRELOAD=off` in that process's environment turns it off
-(tests/perf/test_task_preload_cpu.py measures both side by side).
+The local tools' airflow_local_settings.py calls `preload_for_forked_tasks` in every Airflow
+process; it acts only in a process that forks tasks (`forks_tasks`), and costs it ~1 s once.
+`LOCAL_AIRFLOW_TASK_PRELOAD=off` in that process's environment turns it off.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-SWITCH = "SAGEMAKER_PIPELINES_PRELOAD"  # "off": each task loads what it needs itself
+SWITCH = "LOCAL_AIRFLOW_TASK_PRELOAD"  # "off": each task loads what it needs itself
 
 # What the training DAG's tasks import, at parse (the DAG file) and when they run. Airflow's own
 # modules first: the task runner, what it imports as it starts and looks a connection up (the
@@ -71,7 +70,7 @@ class Preloaded:
     skipped: tuple[str, ...] = ()  # what could not be loaded: each task loads it itself, as without preloading
 
     def __str__(self) -> str:
-        loaded = (f"airflow_sagemaker_pipelines: preloaded {self.modules} modules and {self.services} AWS service "
+        loaded = (f"local speed-ups: preloaded {self.modules} modules and {self.services} AWS service "
                   f"models for the tasks this process forks, in {self.seconds:.1f} s")
         return loaded + (f"; not preloaded: {'; '.join(self.skipped)}" if self.skipped else "")
 
@@ -117,7 +116,7 @@ def _parse_service_models() -> None:
     """Make one client per service on the shared loader: no request is sent, every data file is parsed."""
     import botocore.session
 
-    from airflow_sagemaker_pipelines.hooks.shared_models import with_shared_loader
+    from .shared_models import with_shared_loader
 
     session = with_shared_loader(botocore.session.get_session())
     for service in TASK_SERVICES:

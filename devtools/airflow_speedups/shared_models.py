@@ -1,13 +1,12 @@
-"""One botocore data loader for the sessions this package creates in a process: each service model parsed once.
+"""One botocore data loader for the sessions the provider's hooks create in a process: each service model parsed once.
 
 botocore parses a service's model (SageMaker's is megabytes of JSON) once per session, and the
 provider creates a session for every hook: a task that makes three clients parses it three times,
-and `airflow dags test`, which runs every task in one process, once per task. In the end-to-end
-tests' in-process DAG runs that was a third of the CPU (py-spy). The provider shares one loader
-across its async sessions for the same reason (`base_aws._loader`); this does it for the sync
-sessions of this package's hooks (`SharedServiceModels`) and of the SDK's session
-(connection_session.py). A loader only reads botocore's data files, so what a client gets is the
-same; a custom `[aws] session_factory` is left alone.
+and `airflow dags test`, which runs every task in one process, once per task (py-spy: a third of
+the CPU of the end-to-end tests' in-process DAG runs). The provider shares one loader across its
+async sessions for the same reason (`base_aws._loader`); `SharedLoaderSessionFactory`, named as the
+provider's `[aws] session_factory` by the local tools, does it for the sync sessions. A loader only
+reads botocore's data files, so what a client gets is the same.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from typing import Any
 import boto3
 import botocore.loaders
 import botocore.session
-from airflow.providers.amazon.aws.hooks import base_aws
 from airflow.providers.amazon.aws.hooks.base_aws import BaseSessionFactory
 
 _loaders: dict[str | None, botocore.loaders.Loader] = {}
@@ -52,14 +50,3 @@ class SharedLoaderSessionFactory(BaseSessionFactory):
     def _create_basic_session(self, session_kwargs: dict[str, Any]) -> boto3.session.Session:
         return boto3.session.Session(botocore_session=with_shared_loader(botocore.session.get_session()),
                                      **session_kwargs)
-
-
-class SharedServiceModels:
-    """Mixed into this package's hooks, before the provider's class: sessions on the shared loader."""
-
-    def get_session(self, region_name: str | None = None, deferrable: bool = False) -> Any:
-        if deferrable or base_aws.SessionFactory is not BaseSessionFactory:  # async: the provider shares; custom: yours
-            return super().get_session(region_name=region_name, deferrable=deferrable)  # type: ignore[misc]
-        return SharedLoaderSessionFactory(
-            conn=self.conn_config, region_name=region_name, config=self.config  # type: ignore[attr-defined]
-        ).create_session()
