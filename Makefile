@@ -28,7 +28,7 @@ sha256 = $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('$(1)',
 # The header line a lock made from requirements file $(1) carries.
 made_from = \# $(1) sha256: $(call sha256,$(1))
 
-.PHONY: venv bytecode uv-tool lock pipelines run airflow test test-backfill test-backfill-30 lint endpoint seed perf perf-setup clean
+.PHONY: venv bytecode uv-tool lock pipelines mwaa-bundle run airflow test test-backfill test-backfill-30 test-pythons lint endpoint seed perf perf-setup clean
 
 venv: $(STAMP)
 
@@ -97,6 +97,10 @@ lock: | uv-tool
 pipelines: bytecode
 	$(PY) -m devtools.pipeline_compiler
 
+# What Amazon MWAA takes, in dist/mwaa: the DAGs folder (with include/), plugins.zip, requirements.txt.
+mwaa-bundle: $(STAMP)
+	$(PY) -m devtools.mwaa_bundle --out dist/mwaa
+
 # The main job: the training DAG end to end with `airflow dags test` on the local endpoint (no AWS account).
 run: bytecode
 	$(PY) -m devtools.local_airflow.run_training_dag
@@ -124,6 +128,11 @@ test-backfill: bytecode
 # The 30-day backfill on Postgres + Celery (6-15 min; not in `make test`, .ci/run runs it): prints wall time and peak concurrency.
 test-backfill-30: bytecode
 	$(PY) -m pytest tests/resilience/test_celery_stack.py -m backfill30 -s -p no:cacheprovider
+
+# The runtime (requirements.lock and the wheel) on Python 3.12 and 3.13: the DAGs load and the training DAG runs
+# (not in `make test`: each Python downloads its own wheels; .ci/run runs it).
+test-pythons: bytecode
+	$(PY) -m pytest tests/packaging/test_python_versions.py -m pythons -p no:cacheprovider
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -10,6 +10,11 @@ FAILED). The metadata DB is a copy of one migrated once per Airflow version
 (prepared_metadata_db), made while the endpoint starts. Stops the endpoint and removes the
 Airflow home. No AWS account is used: every client points at 127.0.0.1.
 
+`--runtime PYTHON` runs the DAG with another virtualenv's Airflow, as a deployment runs it: that
+environment's packages only (a runtime-only one has no SageMaker SDK, no moto, no local tools), the
+DAG folder and include/ copied into a deployment folder of their own, the plugin from the plugins
+folder unless that environment has the package installed, and none of the local speed-ups.
+
 Exit codes: 0 the run ran and decided (a rejected model is a decision, not a failure);
 1 something broke (a task failed, no report arrived); 2 bad arguments.
 """
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day", type=date.fromisoformat, default=datetime.now(UTC).date() - timedelta(days=1),
                         help="the data partition to train on (default: yesterday, UTC)")
     parser.add_argument("--min-auc", type=float, default=None, help="override the DAG's min_auc_threshold param")
+    parser.add_argument("--runtime", type=Path, default=None, metavar="PYTHON",
+                        help="run the DAG with this Python's Airflow, as a deployment would (see above)")
     options = parser.parse_args(argv)
     os.environ.update(FAKE_AWS)
 
@@ -90,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                 topic_arn, queue_url = topic_with_queue(clients["sns"], clients["sqs"])
             print(f"Airflow metadata DB (SQLite): {_metadata_db_note(metadata_db.result())}")
             env = {**airflow_environment(airflow_home), **settings_as_environment(endpoint.url, topic_arn)}
+            if options.runtime:
+                env.update(deployment_environment(options.runtime, airflow_home / "deployment"))
             with phases.timed("DAG run", "airflow dags test"):
                 returncode = _dags_test(env, options, airflow_home / "dags-test.log", phases)
             with phases.timed("summary"):
@@ -110,6 +119,24 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(airflow_home, ignore_errors=True)
 
 
+def deployment_environment(python: Path, folder: Path) -> dict[str, str]:
+    """What an Airflow of `python` reads the product from, laid out as in the production image: the
+    DAG folder, include/ importable beside it, plugins/ only where the package is not installed."""
+    for name in ("dags", "include"):
+        shutil.copytree(PROJECT_ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    installed = subprocess.run([str(python), "-c", "import importlib.metadata as m; m.distribution("
+                                "'airflow-sagemaker-pipelines')"], capture_output=True).returncode == 0
+    plugins = folder / "plugins"
+    if installed:
+        plugins.mkdir()
+    else:
+        shutil.copytree(PROJECT_ROOT / "plugins", plugins, ignore=shutil.ignore_patterns("__pycache__"))
+    print(f"Deployment folder {folder}: dags/, include/, plugins/ "
+          + ("empty (the package is installed in that environment)" if installed else "copied"))
+    return {"AIRFLOW__CORE__DAGS_FOLDER": str(folder / "dags"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins),
+            "PYTHONPATH": str(folder), "AIRFLOW__AWS__SESSION_FACTORY": ""}
+
+
 def _metadata_db_note(reused: bool) -> str:
     return ("reused: a copy of the one migrated for this Airflow version" if reused
             else "migrated with the pool, kept for the next runs")
@@ -119,10 +146,11 @@ def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path,
     """`airflow dags test` for the run whose data interval is options.day; progress lines are echoed,
     and the time to its first task and that task's own time are noted as parts of the DAG run."""
     logical_date = (options.day + timedelta(days=1)).isoformat()  # a manual run covers the day before
-    command = [sys.executable, "-c", AIRFLOW_CLI, "dags", "test", DAG_ID, logical_date]
+    python = str(options.runtime or sys.executable)
+    command = [python, "-c", AIRFLOW_CLI, "dags", "test", DAG_ID, logical_date]
     if options.min_auc is not None:
         command += ["--conf", json.dumps({"min_auc_threshold": options.min_auc})]
-    print(f"$ airflow dags test {DAG_ID} {logical_date}")
+    print(f"$ airflow dags test {DAG_ID} {logical_date}" + (f"   (Airflow of {python})" if options.runtime else ""))
     with log_path.open("w") as log, subprocess.Popen(
         command, env={**os.environ, **env}, cwd=PROJECT_ROOT, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

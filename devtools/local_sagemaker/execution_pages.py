@@ -16,15 +16,19 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from airflow_sagemaker_pipelines.console_urls import LOCAL_EXECUTION_PAGE
+
 from .engine.execution import PipelineExecutionRun
 from .models import installed_backends
 
-PAGE_PREFIX = "/local-console/pipelines/"
-_PAGE = re.compile(r"^/local-console/pipelines/(?P<pipeline>[^/]+)/executions/(?P<execution>[^/]+)/?$")
+# The path the plugin's "Local endpoint execution" link opens (one definition, the plugin's).
+PAGE_PREFIX = LOCAL_EXECUTION_PAGE.split("{", 1)[0]
+_PAGE = re.compile("^" + re.escape(LOCAL_EXECUTION_PAGE).replace(r"\{pipeline_name\}", "(?P<pipeline>[^/]+)")
+                   .replace(r"\{execution_id\}", "(?P<execution>[^/]+)") + "/?$")
 
 
 def execution_page_path(pipeline_name: str, execution_id: str) -> str:
-    return f"{PAGE_PREFIX}{pipeline_name}/executions/{execution_id}"
+    return LOCAL_EXECUTION_PAGE.format(pipeline_name=pipeline_name, execution_id=execution_id)
 
 
 def _find_run(pipeline: str, execution: str) -> PipelineExecutionRun | None:

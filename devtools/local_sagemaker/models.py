@@ -28,13 +28,13 @@ from moto.sagemaker.models import FakePipeline, SageMakerModelBackend
 from .callbacks import CallbackSteps
 from .config import endpoint_config
 from .engine.aws import EndpointClients
+from .engine.definition_parser import parse_definition
 from .engine.errors import DefinitionError, StepFailure
 from .engine.execution import DEFAULT_MAX_PARALLEL_STEPS, TERMINAL_STATUSES, ExecutionSettings, PipelineExecutionRun
 from .engine.interruption import RESTART_REASON
 from .engine.job_store import JobStore
 from .engine.jobs.lifecycle import JobContext, fail_interrupted_jobs
 from .engine.parameters import ParameterError, resolve_parameters
-from .engine.pipeline_definition import parse_definition
 from .engine.step_cache import StepCache
 from .experiments import Experiments
 from .hosting import Hosting

@@ -8,16 +8,15 @@ from typing import Any
 from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
 from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
 
+from .console_urls import SAGEMAKER_EXECUTION_PAGE, local_execution_url
+
 
 class SageMakerPipelineExecutionLink(BaseAwsLink):
     """Opens the execution's page (steps, parameters, logs) in the SageMaker console."""
 
     name = "SageMaker Pipeline Execution"
     key = "sagemaker_pipeline_execution"
-    format_str = (
-        BASE_AWS_CONSOLE_LINK
-        + "/sagemaker/home?region={region_name}#/pipelines/{pipeline_name}/executions/{execution_id}"
-    )
+    format_str = BASE_AWS_CONSOLE_LINK + SAGEMAKER_EXECUTION_PAGE
 
 
 class LocalEndpointExecutionLink(BaseOperatorLink):
@@ -25,7 +24,6 @@ class LocalEndpointExecutionLink(BaseOperatorLink):
 
     name = "Local endpoint execution"
     key = "local_endpoint_execution"
-    page = "{endpoint_url}/local-console/pipelines/{pipeline_name}/executions/{execution_id}"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
         return XCom.get_value(key=self.key, ti_key=ti_key) or ""
@@ -52,5 +50,4 @@ def persist_execution_link(context: Any, operator: Any, execution_arn: str) -> N
     )
     endpoint_url = operator.hook.conn_config.get_service_endpoint_url("sagemaker")
     if endpoint_url and operator.do_xcom_push:
-        context["ti"].xcom_push(key=LocalEndpointExecutionLink.key, value=LocalEndpointExecutionLink.page.format(
-            endpoint_url=endpoint_url.rstrip("/"), **parts))
+        context["ti"].xcom_push(key=LocalEndpointExecutionLink.key, value=local_execution_url(endpoint_url, **parts))

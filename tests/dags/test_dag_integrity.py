@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import copy
-import json
-import os
 import re
-import subprocess
 import sys
-import textwrap
 from datetime import timedelta
 
 import pytest
@@ -16,32 +12,10 @@ import pytest
 from include.pipelines import contract
 from tests.conftest import PROJECT_ROOT
 from tests.support.constants import DAG_ID
+from tests.support.dag_parsing import project_dags
 
 SAGEMAKER_TASKS = ("start_execution", "wait_for_execution")
 
-# Runs in a fresh interpreter: what a DAG processor pays and imports when it parses dags/.
-PARSE_PROBE = textwrap.dedent("""
-    import json, sys
-    import boto3.session, botocore.session
-    created = []
-    real_client = botocore.session.Session.create_client
-    def counting_client(self, *args, **kwargs):
-        created.append(args[0] if args else kwargs.get("service_name"))
-        return real_client(self, *args, **kwargs)
-    botocore.session.Session.create_client = counting_client
-    from airflow.dag_processing.dagbag import DagBag
-    bag = DagBag(dag_folder=sys.argv[1])
-    print(json.dumps({
-        "dag_ids": sorted(bag.dag_ids),
-        "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
-        "sdk_modules": sorted(m for m in sys.modules if m == "sagemaker" or m.startswith("sagemaker.")),
-        "heavy_modules": sorted(m for m in ("moto", "pandas", "xgboost", "sklearn", "devtools.local_sagemaker")
-                                if m in sys.modules),
-        "clients_created": created,
-        "deferrable": {dag_id: {task.task_id: bool(getattr(task, "deferrable", False)) for task in dag.tasks}
-                       for dag_id, dag in bag.dags.items()},
-    }))
-""")
 # What deployments set: every operator that can defer does (`default_deferrable`), or none does.
 DEPLOYMENT_SETTINGS = {
     "default": {},
@@ -50,16 +24,9 @@ DEPLOYMENT_SETTINGS = {
 }
 
 
-def parse_dags(environment: dict[str, str]) -> dict:
-    completed = subprocess.run([sys.executable, "-c", PARSE_PROBE, str(PROJECT_ROOT / "dags")],
-                               capture_output=True, text=True, check=True, cwd=PROJECT_ROOT,
-                               env={**os.environ, **environment})
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
 def parse_report() -> dict:
-    return parse_dags(DEPLOYMENT_SETTINGS["default"])
+    return project_dags(DEPLOYMENT_SETTINGS["default"])
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +43,16 @@ def test_dags_import_without_errors(parse_report: dict) -> None:
     assert parse_report["dag_ids"] == [DAG_ID]
 
 
+def test_the_plugin_loads_from_the_plugins_folder_and_the_links_resolve(parse_report: dict) -> None:
+    assert parse_report["plugins"] == ["airflow_sagemaker_pipelines"] and parse_report["plugin_errors"] == {}
+    assert parse_report["package_file"].startswith(str(PROJECT_ROOT / "plugins"))
+    links = ["Local endpoint execution", "SageMaker Pipeline Execution"]
+    assert parse_report["links"][DAG_ID] == {"start_execution": links, "wait_for_execution": links}
+
+
 @pytest.mark.parametrize("setting", ["default_deferrable", "never_deferrable"])
 def test_dags_load_alike_under_every_deferral_setting(parse_report: dict, setting: str) -> None:
-    report = parse_dags(DEPLOYMENT_SETTINGS[setting])
+    report = project_dags(DEPLOYMENT_SETTINGS[setting])
     assert report["import_errors"] == {}
     assert report["deferrable"] == parse_report["deferrable"]
     tasks = report["deferrable"][DAG_ID]

@@ -33,13 +33,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .definition_parser import PipelineDefinition, StepDefinition
 from .errors import StepFailure, StepStopped
 from .expressions import ResolutionContext, resolve
 from .interruption import RESTART_REASON
 from .job_store import now
 from .jobs.lifecycle import JobContext
 from .outcome import StepOutcome
-from .pipeline_definition import PipelineDefinition, StepDefinition
 from .s3_transfer import read_json
 from .step_cache import CacheEntry, StepCache, parse_expire_after
 from .steps import RUNNERS

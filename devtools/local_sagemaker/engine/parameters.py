@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .pipeline_definition import ParameterDefinition
+from .definition_parser import ParameterDefinition
 
 
 class ParameterError(ValueError):

@@ -20,7 +20,7 @@ from .model_steps import run_model_step, run_register_model_step
 from .step_runtime import StepRuntime
 
 if TYPE_CHECKING:
-    from ..pipeline_definition import StepDefinition
+    from ..definition_parser import StepDefinition
 
 
 def _no_check(_: StepDefinition) -> None:

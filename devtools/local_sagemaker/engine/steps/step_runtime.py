@@ -16,7 +16,7 @@ from ..jobs.lifecycle import JobContext, JobRun
 from ..jobs.request_checks import CHECKS
 
 if TYPE_CHECKING:  # definition.py imports the step registry, which imports this module
-    from ..pipeline_definition import StepDefinition
+    from ..definition_parser import StepDefinition
 
 
 @dataclass

@@ -1,0 +1,168 @@
+"""deploy/iam/airflow-policy.json allows every AWS call Airflow makes for the package, and no more than it names.
+
+The calls are recorded as the hooks make them (every client the provider makes carries `AmPP/` in its
+user agent; the local endpoint's own clients do not), over the DAG's paths: approved, not promoted,
+rejected by the quality gate, and a failed step whose log is read, resumed and stopped. Each call is
+turned into the IAM request AWS authorizes (action, resource, condition keys) and the policy,
+filled in for this deployment, is evaluated by the local endpoint's IAM policy simulator.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiobotocore.client import AioBaseClient
+from botocore.client import BaseClient
+
+from tests.conftest import PROJECT_ROOT
+from tests.support.constants import REGION, ROLE_ARN
+from tests.support.executions import executions_of
+from tests.support.pipelines import wait_for
+
+POLICY = PROJECT_ROOT / "deploy" / "iam" / "airflow-policy.json"
+ACCOUNT = "123456789012"  # the local endpoint's
+Call = tuple[str, str, dict[str, Any]]  # (service, operation, parameters)
+IamRequest = tuple[str, str, dict[str, str]]  # (action, resource ARN, condition context)
+
+
+@pytest.fixture
+def airflow_calls(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+    calls: list[Call] = []
+
+    def by_airflow(client: Any) -> bool:
+        return "AmPP/" in (client.meta.config.user_agent_extra or "")
+
+    sync_call, async_call = BaseClient._make_api_call, AioBaseClient._make_api_call
+
+    def recorded(client: Any, operation: str, parameters: dict[str, Any]) -> Any:
+        if by_airflow(client):
+            calls.append((client.meta.service_model.service_name, operation, dict(parameters)))
+        return sync_call(client, operation, parameters)
+
+    async def recorded_async(client: Any, operation: str, parameters: dict[str, Any]) -> Any:
+        if by_airflow(client):
+            calls.append((client.meta.service_model.service_name, operation, dict(parameters)))
+        return await async_call(client, operation, parameters)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recorded)
+    monkeypatch.setattr(AioBaseClient, "_make_api_call", recorded_async)
+    return calls
+
+
+def arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+
+
+def _pipeline(parameters: dict[str, Any]) -> str:
+    return arn("sagemaker", f"pipeline/{parameters['PipelineName']}")
+
+
+def _execution(parameters: dict[str, Any]) -> str:
+    return parameters["PipelineExecutionArn"]
+
+
+def _passed_role(parameters: dict[str, Any]) -> list[IamRequest]:
+    return [("iam:PassRole", parameters["RoleArn"], {"iam:PassedToService": "sagemaker.amazonaws.com"})]
+
+
+# How AWS authorizes each call the package makes: (service, operation) -> the IAM requests it needs.
+AUTHORIZED_AS: dict[tuple[str, str], Callable[[dict[str, Any]], list[IamRequest]]] = {
+    **{("sagemaker", operation): (lambda p, a=operation: [(f"sagemaker:{a}", _pipeline(p), {})])
+       for operation in ("DescribePipeline", "StartPipelineExecution")},
+    **{("sagemaker", operation): (lambda p, a=operation: [(f"sagemaker:{a}", _pipeline(p), {}), *_passed_role(p)])
+       for operation in ("CreatePipeline", "UpdatePipeline")},
+    **{("sagemaker", operation): (lambda p, a=operation: [(f"sagemaker:{a}", _execution(p), {})])
+       for operation in ("DescribePipelineExecution", "ListPipelineExecutionSteps", "StopPipelineExecution",
+                         "RetryPipelineExecution", "DescribePipelineDefinitionForExecution",
+                         "ListPipelineParametersForExecution")},
+    ("sagemaker", "DescribeProcessingJob"): lambda p: [
+        ("sagemaker:DescribeProcessingJob", arn("sagemaker", f"processing-job/{p['ProcessingJobName'].lower()}"), {})],
+    ("sagemaker", "DescribeTrainingJob"): lambda p: [
+        ("sagemaker:DescribeTrainingJob", arn("sagemaker", f"training-job/{p['TrainingJobName'].lower()}"), {})],
+    ("sagemaker", "ListModelPackages"): lambda p: [("sagemaker:ListModelPackages", "*", {})],
+    **{("sagemaker", operation): (lambda p, a=operation: [(f"sagemaker:{a}", p["ModelPackageName" if "ModelPackageName" in p
+                                                                              else "ModelPackageArn"], {})])
+       for operation in ("DescribeModelPackage", "UpdateModelPackage")},
+    ("s3", "ListObjectsV2"): lambda p: [("s3:ListBucket", f"arn:aws:s3:::{p['Bucket']}", {"s3:prefix": p.get("Prefix", "")})],
+    **{("s3", operation): (lambda p: [("s3:GetObject", f"arn:aws:s3:::{p['Bucket']}/{p['Key']}", {})])
+       for operation in ("GetObject", "HeadObject")},
+    ("s3", "PutObject"): lambda p: [("s3:PutObject", f"arn:aws:s3:::{p['Bucket']}/{p['Key']}", {})],
+    ("sns", "Publish"): lambda p: [("sns:Publish", p.get("TopicArn") or p["TargetArn"], {})],
+    ("logs", "DescribeLogStreams"): lambda p: [
+        ("logs:DescribeLogStreams", arn("logs", f"log-group:{p['logGroupName']}:*"), {})],
+    ("logs", "GetLogEvents"): lambda p: [
+        ("logs:GetLogEvents", arn("logs", f"log-group:{p['logGroupName']}:log-stream:{p['logStreamName']}"), {})],
+}
+
+
+def policy_for(deployment: Any, topic_arn: str) -> str:
+    text = POLICY.read_text()
+    for placeholder, value in (("MODEL_PACKAGE_GROUP", deployment.model_package_group),
+                               ("PIPELINE_ROLE", ROLE_ARN.rsplit("/", 1)[-1]), ("PIPELINE", deployment.pipeline_name),
+                               ("BUCKET", deployment.bucket), ("PREFIX", "pipeline"), ("REGION", REGION),
+                               ("ACCOUNT", ACCOUNT), ("TOPIC", topic_arn.rsplit(":", 1)[-1])):
+        text = text.replace(placeholder, value)
+    return text
+
+
+def decisions(iam: Any, policy: str, requests: list[IamRequest]) -> dict[IamRequest, str]:
+    found = {}
+    for action, resource, context in requests:
+        result = iam.simulate_custom_policy(
+            PolicyInputList=[policy], ActionNames=[action], ResourceArns=[resource],
+            ContextEntries=[{"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
+                            for key, value in context.items()])["EvaluationResults"][0]
+        found[(action, resource, tuple(sorted(context.items())))] = result["EvalDecision"]  # type: ignore[index]
+    return found
+
+
+def fail_a_step_read_its_log_resume_and_stop(deployment: Any, endpoint_client: Any) -> None:
+    """What the sensor and the trigger do when a step fails, is cleared, and is marked failed."""
+    from airflow_sagemaker_pipelines.failed_step_logs import log_tail_of_step
+    from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
+
+    hook = PipelineExecutionHook(aws_conn_id="aws_default")
+    empty_day = f"s3://{deployment.bucket}/raw-data/ds=2099-01-01/"
+    arn = hook.start_pipeline(deployment.pipeline_name, "iam-policy", {"InputDataUrl": empty_day},
+                              client_request_token="iam-policy-test-0123456789abcdef01234567")
+    assert wait_for(endpoint_client("sagemaker"), arn, timeout=120)["PipelineExecutionStatus"] == "Failed"
+    log_tail_of_step(hook, arn, "PreprocessData", 5, logging.getLogger("iam-policy-test"))
+    assert hook.resume_blocker(arn, {"InputDataUrl": empty_day}) is None
+    hook.retry_pipeline_execution(arn, "iam-policy-test-retry-0123456789abcdef0123456")
+    hook.stop_pipeline(arn, fail_if_not_running=False)
+
+
+def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_it_names(
+    run_training_dag, deployment, endpoint_client, notifications, airflow_calls
+) -> None:
+    assert run_training_dag().task_states["approve_model"] == "success"
+    assert run_training_dag().task_states["keep_unpromoted"] == "success"  # the same day again: not promoted
+    assert run_training_dag(conf={"min_auc_threshold": 0.99}).task_states["reject_model"] == "success"
+    fail_a_step_read_its_log_resume_and_stop(deployment, endpoint_client)
+    assert len(executions_of(endpoint_client, deployment.pipeline_name)) == 4
+
+    unknown = sorted({(service, operation) for service, operation, _ in airflow_calls} - set(AUTHORIZED_AS))
+    assert unknown == [], f"calls this test cannot map to IAM (add them here and to {POLICY.name}): {unknown}"
+    requests = [request for service, operation, parameters in airflow_calls
+                for request in AUTHORIZED_AS[(service, operation)](parameters)]
+    assert {action for action, _, _ in requests} >= {"sagemaker:CreatePipeline", "iam:PassRole", "s3:PutObject",
+                                                     "sagemaker:UpdateModelPackage", "sns:Publish", "logs:GetLogEvents",
+                                                     "sagemaker:RetryPipelineExecution"}
+    policy = policy_for(deployment, notifications["topic_arn"])
+    iam = endpoint_client("iam")
+    refused = {request: decision for request, decision in decisions(iam, policy, requests).items()
+               if decision != "allowed"}
+    assert refused == {}
+
+    # And the policy is no wider than it says: what the package never does is refused.
+    beyond = [("sagemaker:DeletePipeline", arn("sagemaker", f"pipeline/{deployment.pipeline_name}"), {}),
+              ("sagemaker:StartPipelineExecution", arn("sagemaker", "pipeline/another-teams-pipeline"), {}),
+              ("s3:PutObject", f"arn:aws:s3:::{deployment.bucket}/raw-data/ds=2024-03-01/x.csv", {}),
+              ("iam:PassRole", ROLE_ARN, {"iam:PassedToService": "ec2.amazonaws.com"}),
+              ("sagemaker:UpdateModelPackage", arn("sagemaker", "model-package/another-group/1"), {})]
+    assert set(decisions(iam, policy, beyond).values()) == {"implicitDeny"}
+    json.loads(policy)  # what `aws iam create-policy --policy-document` reads
