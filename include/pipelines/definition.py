@@ -3,7 +3,7 @@
 PreprocessData -> TrainModel (built-in XGBoost) -> EvaluateModel (evaluation.json) ->
 CheckModelQuality (AUC >= MinAucThreshold) -> RegisterModel | Fail. Every name the DAG relies on
 comes from `contract`. Airflow never runs this: `make pipelines` compiles it, where the SDK is
-installed, into compiled/classification.json, which the DAG upserts (README "Pipelines").
+installed, into compiled/classification.json, which the DAG upserts (README "Your pipeline").
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ each is compared, as the machine is shared. Printed: sequential PutObject (1 KiB
 almost empty endpoint and into one holding 2,000 objects (a snapshot pickles the whole S3
 service, so its cost grows with the number of objects), DescribePipelineExecution (a read:
 nothing is saved), and the restart of the endpoint holding those objects. Figures, not
-thresholds: the README quotes them.
+thresholds: docs/performance.md quotes them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""deploy/helm/values.yaml: what README "Scale out" promises of it, in names Airflow and the DAG know."""
+"""deploy/helm/values.yaml: what README "Deploy it" promises of it, in names Airflow and the DAG know."""
 
 from __future__ import annotations
 

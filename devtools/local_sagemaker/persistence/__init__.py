@@ -3,5 +3,5 @@
 store.py snapshots each service to its own file (state_file.py) whenever it changes;
 requests.py makes a changing request wait for that snapshot; changes.py is how the engine
 reports its own progress; pickling.py and s3_objects.py say what a snapshot holds. See
-README.md, "The local endpoint", for what is kept and what is not.
+docs/local-endpoint.md, "State across restarts", for what is kept and what is not.
 """
