@@ -72,10 +72,16 @@ def create(python: str, venv: Path, wheel: Path | None) -> Path:
     _run([uv(), "pip", "sync", "--quiet", "--python", str(interpreter), "--require-hashes", "--compile-bytecode",
           str(RUNTIME_LOCK)])
     if wheel is not None:
-        # Its dependencies are already there, at the locked versions: nothing else may be installed.
-        _run([uv(), "pip", "install", "--quiet", "--python", str(interpreter), "--no-deps", str(wheel)])
+        install_wheel(str(interpreter), wheel)
     _run([uv(), "pip", "check", "--quiet", "--python", str(interpreter)])
     return interpreter
+
+
+def install_wheel(python: str, wheel: Path) -> None:
+    """The package into the environment of `python`; its dependencies are there already, at the locked
+    versions: nothing else may be installed, and `pip check` must hold after."""
+    _run([uv(), "pip", "install", "--quiet", "--python", python, "--no-deps", str(wheel)])
+    _run([uv(), "pip", "check", "--quiet", "--python", python])
 
 
 def _run(command: list[str]) -> None:

@@ -14,19 +14,16 @@ each task anew, so an edited operator takes effect at its next task.
 
 The local tools' airflow_local_settings.py calls `preload_for_forked_tasks` in every Airflow
 process; it acts only in a process that forks tasks (`forks_tasks`), and costs it ~1 s once.
-`LOCAL_AIRFLOW_TASK_PRELOAD=off` in that process's environment turns it off.
+`LOCAL_AIRFLOW_SPEEDUPS` without `task_preload` turns it off (devtools/airflow_speedups/__init__.py).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-SWITCH = "LOCAL_AIRFLOW_TASK_PRELOAD"  # "off": each task loads what it needs itself
 
 # What the training DAG's tasks import, at parse (the DAG file) and when they run. Airflow's own
 # modules first: the task runner, what it imports as it starts and looks a connection up (the
@@ -91,7 +88,7 @@ def preload_for_forked_tasks(argv: Sequence[str] | None = None) -> Preloaded | N
     global _preloaded
     from airflow.configuration import conf
 
-    if _preloaded is not None or os.environ.get(SWITCH, "").lower() == "off":
+    if _preloaded is not None:
         return _preloaded
     if not forks_tasks(sys.argv if argv is None else argv, conf.get("core", "executor", fallback="")):
         return None

@@ -94,12 +94,27 @@ def test_what_cannot_be_preloaded_is_named_and_left_to_the_tasks_and_airflow_sta
     assert task_preload.preload_for_forked_tasks(["airflow", "scheduler"]) is preloaded  # once per process
 
 
-def test_the_switch_turns_the_preload_off(monkeypatch) -> None:
-    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
-    monkeypatch.setenv(task_preload.SWITCH, "off")
-    monkeypatch.setattr(task_preload, "_preloaded", None)
+def airflow_started_as_a_scheduler(home: Path, **environment: str) -> str:
+    """What a LocalExecutor scheduler's start (Airflow's settings: airflow_local_settings) printed."""
+    started = "import sys\nsys.argv = ['airflow', 'scheduler']\nimport airflow.settings\nprint('started')"
+    env = {**os.environ, **airflow_environment(home), "AIRFLOW__CORE__EXECUTOR": "LocalExecutor", **environment}
+    completed = subprocess.run([sys.executable, "-c", started], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                               text=True, timeout=300)
+    assert completed.returncode == 0 and completed.stdout.strip().endswith("started"), completed.stderr[-3000:]
+    return completed.stderr
 
-    assert task_preload.preload_for_forked_tasks(["airflow", "scheduler"]) is None
+
+@pytest.mark.parametrize(("speedups", "preloads"), [("", True), ("caller_name,shared_models", False), ("none", False)])
+def test_the_speedups_switch_chooses_whether_the_scheduler_preloads(tmp_path: Path, speedups: str,
+                                                                    preloads: bool) -> None:
+    printed = airflow_started_as_a_scheduler(tmp_path, LOCAL_AIRFLOW_SPEEDUPS=speedups)
+    assert ("local speed-ups: preloaded" in printed) is preloads
+
+
+def test_an_unknown_speedup_is_refused_by_name_and_airflow_starts(tmp_path: Path) -> None:
+    printed = airflow_started_as_a_scheduler(tmp_path, LOCAL_AIRFLOW_SPEEDUPS="caller_name,turbo")
+    assert "local speed-ups: not installed (ValueError: LOCAL_AIRFLOW_SPEEDUPS='caller_name,turbo': unknown turbo" \
+        in printed
 
 
 def test_airflow_starts_when_the_preload_cannot_even_be_imported(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ No SageMaker SDK, no moto, no test or local tools. Installed as a package (no pl
 lists it as a provider, loads its plugin, resolves its links and parses the DAGs, under every deferral
 setting; its `airflow dags test` runs the training DAG end to end on the local endpoint. Without the
 package, MWAA's bundle (plugins.zip and a DAGs folder) and the plugins/ folder load the same DAGs.
-These tests share two virtualenvs, so they run on one worker, in order.
+These tests share one virtualenv, first without the package, then with it installed, so they run on
+one worker, in order.
 """
 
 from __future__ import annotations
@@ -31,20 +32,21 @@ LINKS = ["Local endpoint execution", "SageMaker Pipeline Execution"]
 
 
 @pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The runtime environment, requirements.lock only (the plugin comes from a plugins folder): its Python."""
+    return str(runtime_environment.create(sys.executable, tmp_path_factory.mktemp("runtime") / "venv", None))
+
+
+@pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return runtime_environment.build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> str:
-    """The runtime environment with the package installed: its Python."""
-    return str(runtime_environment.create(sys.executable, tmp_path_factory.mktemp("runtime") / "venv", wheel))
-
-
-@pytest.fixture(scope="module")
-def lock_only(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The runtime environment without the package: the plugin comes from a plugins folder."""
-    return str(runtime_environment.create(sys.executable, tmp_path_factory.mktemp("runtime-lock") / "venv", None))
+def installed(runtime: str, wheel: Path) -> str:
+    """The same environment once the wheel is installed: the tests without the package come first."""
+    runtime_environment.install_wheel(runtime, wheel)
+    return runtime
 
 
 def deployment(folder: Path, *, plugins: bool) -> dict[str, str]:
@@ -78,6 +80,36 @@ def assert_loaded_as_a_deployment_loads_it(report: dict, python: str) -> None:
     assert Path(python).parents[1] in Path(report["package_file"]).parents or "plugins" in report["package_file"]
 
 
+def test_the_runtime_environment_has_nothing_of_development(runtime: str) -> None:
+    probe = f"import importlib.util; print([m for m in {DEVELOPMENT_ONLY!r} if importlib.util.find_spec(m)])"
+    completed = subprocess.run([runtime, "-c", probe], capture_output=True, text=True, cwd="/", env={})
+    assert completed.stdout.strip() == "[]", completed.stderr
+
+
+def test_the_plugins_folder_still_works_without_the_package(runtime: str, tmp_path) -> None:
+    report = parse_dags(tmp_path / "dags", deployment(tmp_path, plugins=True), runtime)
+
+    assert_loaded_as_a_deployment_loads_it(report, runtime)
+    assert report["package_file"].startswith(str(tmp_path / "plugins"))
+
+
+def test_the_mwaa_bundle_loads_in_a_runtime_environment_without_the_package(runtime: str, tmp_path) -> None:
+    written = write_bundle(tmp_path / "bundle")
+    assert {Path("plugins.zip"), Path("requirements.txt"), Path("dags/sagemaker_training_pipeline.py"),
+            Path("dags/include/pipelines/compiled/classification.json")} <= set(written)
+    requirements = (tmp_path / "bundle" / "requirements.txt").read_text()
+    assert "apache-airflow-providers-amazon" in requirements and "apache-airflow==" not in requirements
+    with zipfile.ZipFile(tmp_path / "bundle" / "plugins.zip") as archive:  # as MWAA unpacks it
+        archive.extractall(tmp_path / "plugins")
+
+    # MWAA puts nothing on the path but its DAGs and plugins folders.
+    environment = airflow_settings(tmp_path / "bundle" / "dags", tmp_path / "plugins", None)
+    report = parse_dags(tmp_path / "bundle" / "dags", environment, runtime)
+
+    assert_loaded_as_a_deployment_loads_it(report, runtime)
+    assert report["package_file"].startswith(str(tmp_path / "plugins"))
+
+
 def test_the_wheel_carries_the_package_the_provider_entry_point_and_the_runtime_dependencies(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
@@ -94,10 +126,15 @@ def test_the_wheel_carries_the_package_the_provider_entry_point_and_the_runtime_
     assert "License-Expression: Apache-2.0" in metadata
 
 
-def test_the_runtime_environment_has_nothing_of_development(installed: str) -> None:
-    probe = f"import importlib.util; print([m for m in {DEVELOPMENT_ONLY!r} if importlib.util.find_spec(m)])"
-    completed = subprocess.run([installed, "-c", probe], capture_output=True, text=True, cwd="/", env={})
-    assert completed.stdout.strip() == "[]", completed.stderr
+# What Airflow made of the installed package: its providers' extra links and its plugins (with their listeners).
+REGISTRATION_PROBE = """
+import json
+from airflow import plugins_manager
+from airflow.providers_manager import ProvidersManager
+plugins, errors = plugins_manager._get_plugins()
+print(json.dumps({"links": sorted(ProvidersManager().extra_links_class_names), "plugin_errors": errors,
+                  "plugins": [[plugin.name, [listener.__name__ for listener in plugin.listeners]] for plugin in plugins]}))
+"""
 
 
 def test_airflow_lists_the_installed_package_as_a_provider_with_its_plugin_and_links(installed: str, tmp_path) -> None:
@@ -105,23 +142,22 @@ def test_airflow_lists_the_installed_package_as_a_provider_with_its_plugin_and_l
     (tmp_path / "plugins").mkdir()
     providers = {item["package_name"]: item for item in airflow_json(installed, environment, "providers", "list")}
     assert providers["airflow-sagemaker-pipelines"]["version"] == "0.5.0"
-    links = airflow_json(installed, environment, "providers", "links")
-    assert {"airflow_sagemaker_pipelines.links.SageMakerPipelineExecutionLink",
-            "airflow_sagemaker_pipelines.links.LocalEndpointExecutionLink"} <= {item["extra_link_class_name"]
-                                                                                for item in links}
     for lazy in ("True", "False"):  # the provider's plugins load only when not lazy: the entry point's always
-        plugins = airflow_json(installed, {**environment, "AIRFLOW__CORE__LAZY_DISCOVER_PROVIDERS": lazy}, "plugins")
-        assert [(plugin["name"], plugin["listeners"]) for plugin in plugins] == [
-            ("airflow_sagemaker_pipelines", ["airflow_sagemaker_pipelines.run_notes"])]
+        completed = subprocess.run([installed, "-c", REGISTRATION_PROBE], capture_output=True, text=True, timeout=300,
+                                   env={**os.environ, **environment, "AIRFLOW__CORE__LAZY_DISCOVER_PROVIDERS": lazy})
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        registered = json.loads(completed.stdout.strip().splitlines()[-1])
+        assert registered["plugins"] == [["airflow_sagemaker_pipelines", ["airflow_sagemaker_pipelines.run_notes"]]]
+        assert registered["plugin_errors"] == {}
+        assert {"airflow_sagemaker_pipelines.links.SageMakerPipelineExecutionLink",
+                "airflow_sagemaker_pipelines.links.LocalEndpointExecutionLink"} <= set(registered["links"])
 
 
-@pytest.mark.parametrize("default_deferrable", [None, "True", "False"])
+@pytest.mark.parametrize("default_deferrable", ["True", "False"])  # False is the default
 def test_the_dags_load_from_the_installed_package_under_every_deferral_setting(
-    installed: str, tmp_path, default_deferrable: str | None
+    installed: str, tmp_path, default_deferrable: str
 ) -> None:
-    environment = deployment(tmp_path, plugins=False)
-    if default_deferrable is not None:
-        environment["AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE"] = default_deferrable
+    environment = {**deployment(tmp_path, plugins=False), "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": default_deferrable}
 
     report = parse_dags(tmp_path / "dags", environment, installed)
 
@@ -137,27 +173,3 @@ def test_the_training_dag_runs_end_to_end_with_the_runtime_environments_airflow(
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-2000:]
     assert "empty (the package is installed in that environment)" in completed.stdout
     assert completed.stdout.rstrip().splitlines()[-1].startswith("APPROVED: AUC ")
-
-
-def test_the_plugins_folder_still_works_without_the_package(lock_only: str, tmp_path) -> None:
-    report = parse_dags(tmp_path / "dags", deployment(tmp_path, plugins=True), lock_only)
-
-    assert_loaded_as_a_deployment_loads_it(report, lock_only)
-    assert report["package_file"].startswith(str(tmp_path / "plugins"))
-
-
-def test_the_mwaa_bundle_loads_in_a_runtime_environment_without_the_package(lock_only: str, tmp_path) -> None:
-    written = write_bundle(tmp_path / "bundle")
-    assert {Path("plugins.zip"), Path("requirements.txt"), Path("dags/sagemaker_training_pipeline.py"),
-            Path("dags/include/pipelines/compiled/classification.json")} <= set(written)
-    requirements = (tmp_path / "bundle" / "requirements.txt").read_text()
-    assert "apache-airflow-providers-amazon" in requirements and "apache-airflow==" not in requirements
-    with zipfile.ZipFile(tmp_path / "bundle" / "plugins.zip") as archive:  # as MWAA unpacks it
-        archive.extractall(tmp_path / "plugins")
-
-    # MWAA puts nothing on the path but its DAGs and plugins folders.
-    environment = airflow_settings(tmp_path / "bundle" / "dags", tmp_path / "plugins", None)
-    report = parse_dags(tmp_path / "bundle" / "dags", environment, lock_only)
-
-    assert_loaded_as_a_deployment_loads_it(report, lock_only)
-    assert report["package_file"].startswith(str(tmp_path / "plugins"))

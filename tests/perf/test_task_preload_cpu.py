@@ -1,6 +1,6 @@
 """The CPU of Airflow's task processes on the native stack, with the tasks' libraries preloaded and without.
 
-Two stacks side by side in one run, the second with `LOCAL_AIRFLOW_TASK_PRELOAD=off`, each running
+Two stacks side by side in one run, the second with `LOCAL_AIRFLOW_SPEEDUPS=caller_name,shared_models`, each running
 the same DAG runs one after the other (plus the run the first unpause schedules). Measured from
 /proc, from before the first trigger to the end of the last run: the CPU of every task process the
 scheduler's LocalExecutor workers forked and reaped, and the workers' own (the task supervisors:
@@ -35,7 +35,8 @@ def tasks_and_supervisors_cpu_seconds(scheduler_pid: int) -> tuple[float, float]
 
 def cpu_per_run(preload: str, monkeypatch: pytest.MonkeyPatch) -> tuple[float, float, float]:
     """(task processes' CPU seconds per DAG run, the supervisors', the runs' wall time) on a fresh stack."""
-    monkeypatch.setenv("LOCAL_AIRFLOW_TASK_PRELOAD", preload)  # the stack's processes inherit it
+    # The stack's processes inherit it: every local speed-up, or all but the preload.
+    monkeypatch.setenv("LOCAL_AIRFLOW_SPEEDUPS", "" if preload == "on" else "caller_name,shared_models")
     home = new_stack_home()
     try:
         with LocalAirflowStack(home, seed_days=3, poll_seconds=1) as stack:

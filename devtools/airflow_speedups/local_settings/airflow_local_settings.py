@@ -13,11 +13,13 @@ __all__: list[str] = []
 # Printed: Airflow's logging is configured after this import. A speed-up only saves time: nothing
 # in it, not even a broken import, may keep Airflow from starting.
 try:
-    from devtools.airflow_speedups import caller_name
+    from devtools.airflow_speedups import caller_name, enabled_speedups
     from devtools.airflow_speedups.task_preload import preload_for_forked_tasks
 
-    caller_name.install()
-    _preloaded = preload_for_forked_tasks()
+    _enabled = enabled_speedups()
+    if "caller_name" in _enabled:
+        caller_name.install()
+    _preloaded = preload_for_forked_tasks() if "task_preload" in _enabled else None
 except Exception as error:
     print(f"local speed-ups: not installed ({type(error).__name__}: {error})", file=sys.stderr, flush=True)
 else:
