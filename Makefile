@@ -111,10 +111,9 @@ EXECUTOR ?= local
 airflow: bytecode
 	$(PY) -m devtools.local_airflow.stack --port 8080 --endpoint-port $(PORT) --executor $(EXECUTOR)
 
-# Correctness checks only: the benchmarks (tests/perf) are `make perf`. The slowest tests are listed at the end.
+# Correctness checks only: the benchmarks (tests/perf) are `make perf`. The 15 slowest tests are listed at the end.
 # Workers: one per core, and at least 3: each of the three stacks' groups of tests holds a worker of its
-# own for minutes (tests/support/parallel.py), mostly waiting on Airflow, so on 2 cores 3 workers
-# finish in ~10 min against ~14 min with 2. The 15 slowest tests are listed at the end.
+# own for minutes (tests/support/parallel.py), mostly waiting on Airflow, so even 2 cores keep 3 busy.
 # TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(max(3, os.cpu_count() or 1))")
 test: bytecode
