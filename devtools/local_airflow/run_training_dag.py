@@ -143,9 +143,9 @@ def _metadata_db_note(reused: bool) -> str:
 
 
 def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path, phases: RunPhases) -> int:
-    """`airflow dags test` for the run whose data interval is options.day; progress lines are echoed,
+    """`airflow dags test` for the run of the data day options.day; progress lines are echoed,
     and the time to its first task and that task's own time are noted as parts of the DAG run."""
-    logical_date = (options.day + timedelta(days=1)).isoformat()  # a manual run covers the day before
+    logical_date = options.day.isoformat()  # a run triggered for a day trains on that day
     python = str(options.runtime or sys.executable)
     command = [python, "-c", AIRFLOW_CLI, "dags", "test", DAG_ID, logical_date]
     if options.min_auc is not None:

@@ -72,5 +72,6 @@ def decide_against_current_champion(
     champion = current_champion(registry, s3, basis["model_package_group"], candidate_arn, metric_paths,
                                 provenance_keys, log)
     decision = decide(auc=basis["auc"], min_auc=basis["min_auc_threshold"], champion_margin=basis["champion_margin"],
-                      candidate=basis["candidate"], champion=champion, gate_failure=basis["gate_failure"])
+                      candidate=basis["candidate"], champion=champion, gate_failure=basis["gate_failure"],
+                      candidate_status=basis.get("candidate_status"))
     return {**decision, "basis": basis}

@@ -1,12 +1,14 @@
 """Approve, reject, or keep without promoting a candidate model: pure rules over numbers and days.
 
 In order:
-1. the pipeline's own quality gate said no, or the AUC is below the threshold: rejected;
-2. no approved model yet: approved;
-3. the candidate learned from an older day than the champion (a backfill): evaluated, not
+1. the pipeline's own quality gate said no: rejected;
+2. the candidate is already the approved model (its day was decided before): unchanged;
+3. the AUC is below the threshold: rejected;
+4. no approved model yet: approved;
+5. the candidate learned from an older day than the champion (a backfill): evaluated, not
    promoted — history never replaces a model trained on newer data;
-4. the same day, data and pipeline version as the champion (a re-run): not promoted, nothing new;
-5. worse than the champion by more than the margin: rejected; else approved.
+6. the same day, data and pipeline version as the champion (a re-run): not promoted, nothing new;
+7. worse than the champion by more than the margin: rejected; else approved.
 A day, data fingerprint or pipeline version that a package did not record is never guessed:
 the rules that need it are skipped, and the reason says so. No I/O here: every branch is tested
 directly (tests/plugins).
@@ -27,6 +29,7 @@ _STATUS: dict[Outcome, str] = {
     "rejected": ApprovalStatus.REJECTED.value,
     # Evaluated and recorded, left for a person to promote: never the champion by itself.
     "not_promoted": ApprovalStatus.PENDING_MANUAL_APPROVAL.value,
+    "unchanged": ApprovalStatus.APPROVED.value,  # it is the champion already, and stays so
 }
 
 
@@ -66,6 +69,7 @@ def decide(
     candidate: PackageProvenance | None = None,
     champion: Champion | None = None,
     gate_failure: str | None = None,
+    candidate_status: str | None = None,
 ) -> Decision:
     """The decision on a candidate with test AUC `auc`, trained as `candidate` says, against `champion`."""
     auc = _fraction("auc", auc)
@@ -75,6 +79,9 @@ def decide(
     candidate_day = _day("candidate data_day", candidate["data_day"])
     if gate_failure:
         return _decision("rejected", f"The pipeline's quality gate rejected the model: {gate_failure}", champion)
+    if candidate_status == ApprovalStatus.APPROVED.value:
+        return _decision("unchanged", f"This day's model is already the approved model (AUC {auc:.4f}): "
+                                      "nothing changed", None)
     if auc < min_auc:
         return _decision("rejected", f"AUC {auc:.4f} is below the threshold {min_auc:.4f}", champion)
     if champion is None:

@@ -33,7 +33,7 @@ def get_provider_info() -> dict[str, Any]:
         "operators": modules("operators", "data_partition", "evaluation", "model_approval", "model_decision",
                              "notify_run", "start_pipeline", "upsert_pipeline"),
         "sensors": modules("sensors", "pipeline_execution"),
-        "triggers": modules("triggers", "pipeline_execution"),
+        "triggers": modules("triggers", "data_partition", "pipeline_execution"),
         "extra-links": [f"{PACKAGE}.links.SageMakerPipelineExecutionLink", f"{PACKAGE}.links.LocalEndpointExecutionLink"],
         "notifications": [f"{PACKAGE}.hooks.provider_clients.SnsNotifier"],
         # The plugin is the `airflow.plugins` entry point (pyproject.toml): Airflow loads a provider's

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 SNS_TOPIC_VARIABLE = "sagemaker_pipelines_sns_topic_arn"
 EMAIL_TO_VARIABLE = "sagemaker_pipelines_email_to"
+REPORT_UNCHANGED_VARIABLE = "sagemaker_pipelines_report_unchanged"  # "false": a re-run that changed nothing sends nothing
 SLACK_WEBHOOK_CONN_ID = "slack_webhook_default"
 SMTP_CONN_ID = "smtp_default"
 
@@ -93,47 +94,71 @@ def send_report(report: RunReport, context: Any, aws_conn_id: str | None) -> lis
     return errors
 
 
+def report_unchanged_runs() -> bool:
+    """Whether a run that changed nothing (a re-run of a decided day) is reported: yes unless the Variable says false."""
+    from airflow.sdk import Variable
+
+    return str(Variable.get(REPORT_UNCHANGED_VARIABLE, default="true")).strip().lower() not in ("false", "0", "no")
+
+
 def notifications_enabled(context: Any) -> bool:
     value = (context.get("params") or {}).get("notify", True)
     return value not in (False, "false", "False", 0)
 
 
-def failure_report(context: Any, start_task_id: str) -> RunReport:
+def failure_report(context: Any, start_task_id: str, partition_task_id: str) -> RunReport:
+    from .operators.data_partition import run_data_day
     from .run_report import RunReport
 
     ti = context["ti"]
-    # A callback gets no XComArgs: it reads what the start task stored, by its task id.
+    # A callback gets no XComArgs: it reads what the start and partition tasks stored, by their task ids.
     arn = ti.xcom_pull(task_ids=start_task_id)
     try:
         url = console_url(ti.xcom_pull(task_ids=start_task_id, key=SageMakerPipelineExecutionLink.key))
     except Exception:  # a failure report must go out even if the link cannot be rebuilt
         url = None
+    try:
+        day = ti.xcom_pull(task_ids=partition_task_id, key="data_day") or run_data_day(
+            context.get("data_interval_start"), context["dag_run"].run_after).isoformat()
+    except Exception:  # nor for want of the day
+        day = None
     return RunReport(
         dag_id=ti.dag_id,
         run_id=ti.run_id,
         outcome="failed",
         execution_arn=arn if isinstance(arn, str) else None,
         console_url=url,
+        data_day=day,
         failed_task=ti.task_id,
         error=str(context.get("exception") or "unknown error")[:2000],
     )
 
 
 class FailureNotification:
-    """An on_failure_callback: a task failed for good (its retries spent); say so on every channel."""
+    """An on_failure_callback: a task failed for good (its retries spent); say so on the run's note and on
+    every channel, with the reason and the data day."""
 
-    def __init__(self, aws_conn_id: str | None = "aws_default", start_task_id: str = "start_execution") -> None:
+    def __init__(self, aws_conn_id: str | None = "aws_default", start_task_id: str = "start_execution",
+                 partition_task_id: str = "choose_partition") -> None:
         self.aws_conn_id = aws_conn_id
         self.start_task_id = start_task_id
+        self.partition_task_id = partition_task_id
 
     def __repr__(self) -> str:
-        return f"FailureNotification(aws_conn_id={self.aws_conn_id!r}, start_task_id={self.start_task_id!r})"
+        return (f"FailureNotification(aws_conn_id={self.aws_conn_id!r}, start_task_id={self.start_task_id!r}, "
+                f"partition_task_id={self.partition_task_id!r})")
 
     def __call__(self, context: Any) -> None:
+        from .run_notes import RUN_NOTE_KEY
+
+        report = failure_report(context, self.start_task_id, self.partition_task_id)
+        try:  # the run's note, written by the listener when the run ends
+            context["ti"].xcom_push(key=RUN_NOTE_KEY, value=report.note)
+        except Exception as error:  # the report still goes out
+            log.warning("Could not leave the failure's note: %s", error)
         if not notifications_enabled(context):
             log.info("Notifications are off for this run (params.notify)")
             return
-        report = failure_report(context, self.start_task_id)
         for error in send_report(report, context, self.aws_conn_id):
             log.error("Failure notification not sent: %s", error)
 
@@ -145,6 +170,7 @@ def report_marked_failed(dag_id: str, run_id: str, task_id: str, execution_arn: 
     """
     from .links import execution_arn_parts
     from .run_report import RunReport
+    from .timetables import data_day_of_run_id
 
     try:
         from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
@@ -156,7 +182,7 @@ def report_marked_failed(dag_id: str, run_id: str, task_id: str, execution_arn: 
     except Exception:  # the report must go out even if the link cannot be built
         url = None
     report = RunReport(dag_id=dag_id, run_id=run_id, outcome="failed", execution_arn=execution_arn, console_url=url,
-                       failed_task=task_id,
+                       data_day=data_day_of_run_id(run_id), failed_task=task_id,
                        error="Marked failed by a person while the execution ran; the execution was asked to stop")
     for error in send_report(report, {}, aws_conn_id):
         log.error("Failure notification not sent: %s", error)

@@ -95,6 +95,7 @@ class Evaluation(TypedDict):
     metrics: Metrics
     report_uri: str
     model_package_arn: str | None  # None when the pipeline registered nothing
+    model_package_status: str | None  # its ModelApprovalStatus when it was read: Approved on a re-run of a decided day
     provenance: PackageProvenance
     gate_failure_reason: str | None
 
@@ -106,11 +107,13 @@ class DecisionBasis(TypedDict):
     min_auc_threshold: float
     champion_margin: float
     candidate: PackageProvenance
+    candidate_status: str | None  # the package's approval status before this decision
     gate_failure: str | None
     model_package_group: str
 
 
-Outcome = Literal["approved", "rejected", "not_promoted"]
+# unchanged: the candidate is already the approved model (a re-run of a day decided before).
+Outcome = Literal["approved", "rejected", "not_promoted", "unchanged"]
 
 
 class Decision(TypedDict):
@@ -130,6 +133,7 @@ class ApprovalResult(TypedDict):
     reason: str
     model_package_arn: str | None
     approval_status: str | None  # the package's status afterwards; None when there is no package
+    changed: bool  # whether this task changed the registry (a re-run of a decided day changes nothing)
 
 
 class RunSummary(TypedDict):

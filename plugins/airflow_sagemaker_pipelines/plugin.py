@@ -1,4 +1,4 @@
-"""Registers the package with Airflow: its operator extra link, and the listener that writes run notes."""
+"""Registers the package with Airflow: its operator extra links, the listener that writes run notes, the timetable."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from airflow.plugins_manager import AirflowPlugin
 
 from . import run_notes
 from .links import LocalEndpointExecutionLink, SageMakerPipelineExecutionLink
+from .timetables import DataDayTimetable
 
 
 class SageMakerPipelinesPlugin(AirflowPlugin):
     name = "airflow_sagemaker_pipelines"
     operator_extra_links = [SageMakerPipelineExecutionLink(), LocalEndpointExecutionLink()]  # noqa: RUF012 - the attribute Airflow reads
     listeners = [run_notes]  # noqa: RUF012 - the attribute Airflow reads
+    timetables = [DataDayTimetable]  # noqa: RUF012 - the attribute Airflow reads

@@ -1,15 +1,18 @@
-"""The run's outcome on the run itself: a DAG run note written when the run ends.
+"""The run's outcome on the run itself: a DAG run note written each time the run ends.
 
-A run that rejected its model is as green as one that approved it; the note says which, with
-the data day, the AUC and the package, in the grid and the run's details. Tasks cannot write
-run notes through the task API, so this is a listener (registered by the plugin): it runs in
-the scheduler when a run ends and writes the note a task left in XCom under RUN_NOTE_KEY, or,
-for a failed run, which tasks failed. A note a person already wrote is left alone.
+A run that rejected its model is as green as one that approved it; the note's first line says
+which, with the data day, the AUC and the package (or, for a failure, where and why), in the grid
+and the run's details. Tasks cannot write run notes through the task API, so this is a listener
+(registered by the plugin): it runs in the scheduler when a run ends and writes the note a task
+left in XCom under RUN_NOTE_KEY (the report task's, or a failure callback's). A run that ends
+again (cleared) gets the note of its new end in place of the old one. What a person wrote is kept,
+below the outcome.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from airflow.listeners import hookimpl
@@ -18,6 +21,21 @@ log = logging.getLogger(__name__)
 
 RUN_NOTE_KEY = "run_note"
 NOTE_MAX = 1000  # the API's limit on a run note
+# What separates the outcome this listener writes from what a person wrote below it.
+SEPARATOR = "\n\n---\n"
+_OURS = re.compile(r"^\*\*(APPROVED|REJECTED|GATE FAILED|NOT PROMOTED|UNCHANGED|FAILED)\*\*")
+
+
+def merged_note(existing: str | None, outcome: str) -> str:
+    """`outcome` first; an earlier outcome of ours dropped, what a person wrote kept below the separator."""
+    if not existing:
+        return outcome[:NOTE_MAX]
+    kept = existing.split(SEPARATOR, 1)[1] if _OURS.match(existing) and SEPARATOR in existing else (
+        "" if _OURS.match(existing) else existing)
+    if not kept:
+        return outcome[:NOTE_MAX]
+    room = NOTE_MAX - len(SEPARATOR) - len(kept)
+    return (outcome[:max(room, 0)] + SEPARATOR + kept)[:NOTE_MAX] if room > 80 else outcome[:NOTE_MAX]
 
 
 @hookimpl
@@ -53,11 +71,16 @@ def _write_note(dag_run: Any, *, failed: bool) -> None:
 
 
 def _note_on(dag_run: Any, session: Any, *, failed: bool) -> None:
-    if dag_run.note:
-        return
     note = _note_left_by_a_task(dag_run, session) or (_failure_note(dag_run, session) if failed else None)
-    if note:
-        dag_run.note = note[:NOTE_MAX]
+    if not note:
+        return
+    merged = merged_note(dag_run.note, note)
+    if merged == dag_run.note:
+        return
+    if dag_run.dag_run_note is not None:  # keep who wrote the note (a person's text is below ours)
+        dag_run.dag_run_note.content = merged
+    else:
+        dag_run.note = merged
 
 
 def _note_left_by_a_task(dag_run: Any, session: Any) -> str | None:
@@ -71,7 +94,12 @@ def _note_left_by_a_task(dag_run: Any, session: Any) -> str | None:
 
 
 def _failure_note(dag_run: Any, session: Any) -> str:
+    """When no task left a note: a task marked failed by a person, or a failure callback that could not run."""
     from airflow.utils.state import TaskInstanceState
 
+    from .timetables import data_day_of_run_id
+
     failed = [ti.task_id for ti in dag_run.get_task_instances(state=[TaskInstanceState.FAILED], session=session)]
-    return f"**FAILED** at {', '.join(sorted(failed)) or 'an unknown task'}: see the task log"
+    day = data_day_of_run_id(dag_run.run_id)
+    where = f"**FAILED** at {', '.join(sorted(failed)) or 'an unknown task'}" + (f" · data {day}" if day else "")
+    return f"{where}: the task was marked failed, or failed without a report of its own (its log has the details)"

@@ -11,6 +11,16 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 SNS_SUBJECT_MAX = 100
+NOTE_REASON_MAX = 600  # of a failure's reason, on the note's first line (a note holds 1,000 characters)
+# What each outcome is called where a person reads it first: the note's first line, the subject.
+OUTCOME_TITLES = {
+    "approved": "APPROVED",
+    "rejected": "REJECTED",
+    "gate_failed": "GATE FAILED",  # the pipeline's own quality gate said no: nothing was registered
+    "not_promoted": "NOT PROMOTED",
+    "unchanged": "UNCHANGED",  # a re-run of a day decided before: the approved model stays as it was
+    "failed": "FAILED",
+}
 
 
 @dataclass
@@ -19,7 +29,7 @@ class RunReport:
 
     dag_id: str
     run_id: str
-    outcome: str  # approved | rejected | not_promoted | failed
+    outcome: str  # one of OUTCOME_TITLES
     execution_arn: str | None = None
     console_url: str | None = None
     data_day: str | None = None
@@ -31,17 +41,22 @@ class RunReport:
     error: str | None = None
 
     @property
+    def title(self) -> str:
+        return OUTCOME_TITLES.get(self.outcome, self.outcome.replace("_", " ").upper())
+
+    @property
     def subject(self) -> str:
         auc = f" AUC {self.metrics['auc']:.4f}" if "auc" in self.metrics else ""
         day = f" data {self.data_day}" if self.data_day else ""
-        text = f"[{self.outcome.upper()}] {self.dag_id}{auc}{day} {self.run_id}"
+        text = f"[{self.title}] {self.dag_id}{auc}{day} {self.run_id}"
         text = text.encode("ascii", "replace").decode().replace("\n", " ")
         return text[:SNS_SUBJECT_MAX]
 
     @property
     def note(self) -> str:
-        """The DAG run's note: the outcome first, in the words a person scanning the grid needs."""
-        facts = [f"**{self.outcome.replace('_', ' ').upper()}**"]
+        """The DAG run's note: the outcome on the first line, in the words a person scanning the runs needs;
+        a failure says where and why there, the decision's reason follows."""
+        facts = [f"**{self.title}**" + (f" at {self.failed_task}" if self.failed_task else "")]
         if self.data_day:
             facts.append(f"data {self.data_day}")
         if "auc" in self.metrics:
@@ -49,7 +64,10 @@ class RunReport:
         if self.model_package_arn:
             package = "/".join(self.model_package_arn.rsplit("/", 2)[-2:])
             facts.append(f"package {package} ({self.model_package_status})")
-        return " · ".join(facts) + (f"\n\n{self.decision_reason}" if self.decision_reason else "")
+        first = " · ".join(facts)
+        if self.error:
+            first += ": " + " ".join(self.error.split())[:NOTE_REASON_MAX]
+        return first + (f"\n\n{self.decision_reason}" if self.decision_reason else "")
 
     @property
     def message(self) -> str:

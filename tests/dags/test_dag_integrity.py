@@ -71,7 +71,7 @@ def test_dag_is_documented_tagged_and_bounded(dag) -> None:
     assert {"sagemaker", "mlops"} <= set(dag.tags)
     assert dag.catchup is False
     assert 1 <= dag.max_active_runs <= 5
-    assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"  # runs own their day: backfillable
+    assert type(dag.timetable).__name__ == "DataDayTimetable"  # runs own their day: backfillable, named by it
 
 
 @pytest.mark.parametrize("task_id", ["upsert_pipeline", "choose_partition", "start_execution", "wait_for_execution", "read_metrics", "keep_unpromoted",
@@ -97,7 +97,9 @@ def test_sagemaker_tasks_share_the_pool_and_the_wait_is_deferred(dag) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("min_auc_threshold", 1.5, "1.5 is greater than the maximum of 1"),
+        ("min_auc_threshold", 150, "150 is greater than the maximum of 100"),
+        ("champion_margin", -0.1, "-0.1 is less than the minimum of 0"),
+        ("wait_for_data_minutes", 2000, "2000 is greater than the maximum of 1440"),
         ("min_auc_threshold", "high", "'high' is not of type 'number'"),
         ("training_instance_type", "m5.xlarge", "does not match"),
         ("input_data_url", "http://example.com/data", "does not match"),

@@ -19,10 +19,13 @@ def test_a_stopped_execution_is_resumed_when_the_run_is_cleared(run_training_dag
     with when_step_starts(deployment.pipeline_name, "TrainModel", stop) as stopped:
         first = run_training_dag(run_after=run_after)
     assert stopped and first.state == "failed" and first.task_states["wait_for_execution"] == "failed"
+    assert first.note.startswith("**FAILED** at wait_for_execution · data 2024-03-01: Pipeline execution ")
+    assert "Stopped at step TrainModel" in first.note.splitlines()[0]
 
     cleared = run_training_dag(run_after=run_after)
 
     assert cleared.run_id == first.run_id and cleared.state == "success", cleared.task_states
+    assert cleared.note.startswith("**APPROVED** · data 2024-03-01 · AUC ") and "FAILED" not in cleared.note
     [execution] = executions_of(endpoint_client, deployment.pipeline_name)
     assert execution["PipelineExecutionArn"] == stopped[0] and execution["PipelineExecutionStatus"] == "Succeeded"
     steps = steps_of(endpoint_client, stopped[0])
@@ -74,3 +77,31 @@ def test_a_repaired_partition_is_trained_on_by_a_new_execution_when_the_run_is_c
         ModelPackageName=cleared.xcoms[("read_metrics", "model_package_arn")])
     assert package["CustomerMetadataProperties"]["DataFingerprint"] == cleared.xcoms[("choose_partition",
                                                                                       "data_fingerprint")]
+
+
+def test_a_cleared_approved_run_reports_once_that_nothing_changed_and_keeps_the_approval(
+    run_training_dag, deployment, endpoint_client, received_notifications, monkeypatch
+) -> None:
+    run_after = datetime.now(UTC).replace(microsecond=0)
+    first = run_training_dag(run_after=run_after)
+    package_arn = first.xcoms[("read_metrics", "model_package_arn")]
+    approved = endpoint_client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+    [approval] = received_notifications()
+    assert approval["Subject"].startswith("[APPROVED]")
+
+    cleared = run_training_dag(run_after=run_after)
+
+    assert cleared.run_id == first.run_id and cleared.state == "success", cleared.task_states
+    assert cleared.xcoms[("decide_model", "decision")]["outcome"] == "unchanged"
+    assert cleared.note.startswith("**UNCHANGED** · data 2024-03-01 · AUC ")
+    assert "already the approved model" in cleared.note and "no approved model to compare with" not in cleared.note
+    [unchanged] = received_notifications()  # one report, saying so: not a second approval
+    assert unchanged["Subject"].startswith("[UNCHANGED]")
+    package = endpoint_client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+    assert (package["ModelApprovalStatus"], package["ApprovalDescription"]) == (
+        "Approved", approved["ApprovalDescription"])  # the approval stands as it was made
+
+    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_REPORT_UNCHANGED", "false")
+    again = run_training_dag(run_after=run_after)
+    assert again.state == "success" and again.note.startswith("**UNCHANGED**")
+    assert received_notifications() == []  # by setting, nothing at all

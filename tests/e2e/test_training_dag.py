@@ -47,7 +47,7 @@ def test_pipeline_quality_gate_rejection_is_recorded_and_announced_not_a_crash(
     assert result.state == "success", result.task_states
     assert result.task_states["reject_model"] == "success" and result.task_states["approve_model"] == "skipped"
 
-    assert result.note.startswith("**REJECTED** · data 2024-03-01 · AUC ")  # a green run that says no
+    assert result.note.startswith("**GATE FAILED** · data 2024-03-01 · AUC ")  # a green run that says no
     [execution] = executions_of(endpoint_client, deployment.pipeline_name)
     assert execution["PipelineExecutionStatus"] == "Failed"  # the pipeline's Fail step said no
     summary = result.xcoms[("wait_for_execution", "return_value")]
@@ -57,7 +57,7 @@ def test_pipeline_quality_gate_rejection_is_recorded_and_announced_not_a_crash(
     assert result.xcoms[("reject_model", "return_value")]["model_package_arn"] is None
 
     [message] = received_notifications()
-    assert message["Subject"].startswith("[REJECTED]")
+    assert message["Subject"].startswith("[GATE FAILED]")
     assert "MinAucThreshold" in message["Message"]
 
 
@@ -137,7 +137,8 @@ def test_failing_step_shows_in_the_task_log_and_sends_a_failure_notification(
     assert result.state == "failed"
     assert result.task_states["wait_for_execution"] == "failed"
     assert result.task_states["read_metrics"] == "upstream_failed"
-    assert result.note == "**FAILED** at wait_for_execution: see the task log"
+    assert result.note.startswith("**FAILED** at wait_for_execution · data 2024-03-01: Pipeline execution ")
+    assert "Failed at step PreprocessData" in result.note.splitlines()[0]
 
     [execution] = executions_of(endpoint_client, deployment.pipeline_name)
     assert execution["PipelineExecutionStatus"] == "Failed"

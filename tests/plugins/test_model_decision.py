@@ -22,6 +22,13 @@ def test_approves_above_threshold_without_champion() -> None:
     assert "no approved model" in decision["reason"]
 
 
+def test_a_candidate_approved_before_is_unchanged_whatever_the_threshold_says_now() -> None:
+    decision = decide(auc=0.76, min_auc=0.9, champion_margin=0.02, candidate_status="Approved",
+                      champion=champion(0.80))
+    assert decision["outcome"] == "unchanged" and decision["approval_status"] == "Approved"
+    assert decision["reason"] == "This day's model is already the approved model (AUC 0.7600): nothing changed"
+
+
 def test_rejects_below_threshold() -> None:
     decision = decide(auc=0.69, min_auc=0.7, champion_margin=0.02)
     assert decision["outcome"] == "rejected" and decision["approval_status"] == "Rejected"

@@ -105,13 +105,13 @@ def test_a_person_reads_the_doc_is_refused_a_bad_threshold_and_triggers_a_run(st
     dialog.locator(".monaco-editor").first.click()
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
-    page.keyboard.insert_text('{"min_auc_threshold": 1.5}')
+    page.keyboard.insert_text('{"min_auc_threshold": 150}')
     with page.expect_response(lambda r: r.url.endswith(f"/dags/{DAG_ID}/dagRuns") and r.request.method == "POST") as refused:
         dialog.get_by_role("button", name="Trigger", exact=True).click()
     assert refused.value.status == 400
-    assert "Invalid input for param min_auc_threshold: 1.5 is greater than the maximum of 1" in refused.value.json()["detail"]
+    assert "Invalid input for param min_auc_threshold: 150 is greater than the maximum of 100" in refused.value.json()["detail"]
     page.get_by_text("Failed to Trigger Dag").wait_for()
-    reason = dialog.get_by_text("Invalid input for param min_auc_threshold: 1.5 is greater than the maximum of 1")
+    reason = dialog.get_by_text("Invalid input for param min_auc_threshold: 150 is greater than the maximum of 100")
     reason.scroll_into_view_if_needed()
     shot(page, "03-bad-threshold-refused")
     page.keyboard.press("Escape")

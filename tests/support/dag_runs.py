@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -97,8 +97,8 @@ class DagRunResult:
 
 
 def data_day_run_date(day: date) -> datetime:
-    """A manual run covers the day before its logical date: run on D+1 to read partition D."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    """The logical date of a manual run for day D: D itself (the DAG's DataDayTimetable)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @pytest.fixture

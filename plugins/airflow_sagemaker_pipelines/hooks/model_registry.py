@@ -44,8 +44,9 @@ class ModelRegistryHook(StandardRetries, SageMakerHook):
 
     def set_approval(
         self, package_arn: str, status: str, description: str, metadata: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        """Set the approval status (and add metadata); a package already so is left alone (safe to retry)."""
+    ) -> tuple[dict[str, Any], bool]:
+        """Set the approval status (and add metadata): the package afterwards, and whether anything changed.
+        A package already so is left alone (safe to retry)."""
         current = self.describe_package(package_arn)
         description = description[:APPROVAL_DESCRIPTION_MAX]
         metadata = {key: value[:METADATA_VALUE_MAX] for key, value in (metadata or {}).items()}
@@ -56,7 +57,7 @@ class ModelRegistryHook(StandardRetries, SageMakerHook):
             and all(recorded.get(key) == value for key, value in metadata.items())
         ):
             self.log.info("Model package %s is already %s", package_arn, status)
-            return current
+            return current, False
         request: dict[str, Any] = {
             "ModelPackageArn": package_arn, "ModelApprovalStatus": status, "ApprovalDescription": description,
         }
@@ -64,4 +65,4 @@ class ModelRegistryHook(StandardRetries, SageMakerHook):
             request["CustomerMetadataProperties"] = {**recorded, **metadata}
         self.conn.update_model_package(**request)
         self.log.info("Model package %s: %s -> %s", package_arn, current["ModelApprovalStatus"], status)
-        return self.describe_package(package_arn)
+        return self.describe_package(package_arn), True

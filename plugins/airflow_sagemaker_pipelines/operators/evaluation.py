@@ -24,7 +24,7 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     """Find the evaluation report through the step listing, DescribeProcessingJob and S3.
 
     Returns an Evaluation (multiple outputs): execution_arn, metrics (auc, accuracy, ...),
-    report_uri, model_package_arn (None when nothing was registered) with its provenance (the day,
+    report_uri, model_package_arn (None when nothing was registered) with its status and provenance (the day,
     data and pipeline version it was trained on, as the package recorded them) and
     gate_failure_reason. A missing, malformed or NaN report fails the task at once: no retry
     mends it.
@@ -97,13 +97,15 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         registry = ModelRegistryHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
                                      config=self.hook.config)
         package_arn = self._registered_package(steps)
-        provenance = (package_provenance(registry.describe_package(package_arn), self.provenance_keys) if package_arn
+        package = registry.describe_package(package_arn) if package_arn else {}
+        provenance = (package_provenance(package, self.provenance_keys) if package_arn
                       else dict.fromkeys(self.provenance_keys))
         return {
             "execution_arn": arn,
             "metrics": metrics,
             "report_uri": report_uri,
             "model_package_arn": package_arn,
+            "model_package_status": package.get("ModelApprovalStatus"),
             "provenance": provenance,  # type: ignore[typeddict-item]
             "gate_failure_reason": execution["failure_reason"] if execution.get("gate_failed") else None,
         }

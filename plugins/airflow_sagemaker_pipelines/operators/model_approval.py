@@ -69,14 +69,20 @@ class ModelPackageApprovalOperator(AwsBaseOperator[ModelRegistryHook]):
             self.log.info("No model package was registered; decision %s recorded: %s",
                           decision["outcome"], decision["reason"])
             return {"outcome": decision["outcome"], "reason": decision["reason"], "model_package_arn": None,
-                    "approval_status": None}
+                    "approval_status": None, "changed": False}
         if self.approval_status == ApprovalStatus.APPROVED.value:
             decision = self._check_champion(decision)
+        if decision["outcome"] == "unchanged":  # its approval, and the run it names, stand as they are
+            status = self.hook.describe_package(self.model_package_arn)["ModelApprovalStatus"]
+            self.log.info("Model package %s is already the approved model: left as it is", self.model_package_arn)
+            return {"outcome": "unchanged", "reason": decision["reason"], "model_package_arn": self.model_package_arn,
+                    "approval_status": status, "changed": False}
         run = f"Airflow DAG run {context['dag'].dag_id}/{context['run_id']}"
-        package = self.hook.set_approval(self.model_package_arn, decision["approval_status"],
-                                         f"{decision['reason']} ({run})")
+        package, changed = self.hook.set_approval(self.model_package_arn, decision["approval_status"],
+                                                  f"{decision['reason']} ({run})")
         return {"outcome": decision["outcome"], "reason": decision["reason"],
-                "model_package_arn": self.model_package_arn, "approval_status": package["ModelApprovalStatus"]}
+                "model_package_arn": self.model_package_arn, "approval_status": package["ModelApprovalStatus"],
+                "changed": changed}
 
     def _check_champion(self, decision: Decision) -> Decision:
         """The decision again, if the champion it was compared with is no longer the champion."""

@@ -23,7 +23,7 @@ DECISION_KEY = "decision"
 
 
 class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixIn):
-    """Decide with `model_decision.decide` against the group's champion, push the Decision (XCom
+    """Decide with `decision_rules.decide` against the group's champion, push the Decision (XCom
     key "decision"), follow the outcome's branch.
 
     The champion is the group's newest approved package, read now (not when the metrics were
@@ -37,7 +37,7 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
     :param champion_margin: how much worse than the approved model the candidate may be (templated).
     :param metric_paths: where the champion's evaluation report keeps each metric.
     :param provenance_keys: PackageProvenance field -> the package's CustomerMetadataProperties key.
-    :param branches: the task to follow for each outcome (approved, rejected, not_promoted).
+    :param branches: the task to follow for each outcome (approved, rejected, not_promoted, unchanged).
     """
 
     aws_hook_class = ModelRegistryHook
@@ -83,6 +83,7 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
             "min_auc_threshold": self.min_auc_threshold,
             "champion_margin": self.champion_margin,
             "candidate": evaluation["provenance"],
+            "candidate_status": evaluation.get("model_package_status"),
             "gate_failure": evaluation["gate_failure_reason"],
             "model_package_group": self.model_package_group,
         }

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
-from ..notifications import console_url, notifications_enabled, send_report
+from ..notifications import console_url, notifications_enabled, report_unchanged_runs, send_report
 from ..payloads import ApprovalResult, Decision, Evaluation, RunSummary
 
 if TYPE_CHECKING:
@@ -17,8 +17,11 @@ if TYPE_CHECKING:
 class NotifyRunOperator(BaseOperator):
     """Build the run's report from what its tasks returned and send it; fails if a configured channel fails.
 
-    Returns a RunSummary (multiple outputs) whose `run_note` the plugin's listener writes on
-    the DAG run when it ends.
+    The outcome is the approval task's: approved, rejected (GATE FAILED when the pipeline's own
+    gate said no), not promoted, or unchanged (a re-run of a day decided before: reported once as
+    such, or not sent when the Variable `sagemaker_pipelines_report_unchanged` is "false"). Returns
+    a RunSummary (multiple outputs) whose `run_note` the plugin's listener writes on the DAG run
+    when it ends.
 
     :param evaluation: ReadEvaluationMetricsOperator's Evaluation (templated; an XComArg).
     :param decision: ModelDecisionBranchOperator's Decision (templated; an XComArg).
@@ -61,10 +64,13 @@ class NotifyRunOperator(BaseOperator):
         approval: ApprovalResult = branch.resolve(context)
         if not approval:
             raise AirflowException(f"the {decision['outcome']} branch returned nothing")
+        outcome = approval["outcome"]
+        if outcome == "rejected" and evaluation.get("gate_failure_reason"):
+            outcome = "gate_failed"
         report = RunReport(
             dag_id=context["dag"].dag_id,
             run_id=context["run_id"],
-            outcome=approval["outcome"],
+            outcome=outcome,
             execution_arn=evaluation["execution_arn"],
             console_url=console_url(self.console_link),
             data_day=self.data_day,
@@ -76,6 +82,9 @@ class NotifyRunOperator(BaseOperator):
         self.log.info("Run report:\n%s", report.message)
         if not notifications_enabled(context):
             self.log.info("Notifications are off for this run (params.notify): nothing sent")
+            return {"subject": report.subject, "sent": False, "run_note": report.note}
+        if outcome == "unchanged" and not report_unchanged_runs():
+            self.log.info("Nothing changed and unchanged runs are not reported: nothing sent")
             return {"subject": report.subject, "sent": False, "run_note": report.note}
         errors = send_report(report, context, self.aws_conn_id)
         if errors:

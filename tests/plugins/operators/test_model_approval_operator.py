@@ -48,7 +48,7 @@ def test_approves_with_the_reason_and_the_run_and_a_retry_changes_nothing(
     assert first.run_id in package["ApprovalDescription"]
     assert first.xcoms[("approve", "return_value")] == {
         "outcome": "approved", "reason": approved_decision(group)["reason"], "model_package_arn": candidate,
-        "approval_status": "Approved"}
+        "approval_status": "Approved", "changed": True}
 
 
 def test_a_champion_approved_meanwhile_is_compared_with_before_approving(

@@ -13,7 +13,7 @@ from include.pipelines.contract import METRIC_PATHS, PROVENANCE
 from tests.support.registry import register_package
 from tests.support.template_fields import assert_template_fields_are_constructor_attributes
 
-BRANCHES = {"approved": "approve", "rejected": "reject", "not_promoted": "keep"}
+BRANCHES = {"approved": "approve", "rejected": "reject", "not_promoted": "keep", "unchanged": "confirm"}
 
 
 @pytest.fixture
@@ -21,11 +21,13 @@ def group() -> str:
     return f"decision-{uuid.uuid4().hex[:8]}"
 
 
-def candidate(auc: Any, data_day: str | None = "2024-03-05", gate_failure: str | None = None) -> dict[str, Any]:
+def candidate(auc: Any, data_day: str | None = "2024-03-05", gate_failure: str | None = None,
+              status: str = "PendingManualApproval") -> dict[str, Any]:
     return {
         "execution_arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/e1",
         "metrics": {"auc": auc}, "report_uri": "s3://b/evaluation.json",
         "model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/other/9",
+        "model_package_status": status,
         "provenance": {"data_day": data_day, "pipeline_version": "v1", "data_fingerprint": "f1"},
         "gate_failure_reason": gate_failure,
     }
@@ -52,6 +54,14 @@ def decide_in_a_run(run_tasks, group: str, evaluation: dict[str, Any], conf: dic
 
 def taken(result) -> list[str]:
     return [task_id for task_id in BRANCHES.values() if result.task_states[task_id] == "success"]
+
+
+def test_a_candidate_approved_before_is_unchanged_and_takes_the_confirming_branch(run_tasks, group) -> None:
+    result = decide_in_a_run(run_tasks, group, candidate(0.81, status="Approved"))
+    assert taken(result) == ["confirm"]
+    decision = result.xcoms[("decide", DECISION_KEY)]
+    assert decision["outcome"] == "unchanged" and decision["approval_status"] == "Approved"
+    assert "already the approved model" in decision["reason"] and "no approved model" not in decision["reason"]
 
 
 def test_the_first_good_model_of_a_group_is_approved(run_tasks, group) -> None:
@@ -94,7 +104,7 @@ def test_a_bad_number_fails_without_retry_and_takes_no_branch(run_tasks, group) 
 
 
 def test_every_outcome_needs_a_branch() -> None:
-    with pytest.raises(ValueError, match=r"branches has no task for the outcomes \['not_promoted', 'rejected'\]"):
+    with pytest.raises(ValueError, match=r"branches has no task for the outcomes \['not_promoted', 'rejected', 'unchanged'\]"):
         ModelDecisionBranchOperator(task_id="d", evaluation={}, model_package_group="g", min_auc_threshold=0.7,
                                     champion_margin=0.02, metric_paths=METRIC_PATHS, provenance_keys=PROVENANCE,
                                     branches={"approved": "approve"})
