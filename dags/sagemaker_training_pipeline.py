@@ -3,8 +3,9 @@
 
 Each run trains on **its own day's partition**, the **data day** its run id starts with
 (`scheduled__data-2024-03-01__…`): the run for day D reads `s3://<bucket>/raw-data/ds=D/` and
-starts once D is over. A run triggered for a logical date trains on that date's day; one
-triggered without a logical date, on the last complete day. A day before the first day of data
+starts once D is over. A run triggered for a logical date trains on that date's day when the day
+is over; one triggered for today (the form's default) or without a logical date, on the last
+complete day. A day before the first day of data
 (2024-01-01), or one not over yet, is refused with the reason. `airflow backfill create
 --from-date … --to-date …` starts one SageMaker execution per day, each on that day's data. An
 empty partition is waited for (the form's "Wait for the data", 6 hours by default), then the run
@@ -76,7 +77,10 @@ from airflow_sagemaker_pipelines.timetables import DataDayTimetable
 from include.pipelines import contract
 from include.pipelines.deployment import COMPILED_DEFINITION, pipeline_deployment
 
-FIRST_DATA_DAY = pendulum.datetime(2024, 1, 1, tz="UTC")  # no run for an earlier day: nothing to train on
+FIRST_DATA_DAY = pendulum.datetime(2024, 1, 1, tz="UTC")  # choose_partition refuses an earlier day: no data
+# Airflow creates no task at all for a run before the DAG's start date: a run for such a day would be an
+# empty green success. So the DAG starts long before the data, and choose_partition says why it refuses.
+ANY_DAY = pendulum.datetime(2000, 1, 1, tz="UTC")
 PIPELINE_TIMEOUT = timedelta(hours=6)
 SAGEMAKER_POOL = "sagemaker_pipelines"
 REGISTRY_POOL = "sagemaker_model_registry"  # one slot: decisions on the registry, one at a time
@@ -87,10 +91,11 @@ BRANCHES = {"approved": "approve_model", "unchanged": "approve_model", "rejected
 
 with DAG(
     dag_id="sagemaker_training_pipeline",
-    description="Daily: train, evaluate and register the classification model with SageMaker Pipelines",
+    description="One run per day of data (its data day starts the run id): train, evaluate and register the "
+                "classification model with SageMaker Pipelines",
     doc_md=__doc__,
     schedule=DataDayTimetable("0 0 * * *", timezone="UTC"),
-    start_date=FIRST_DATA_DAY,
+    start_date=ANY_DAY,
     catchup=False,
     max_active_runs=3,
     tags=["sagemaker", "mlops", "training"],
@@ -98,7 +103,6 @@ with DAG(
     user_defined_macros={"as_fraction": as_fraction},  # 0.75 or 75 (%) -> 0.75
     default_args={
         "owner": "ml-platform",
-        "start_date": FIRST_DATA_DAY,  # Airflow refuses a trigger for an earlier day, with the reason
         "retries": 2,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
@@ -127,9 +131,10 @@ with DAG(
         ),
         "input_data_url": Param(
             None, type=["null", "string"], pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$",
-            title="Input data URL", description="Leave empty to train on the run's own day "
-                                                "(s3://<bucket>/raw-data/ds=<day>/); else an s3:// prefix such as "
-                                                "s3://my-bucket/raw-data/ds=2024-03-01/.",
+            title="Input data URL", description="Leave empty to train on the run's data day, "
+                                                "s3://<bucket>/raw-data/ds=<day>/: the logical date's day when it is "
+                                                "over, else (the form's default, now) the last complete day. Else an "
+                                                "s3:// prefix such as s3://my-bucket/raw-data/ds=2024-03-01/.",
         ),
         "model_approval_status": Param(
             ApprovalStatus.PENDING_MANUAL_APPROVAL.value, type="string", enum=[s.value for s in ApprovalStatus],

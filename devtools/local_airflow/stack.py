@@ -82,6 +82,41 @@ def wait_for_http(url: str, timeout: float, process: ManagedProcess | None = Non
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
+class PortTaken(RuntimeError):
+    """A port the stack needs is in use by another program; the message names it and how to choose another."""
+
+
+def refuse_a_taken_port(port: int, what: str, option: str) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortTaken(f"Port {port} on 127.0.0.1, for {what}, is taken by another program: stop it, or choose "
+                            f"another port with {option}. Nothing was started or changed.") from None
+
+
+def wait_for_own_endpoint(url: str, endpoint: ManagedProcess, timeout: float) -> None:
+    """Wait until the endpoint answering at `url` is the process `endpoint` (its identity names its pid)."""
+    from devtools.local_sagemaker.identity import IDENTITY_PATH
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not endpoint.running():
+            raise RuntimeError(f"the local SageMaker endpoint exited with {endpoint.popen.returncode} before serving "
+                               f"{url}: see its log")
+        try:
+            with urllib.request.urlopen(url + IDENTITY_PATH, timeout=2) as answer:
+                pid = json.loads(answer.read()).get("pid")
+        except (OSError, ValueError):
+            time.sleep(0.3)
+            continue
+        if pid != endpoint.pid:
+            raise PortTaken(f"{url} is served by another program (pid {pid}), not the endpoint this stack started "
+                            f"(pid {endpoint.pid}): nothing was seeded or changed")
+        return
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
 def _fernet_key() -> str:
     from cryptography.fernet import Fernet
 
@@ -186,19 +221,23 @@ class LocalAirflowStack:
                                       log_path=self.home / "logs" / f"{name}.log")
 
     def start(self, timeout: float = 180) -> None:
+        """Start everything; the endpoint is proven to be the one started here before anything is seeded or
+        written that points at it (a taken port is refused at once, naming it)."""
         self.home.mkdir(parents=True, exist_ok=True)
         for leftover in self.process_set.end_leftovers():
             print(f"Ended {leftover}, left running by a previous stack in {self.home}", flush=True)
+        refuse_a_taken_port(self.endpoint_port, "the local SageMaker endpoint", "--endpoint-port (make airflow PORT=...)")
+        refuse_a_taken_port(self.api_port, "the Airflow UI and API", "--port")
         endpoint = self.start_component(ENDPOINT)
         self.postgres.start()
         if self.redis is not None:
             self.redis.start()
+        wait_for_own_endpoint(self.endpoint_url, endpoint, timeout)
         env = self.process_environment()
         metadata = subprocess.Popen(self._metadata_seed_command(), env=env, cwd=PROJECT_ROOT, text=True,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         (self.home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.password}))
         (self.home / "passwords.json").chmod(0o600)
-        wait_for_http(f"{self.endpoint_url}/moto-api/", timeout, endpoint)
         subprocess.run([sys.executable, "-m", "devtools.local_airflow.seed_local_stack", "--endpoint-url",
                         self.endpoint_url, "--days", str(self.seed_days)], env=env, cwd=PROJECT_ROOT, check=True,
                        capture_output=True)
@@ -261,10 +300,11 @@ class LocalAirflowStack:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.local_airflow.stack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devtools.local_airflow.stack", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--home", type=Path, default=PROJECT_ROOT / ".airflow", help="Airflow home (kept between runs)")
-    parser.add_argument("--port", type=int, default=8080, help="the UI / API port")
-    parser.add_argument("--endpoint-port", type=int, default=4566)
+    parser.add_argument("--port", type=int, default=8080, help="the UI / API port, on 127.0.0.1")
+    parser.add_argument("--endpoint-port", type=int, default=4566, help="the local SageMaker endpoint's port, on 127.0.0.1")
     parser.add_argument("--executor", choices=sorted(EXECUTORS), default="local",
                         help="local: LocalExecutor (default); celery: CeleryExecutor, Redis and two workers")
     options = parser.parse_args(argv)
@@ -288,10 +328,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
+    except PortTaken as taken:
+        print(taken, file=sys.stderr, flush=True)
+        return 1
     finally:
         print("Stopping ...", flush=True)
         with suppress(KeyboardInterrupt):  # a second Ctrl-C, held during the stop, arrives after it
             stack.stop()
+        print("Stopped.", flush=True)
 
 
 if __name__ == "__main__":

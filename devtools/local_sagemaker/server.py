@@ -26,6 +26,7 @@ from .config import endpoint_config, startup_delay_from_environment
 from .control_api import ControlApiGuard
 from .engine import preloaded_python
 from .execution_pages import ExecutionPages
+from .identity import EndpointIdentity
 from .models import install, installed_backends
 from .orphans import start_watcher
 from .persistence.changes import state_changes
@@ -88,6 +89,7 @@ class LocalSageMakerEndpoint:
         if self.state:
             app = PersistingApp(app, self.state)
         app = RequestCounts(ControlApiGuard(ExecutionPages(app), enabled=self.enable_reset_api))
+        app = EndpointIdentity(app, self.work_dir)
         self._http = make_server(self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler)
         host, port = self._http.server_address[:2]
         self.port = port

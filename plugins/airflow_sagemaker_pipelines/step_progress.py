@@ -6,12 +6,14 @@ write the same lines to the task log.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .statuses import EXECUTION_STOPPED, STEP_ENDED, STEP_UNSUCCESSFUL
 
 _JOB_KINDS = ("ProcessingJob", "TrainingJob", "TransformJob", "TuningJob")
+_EXECUTION_JOB_PREFIX = re.compile(r"^pipelines-[a-z0-9]+-")
 
 
 def step_kind(step: dict[str, Any]) -> str | None:
@@ -26,12 +28,18 @@ def _step_resource(step: dict[str, Any]) -> str:
         if not isinstance(entry, dict):
             continue
         if entry.get("Arn"):
-            # Job names are what people search logs for; other resources need the whole ARN.
-            label = entry["Arn"].rsplit("/", 1)[-1] if kind in _JOB_KINDS else entry["Arn"]
-            return f" [{kind} {label}]"
+            return f" [{kind} {_short_name(kind, entry['Arn'])}]"
         if "Outcome" in entry:
             return f" [{kind} outcome {entry['Outcome']}]"
     return ""
+
+
+def _short_name(kind: str, arn: str) -> str:
+    """What tells the resource apart, short enough for the log view's width: a job's name without the
+    `pipelines-<execution id>-` every job of the execution shares; another resource's path (group/version)."""
+    if kind in _JOB_KINDS:
+        return _EXECUTION_JOB_PREFIX.sub("", arn.rsplit("/", 1)[-1])
+    return arn.split(":", 5)[-1].split("/", 1)[-1]
 
 
 def _duration(step: dict[str, Any]) -> str:

@@ -6,14 +6,15 @@ by hand for 2024-06-01 covers the day before, 2024-05-31. `DataDayTimetable` sch
 CronDataIntervalTimetable does, but:
 - every run it names (scheduled, manual, backfill) has the data day first in its id:
   `scheduled__data-2024-03-01__2024-03-02T00:00:00+00:00`;
-- a run triggered for a day trains on that day.
+- a run triggered for a day that is over trains on that day; one triggered for a day not over yet
+  (the trigger form's default is now) trains on the last complete day, as Airflow's would.
 The plugin registers it (a custom timetable must be, to be serialized).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.timetables.interval import CronDataIntervalTimetable
@@ -43,8 +44,11 @@ class DataDayTimetable(CronDataIntervalTimetable):
                              "(one run per day of data)")
 
     def infer_manual_data_interval(self, *, run_after: Any) -> Any:
-        """The day the run was triggered for, not the day before: the interval that starts on it."""
-        return super().infer_manual_data_interval(run_after=run_after + timedelta(days=1))
+        """The day the run was triggered for, when it is over; else (today, the form's default) the last complete day."""
+        own_day = super().infer_manual_data_interval(run_after=run_after + timedelta(days=1))
+        if own_day.end <= datetime.now(UTC):
+            return own_day
+        return super().infer_manual_data_interval(run_after=run_after)
 
     def generate_run_id(self, *, run_type: Any, run_after: Any, data_interval: Any, **extra: Any) -> str:
         if data_interval is None:  # a run with no data interval: Airflow's own name

@@ -20,10 +20,10 @@ def test_logs_one_line_per_change_and_nothing_when_nothing_moved() -> None:
     progress = StepProgress()
     job = {"ProcessingJob": {"Arn": "arn:aws:sagemaker:us-east-1:1:processing-job/pipelines-x-preprocessdata-y"}}
     assert progress.changes([step("PreprocessData", "Executing", Metadata=job)]) == [
-        "Step PreprocessData: Executing [ProcessingJob pipelines-x-preprocessdata-y]"]
+        "Step PreprocessData: Executing [ProcessingJob preprocessdata-y]"]
     assert progress.changes([step("PreprocessData", "Executing", Metadata=job)]) == []
     lines = progress.changes([step("PreprocessData", "Succeeded", 3.25, Metadata=job), step("TrainModel", "Executing")])
-    assert lines == ["Step PreprocessData: Executing -> Succeeded [ProcessingJob pipelines-x-preprocessdata-y] after 3.2 s",
+    assert lines == ["Step PreprocessData: Executing -> Succeeded [ProcessingJob preprocessdata-y] after 3.2 s",
                      "Step TrainModel: Executing"]
 
 
@@ -45,3 +45,12 @@ def test_failure_without_any_reason_is_never_unknown_or_a_key_error() -> None:
     assert failure.reason == "SageMaker gave no failure reason" and failure.failed_step is None
     stopped = execution_failure({"PipelineExecutionStatus": "Stopped"}, [step("TrainModel", "Stopped", 1)])
     assert stopped.reason == "stopped before it finished" and stopped.failed_step == "TrainModel"
+
+
+def test_a_line_names_the_resource_short_enough_for_the_log_view() -> None:
+    package = {"RegisterModel": {"Arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/classification-models/7"}}
+    job = {"TrainingJob": {"Arn": "arn:aws:sagemaker:us-east-1:1:training-job/pipelines-3p7ml1ibkf5a-trainmodel-htokxc6cpk"}}
+    lines = StepProgress().changes([step("RegisterModel", "Succeeded", 0.2, Metadata=package),
+                                    step("TrainModel", "Succeeded", 3.0, Metadata=job)])
+    assert lines == ["Step RegisterModel: Succeeded [RegisterModel classification-models/7] after 0.2 s",
+                     "Step TrainModel: Succeeded [TrainingJob trainmodel-htokxc6cpk] after 3.0 s"]

@@ -162,5 +162,60 @@ def test_a_person_opens_the_console_link_and_reads_the_step_lines_in_the_wait_lo
     for step in ("PreprocessData", "TrainModel", "EvaluateModel", "CheckModelQuality", "RegisterModel"):
         page.get_by_text(re.compile(rf"Step {step}: .*Succeeded")).first.wait_for()
     # The poll may miss the short Executing state on a loaded machine: any transition into Succeeded.
-    page.get_by_text(re.compile(r"Step TrainModel: (\w+ -> )?Succeeded \[TrainingJob pipelines-")).first.wait_for()
+    page.get_by_text(re.compile(r"Step TrainModel: (\w+ -> )?Succeeded \[TrainingJob trainmodel-")).first.wait_for()
     shot(page, "07-wait-task-step-log")
+
+
+def trigger_for_day(api, day: str, conf: dict | None = None) -> tuple[int, dict]:
+    """POST a run for a logical date (the data day); the API's status and answer."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{api.stack.url}/api/v2/dags/{DAG_ID}/dagRuns", method="POST",
+        data=json.dumps({"logical_date": f"{day}T00:00:00Z", "conf": conf or {}}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {api.token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_person_sees_each_runs_data_day_and_outcome_first_and_the_reason_of_a_failure(
+        stack, api, signed_in_page) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    page = signed_in_page
+    api.wait_for_dag(DAG_ID)
+    api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
+    today = datetime.now(UTC).date()
+    seeded, missing = (today - timedelta(days=3)).isoformat(), (today - timedelta(days=40)).isoformat()
+
+    status, early = trigger_for_day(api, "2019-01-01")  # before the DAG's first day of data
+    assert status == 200, early
+    status, good = trigger_for_day(api, seeded)
+    assert status == 200, good
+    status, empty = trigger_for_day(api, missing, {"wait_for_data_minutes": 0})
+    assert status == 200, empty
+    assert good["dag_run_id"].startswith(f"manual__data-{seeded}__")
+    assert (wait_for_run(api, good["dag_run_id"]), wait_for_run(api, empty["dag_run_id"]),
+            wait_for_run(api, early["dag_run_id"])) == ("success", "failed", "failed")  # never an empty success
+
+    runs = {r["dag_run_id"]: r for r in api.call(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100")["dag_runs"]}
+    assert runs[good["dag_run_id"]]["note"].startswith((f"**APPROVED** · data {seeded} · AUC ",
+                                                         f"**NOT PROMOTED** · data {seeded} · AUC "))
+    reason = (f"**FAILED** at choose_partition · data {missing}: No data for {missing} at "
+              f"s3://ml-pipeline-data/raw-data/ds={missing}/: the partition is empty or missing")
+    assert runs[empty["dag_run_id"]]["note"] == reason
+    assert runs[early["dag_run_id"]]["note"].startswith(
+        "**FAILED** at choose_partition · data 2019-01-01: The data starts on 2024-01-01: 2019-01-01 is before it")
+
+    page.goto(f"{stack.url}/dags/{DAG_ID}/runs")
+    page.get_by_text(f"manual__data-{seeded}__").first.wait_for()
+    page.get_by_text(f"manual__data-{missing}__").first.wait_for()
+    shot(page, "08-runs-named-by-data-day")
+    page.goto(f"{stack.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(empty['dag_run_id'])}")
+    page.get_by_text(re.compile(rf"FAILED.* at choose_partition · data {missing}: No data for {missing}")).first.wait_for()
+    shot(page, "09-failed-run-says-why")
