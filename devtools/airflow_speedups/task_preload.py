@@ -36,6 +36,7 @@ TASK_MODULES = (
     "airflow.sdk.log",
     "airflow.sdk.definitions.timetables.interval",
     "airflow.timetables.base",
+    "airflow.timetables.interval",  # the DAG's DataDayTimetable is a core timetable
     "airflow.serialization.dag_dependency",
     "boto3",
     "botocore.session",

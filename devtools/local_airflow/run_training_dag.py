@@ -185,15 +185,18 @@ def _short(line: str) -> str:
     return text.rsplit(" [", 1)[0][:220]
 
 
-DECIDED = ("approved", "rejected", "not_promoted")
+DECIDED = ("approved", "rejected", "gate_failed", "not_promoted", "unchanged")
 VERDICTS = {"approved": "model approved", "rejected": "model not approved",
-            "not_promoted": "model kept, not promoted"}
+            "gate_failed": "the pipeline's quality gate registered no model",
+            "not_promoted": "model kept, not promoted", "unchanged": "the approved model stays as it was"}
 
 
 def _verdict(report: dict[str, Any]) -> str:
     """One line that says what happened: `REJECTED: AUC 0.7383 is below the threshold 0.9900; model not approved`."""
+    from airflow_sagemaker_pipelines.run_report import OUTCOME_TITLES
+
     outcome = report["outcome"]
-    return f"{outcome.replace('_', ' ').upper()}: {report['decision_reason']}; {VERDICTS[outcome]}"
+    return f"{OUTCOME_TITLES[outcome]}: {report['decision_reason']}; {VERDICTS[outcome]}"
 
 
 def _summarize(clients: dict[str, Any], queue_url: str, day: date) -> dict[str, Any] | None:

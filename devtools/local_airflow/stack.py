@@ -88,6 +88,8 @@ class PortTaken(RuntimeError):
 
 def refuse_a_taken_port(port: int, what: str, option: str) -> None:
     with socket.socket() as probe:
+        # As the servers bind: a port whose last connections are closing (TIME_WAIT) is free to them.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -48,10 +48,10 @@ def test_backfill_of_7_days_starts_one_execution_per_day_and_a_rerun_starts_none
     assert {run["state"] for run in runs} == {"success"}, failures(api, runs)
     days = [(first + timedelta(days=i)).isoformat() for i in range(DAYS)]
     assert sorted(run["data_interval_start"][:10] for run in runs) == days
-    # What a person sees of each run: its data day in the run id, and its outcome and day first in its note.
+    # What a person sees of each run: its outcome and data day first in its note. (Airflow 3.3.2 names a
+    # backfill's runs itself, by their run-after day; the timetable names the scheduled and manual ones.)
     for run in runs:
         day = run["data_interval_start"][:10]
-        assert run["dag_run_id"].startswith(f"backfill__data-{day}__"), run["dag_run_id"]
         assert run["note"].startswith(("**APPROVED** · data " + day, "**NOT PROMOTED** · data " + day,
                                        "**REJECTED** · data " + day)), run["note"]
     scheduled = [r for r in api.call(f"/api/v2/dags/{DAG_ID}/dagRuns?run_type=scheduled")["dag_runs"]]

@@ -20,8 +20,8 @@ def test_a_rejection_is_a_decision_said_in_one_line_with_exit_code_0() -> None:
     out = completed.stdout
     assert completed.returncode == 0, out[-3000:] + completed.stderr[-3000:]
     verdict = out.strip().splitlines()[-1]
-    assert verdict.startswith("REJECTED: The pipeline's quality gate rejected the model: Model AUC 0.")
-    assert verdict.endswith("; model not approved")
+    assert verdict.startswith("GATE FAILED: The pipeline's quality gate rejected the model: Model AUC 0.")
+    assert verdict.endswith("; the pipeline's quality gate registered no model")
     assert "Data day   2024-03-01" in out and "SUCCESS" not in out
     metrics = next(line for line in out.splitlines() if line.startswith("Metrics    "))
     assert re.fullmatch(r"Metrics    \w+=(\d+|0\.\d{4})(, \w+=(\d+|0\.\d{4}))*", metrics), metrics  # 4 places in text

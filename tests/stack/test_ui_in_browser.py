@@ -191,7 +191,8 @@ def test_a_person_sees_each_runs_data_day_and_outcome_first_and_the_reason_of_a_
     api.wait_for_dag(DAG_ID)
     api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
     today = datetime.now(UTC).date()
-    seeded, missing = (today - timedelta(days=3)).isoformat(), (today - timedelta(days=40)).isoformat()
+    # A seeded day no backfill or scheduled run of this stack has (a day has one run per logical date).
+    seeded, missing = (today - timedelta(days=12)).isoformat(), (today - timedelta(days=40)).isoformat()
 
     status, early = trigger_for_day(api, "2019-01-01")  # before the DAG's first day of data
     assert status == 200, early
