@@ -52,8 +52,8 @@ def test_backfill_of_7_days_starts_one_execution_per_day_and_a_rerun_starts_none
     # backfill's runs itself, by their run-after day; the timetable names the scheduled and manual ones.)
     for run in runs:
         day = run["data_interval_start"][:10]
-        assert run["note"].startswith(("**APPROVED** · data " + day, "**NOT PROMOTED** · data " + day,
-                                       "**REJECTED** · data " + day)), run["note"]
+        assert run["note"].startswith(tuple(f"**{outcome}** · data {day} · AUC " for outcome in (
+            "APPROVED", "NOT PROMOTED", "REJECTED", "GATE FAILED"))), run["note"]
     scheduled = [r for r in api.call(f"/api/v2/dags/{DAG_ID}/dagRuns?run_type=scheduled")["dag_runs"]]
     assert scheduled and all(r["dag_run_id"].startswith(f"scheduled__data-{r['data_interval_start'][:10]}__")
                              for r in scheduled)
