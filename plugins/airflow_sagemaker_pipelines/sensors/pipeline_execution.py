@@ -111,6 +111,12 @@ class PipelineExecutionSensor(SageMakerPipelineSensor):
         self.poke_interval = self._poll_seconds()
         if not self.deferrable:
             return super().execute(context)
+        # One look first: an execution that already ended (a fast one, a cleared task's) is concluded
+        # here, never deferred. A trigger firing while the deferral is being recorded meets Airflow
+        # 3.3.2's resume-after-defer race (apache/airflow#67287): the task is killed as "running elsewhere".
+        ended = self.poke(context)
+        if ended:
+            return ended.xcom_value
         self.log.info("Waiting for %s in the triggerer, polling every %s s", self.pipeline_exec_arn, self.poke_interval)
         self.defer(
             trigger=PipelineExecutionTrigger(

@@ -96,6 +96,9 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         status = "Unknown"
         async with await hook.get_async_conn() as conn:
             for _ in range(self.attempts):
+                # The deferring task has just looked: the first poll waits one interval too, so that
+                # Airflow has recorded the deferral before the trigger can fire.
+                await asyncio.sleep(float(self.waiter_delay))
                 try:
                     description = await hook.describe_pipeline_exec_async(conn, arn)
                     steps = await hook.list_execution_steps_async(conn, arn)
@@ -107,7 +110,6 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
                                             "failure_reason": str(outage)})
                         return
                     self.log.warning("Still watching %s: %s", arn, outage)
-                    await asyncio.sleep(float(self.waiter_delay))
                     continue
                 down = outages.reachable()
                 if down is not None:
@@ -136,7 +138,6 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
                     await hook.stop_pipeline_async(conn, arn)
                     yield TriggerEvent({"status": "timeout", "value": arn, "execution_status": status})
                     return
-                await asyncio.sleep(float(self.waiter_delay))
         yield TriggerEvent({"status": "timeout", "value": arn, "execution_status": status,
                             "failure_reason": f"no end after {self.attempts} polls"})
 
