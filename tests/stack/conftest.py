@@ -8,9 +8,7 @@ import pytest
 
 from devtools.local_airflow.environment import REGION
 from devtools.local_airflow.stack import LocalAirflowStack
-from tests.stack.runs import Api, new_stack_home, remove_stack_home, unclean_stop
-
-SEEDED_DAYS = 10
+from tests.stack.runs import SEEDED_DAYS, Api, new_stack_home, remove_stack_home, unclean_stop
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from devtools.local_airflow.stack import ADMIN_USER, LocalAirflowStack
 from tests.support.constants import DAG_ID
 
 PIPELINE = "ml-classification-pipeline"
+SEEDED_DAYS = 10  # the stack seeds the days up to yesterday
 
 
 def new_stack_home() -> Path:

@@ -17,6 +17,7 @@ import pytest
 
 from devtools.local_airflow.environment import PROJECT_ROOT, REGION
 from devtools.local_airflow.stack import ADMIN_USER
+from tests.stack.runs import SEEDED_DAYS
 from tests.support.constants import DAG_ID
 
 SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "ui"
@@ -191,12 +192,13 @@ def test_a_person_sees_each_runs_data_day_and_outcome_first_and_the_reason_of_a_
     api.wait_for_dag(DAG_ID)
     api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH")
     today = datetime.now(UTC).date()
-    # A seeded day no backfill or scheduled run of this stack has (a day has one run per logical date).
-    seeded, missing = (today - timedelta(days=12)).isoformat(), (today - timedelta(days=40)).isoformat()
+    # A seeded day (the stack seeds SEEDED_DAYS up to yesterday) no backfill or scheduled run of this stack has
+    # (test_backfill.py's are up to 8 days ago; a day has one run per logical date).
+    seeded, missing = (today - timedelta(days=SEEDED_DAYS)).isoformat(), (today - timedelta(days=40)).isoformat()
 
     status, early = trigger_for_day(api, "2019-01-01")  # before the DAG's first day of data
     assert status == 200, early
-    status, good = trigger_for_day(api, seeded)
+    status, good = trigger_for_day(api, seeded, {"wait_for_data_minutes": 0})  # were it empty: fail, not wait
     assert status == 200, good
     status, empty = trigger_for_day(api, missing, {"wait_for_data_minutes": 0})
     assert status == 200, empty
