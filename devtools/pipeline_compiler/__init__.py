@@ -1,1 +1,1 @@
-"""Compiles the SDK sources under include/pipelines into the JSON definitions the DAGs upsert (`make pipelines`)."""
+"""Compiles each pipeline folder's SDK source (include/pipelines/<name>/definition.py) into the compiled.json the DAGs upsert (`make pipelines`)."""

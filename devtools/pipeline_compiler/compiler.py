@@ -1,4 +1,4 @@
-"""Compile a pipeline's SDK source into the definition the DAG upserts, with the deployment's values left open.
+"""Compile each pipeline folder's SDK source into the definition the DAG upserts, with the deployment's values left open.
 
 The SDK builds the definition once with a placeholder for each deployment value (bucket, prefix,
 role, registry group: `PipelineSettings.template_values`) and in one region; each placeholder then
@@ -14,34 +14,86 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
+import importlib.util
 import json
 import logging
 import os
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from include.pipelines import contract, definition
-from include.pipelines.settings import PipelineSettings
+from airflow_sagemaker_pipelines.declarations import COMPILED_FILE, PipelineDeclaration, load_declaration
+from airflow_sagemaker_pipelines.deployment_settings import PipelineSettings, settings_from_mapping
 
 from .sdk_session import boto3_session, pipeline_session
 
 FORMAT = 1
-PIPELINES_DIR = Path(definition.__file__).resolve().parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PIPELINES_ROOT = PROJECT_ROOT / "include" / "pipelines"
+SOURCE_FILE = "definition.py"
+SCRIPTS_FOLDER = "scripts"
 COMPILE_REGION = "us-east-1"
 # Values no real deployment uses, each valid where it goes and found nowhere else in a definition.
-PLACEHOLDERS = PipelineSettings(
-    region=COMPILE_REGION,
-    role_arn="arn:aws:iam::000000000000:role/placeholder-role-5e1f",
-    bucket="placeholder-bucket-5e1f",
-    prefix="placeholder-prefix-5e1f",
-    model_package_group="placeholder-group-5e1f",
-)
+PLACEHOLDER_VALUES = {
+    "role_arn": "arn:aws:iam::000000000000:role/placeholder-role-5e1f",
+    "bucket": "placeholder-bucket-5e1f",
+    "prefix": "placeholder-prefix-5e1f",
+    "model_package_group": "placeholder-group-5e1f",
+}
 
 
 class CompileError(ValueError):
     """The SDK's definition cannot be turned into a template; the message says where."""
+
+
+@dataclass(frozen=True)
+class PipelineSource:
+    """A pipeline folder with an SDK source: its declaration and its definition module.
+
+    The module gives `build_pipeline(settings, sagemaker_session, code_uris)`, `SCRIPTS` (the files
+    of scripts/ its steps run), `IMAGES` (framework -> version) and `image_uri(framework, region)`.
+    """
+
+    declaration: PipelineDeclaration
+    module: ModuleType
+
+    @property
+    def folder(self) -> Path:
+        return self.declaration.folder
+
+    @property
+    def compiled_path(self) -> Path:
+        return self.folder / COMPILED_FILE
+
+    def placeholders(self) -> PipelineSettings:
+        return settings_from_mapping(PLACEHOLDER_VALUES, COMPILE_REGION, "placeholders", self.declaration)
+
+
+def pipeline_sources(root: Path = PIPELINES_ROOT) -> list[PipelineSource]:
+    """Every folder of `root` with a pipeline.toml and a definition.py, by name."""
+    return [load_source(source.parent) for source in sorted(root.glob(f"*/{SOURCE_FILE}"))
+            if (source.parent / "pipeline.toml").is_file()]
+
+
+def load_source(folder: Path) -> PipelineSource:
+    """The folder's declaration and definition module (imported as a package module where it is one)."""
+    declaration = load_declaration(folder)
+    try:
+        relative = folder.resolve().relative_to(PROJECT_ROOT)
+        module = importlib.import_module(".".join((*relative.parts, Path(SOURCE_FILE).stem)))
+    except ValueError:  # outside the project: by path
+        name = f"pipeline_source_{declaration.key}"
+        spec = importlib.util.spec_from_file_location(name, folder / SOURCE_FILE)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return PipelineSource(declaration, module)
 
 
 def file_digest(path: Path) -> str:
@@ -59,24 +111,24 @@ def code_uris(settings: PipelineSettings, scripts: dict[str, str]) -> dict[str, 
     return {name: f"{folder}/{name}" for name in scripts}
 
 
-def script_digests() -> dict[str, str]:
-    folder = PIPELINES_DIR / contract.SCRIPTS_FOLDER
-    return {name: file_digest(folder / name) for name in definition.SCRIPTS}
+def script_digests(source: PipelineSource) -> dict[str, str]:
+    folder = source.folder / SCRIPTS_FOLDER
+    return {name: file_digest(folder / name) for name in source.module.SCRIPTS}
 
 
-def build(settings: PipelineSettings) -> dict[str, Any]:
+def build(source: PipelineSource, settings: PipelineSettings) -> dict[str, Any]:
     """The definition the SDK builds for `settings`, offline (no request is sent)."""
     session = boto3_session(settings.region, "http://127.0.0.1:9")  # never reached: nothing is called
     sdk_session = pipeline_session(session, settings.bucket)
-    pipeline = definition.build_pipeline(settings, sdk_session, code_uris(settings, script_digests()))
+    pipeline = source.module.build_pipeline(settings, sdk_session, code_uris(settings, script_digests(source)))
     return json.loads(pipeline.definition())
 
 
-def _regions(framework: str) -> list[str]:
+def _regions(source: PipelineSource, framework: str) -> list[str]:
     from sagemaker.core import image_uris
 
     scopes = image_uris.config_for_framework(framework)
-    version = definition.IMAGES[framework]
+    version = source.module.IMAGES[framework]
     return sorted({region for scope in scopes.values() if version in scope.get("versions", {})
                    for region in scope["versions"][version]["registries"]})
 
@@ -105,13 +157,15 @@ def _sdk_quiet() -> Iterator[None]:
         logging.disable(logging.NOTSET)
 
 
-def compile_pipeline() -> dict[str, Any]:
+def compile_pipeline(source: PipelineSource) -> dict[str, Any]:
     """The compiled pipeline: the definition template, each image's URI per region, the scripts."""
+    placeholders = source.placeholders()
     with _sdk_quiet():
-        built = build(PLACEHOLDERS)
-        images = {f"{framework}_image": {region: definition.image_uri(framework, region)
-                                         for region in _regions(framework)} for framework in definition.IMAGES}
-    values = PLACEHOLDERS.template_values()
+        built = build(source, placeholders)
+        images = {f"{framework}_image": {region: source.module.image_uri(framework, region)
+                                         for region in _regions(source, framework)}
+                  for framework in source.module.IMAGES}
+    values = placeholders.template_values()
     within = {uris[COMPILE_REGION]: f"${{{name}}}" for name, uris in images.items()}
     # Longest first, so that no value is replaced inside a longer one.
     for name, value in sorted(values.items(), key=lambda item: -len(item[1])):
@@ -120,17 +174,17 @@ def compile_pipeline() -> dict[str, Any]:
     template = _substitute(built, within, whole={values["region"]: "${region}"})
     text = json.dumps(template)
     if COMPILE_REGION in text:
-        raise CompileError(f"the definition names the region {COMPILE_REGION} inside a longer text, outside an "
-                           "image URI: give that value a placeholder")
+        raise CompileError(f"{source.folder}: the definition names the region {COMPILE_REGION} inside a longer text, "
+                           "outside an image URI: give that value a placeholder")
     if "5e1f" in text:
-        raise CompileError("a placeholder was changed by the SDK and is left in the definition")
-    scripts = script_digests()
+        raise CompileError(f"{source.folder}: a placeholder was changed by the SDK and is left in the definition")
+    scripts = script_digests(source)
     return {
         "format": FORMAT,
         "compiled_by": f"sagemaker {metadata.version('sagemaker')}; make pipelines",
         "placeholders": sorted(values),
         "regional_values": images,
-        "scripts": {"folder": os.path.relpath(PIPELINES_DIR / contract.SCRIPTS_FOLDER, compiled_path().parent),
+        "scripts": {"folder": os.path.relpath(source.folder / SCRIPTS_FOLDER, source.folder),
                     "s3_folder": f"code/{scripts_digest(scripts)}",
                     "files": scripts},
         "definition": template,
@@ -139,7 +193,3 @@ def compile_pipeline() -> dict[str, Any]:
 
 def compiled_text(compiled: dict[str, Any]) -> str:
     return json.dumps(compiled, indent=1, sort_keys=True) + "\n"
-
-
-def compiled_path() -> Path:
-    return PIPELINES_DIR / contract.COMPILED_DEFINITION

@@ -1,7 +1,7 @@
 """Seed daily partitions into an S3 endpoint:
 
 python -m devtools.sample_data --endpoint-url http://127.0.0.1:4566 --bucket ml-pipeline-data \
-    --from 2024-01-01 --to 2024-01-07 [--rows 2000] [--drift-per-day 0.01]
+    --from 2024-01-01 --to 2024-01-07 [--pipeline classification] [--rows 2000] [--drift-per-day 0.01]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import sys
 from datetime import date
 
-from .partitions import DEFAULT_ROWS, seed_partitions
+from .partitions import DEFAULT_PIPELINE, DEFAULT_ROWS, sample_pipelines, seed_partitions
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--from", dest="first", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
     parser.add_argument("--to", dest="last", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD")
+    parser.add_argument("--pipeline", default=DEFAULT_PIPELINE, choices=sample_pipelines(),
+                        help="whose data: the folder name under include/pipelines")
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
     parser.add_argument("--drift-per-day", type=float, default=0.0)
     options = parser.parse_args(argv)
@@ -28,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
 
     s3 = boto3.client("s3", endpoint_url=options.endpoint_url, region_name=options.region)
     try:
-        written = seed_partitions(s3, options.bucket, options.first, options.last, options.rows, options.drift_per_day)
+        written = seed_partitions(s3, options.bucket, options.first, options.last, options.rows, options.drift_per_day,
+                                  options.pipeline)
     except ValueError as error:
         parser.error(str(error))
     for uri in written:

@@ -1,56 +1,58 @@
-"""Daily partitions `s3://<bucket>/raw-data/ds=YYYY-MM-DD/dataset.csv` from a real data set.
+"""Daily sample partitions `s3://<bucket>/<the pipeline's data prefix>/ds=YYYY-MM-DD/dataset.csv`.
 
-The data is Fair's extramarital affairs survey (Redbook, 1974; 6,366 answers), which the
-statsmodels package ships, so nothing is downloaded at run time. The label `had_affair` is
-`affairs > 0`. Each day is a different bootstrap sample (seeded by the date, so a day is
-reproducible), and optional drift flips a growing share of labels day after day, so that
-backfilled runs differ and a long enough drift fails the quality gate.
+Each example pipeline (include/pipelines/<name>) has its sample module here, by the same name,
+giving `daily_partition(day, rows, drift_per_day, source)` and `source_data()`; where a day goes is
+the pipeline's declaration's.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
-from include.pipelines.contract import RAW_PREFIX, partition_key, partition_uri
-from include.pipelines.scripts.preprocess import FEATURE_COLUMNS, LABEL_COLUMN
+from airflow_sagemaker_pipelines.declarations import PipelineDeclaration, load_declaration
 
-__all__ = ["RAW_PREFIX", "partition_key", "partition_uri", "seed_partitions"]
+PIPELINES_ROOT = Path(__file__).resolve().parents[2] / "include" / "pipelines"
+DEFAULT_PIPELINE = "classification"
 DEFAULT_ROWS = 2000
-DRIFT_START = date(2024, 1, 1)
 
 
-def source_data() -> Any:
-    """The whole data set as a DataFrame: the features and the 0/1 label."""
-    from statsmodels.datasets import fair
-
-    frame = fair.load_pandas().data
-    frame[LABEL_COLUMN] = (frame["affairs"] > 0).astype(int)
-    return frame[[*FEATURE_COLUMNS, LABEL_COLUMN]]
+def declaration(pipeline: str = DEFAULT_PIPELINE) -> PipelineDeclaration:
+    return load_declaration(PIPELINES_ROOT / pipeline)
 
 
-def daily_partition(day: date, rows: int = DEFAULT_ROWS, drift_per_day: float = 0.0, source: Any = None) -> Any:
-    """One day's sample. `drift_per_day` is the share of labels flipped per day since DRIFT_START."""
-    import numpy as np
-
-    if rows < 20:
-        raise ValueError(f"rows={rows}: a partition needs at least 20 rows for a stratified 70/15/15 split")
-    if not 0.0 <= drift_per_day <= 0.5:
-        raise ValueError(f"drift_per_day={drift_per_day}: allowed 0 to 0.5")
-    data = source if source is not None else source_data()
-    rng = np.random.default_rng(day.toordinal())
-    sample = data.iloc[rng.integers(0, len(data), size=rows)].reset_index(drop=True)
-    flip_share = min(0.5, drift_per_day * max(0, (day - DRIFT_START).days))
-    if flip_share:
-        flips = rng.random(rows) < flip_share
-        sample.loc[flips, LABEL_COLUMN] = 1 - sample.loc[flips, LABEL_COLUMN]
-    return sample
+def sample(pipeline: str = DEFAULT_PIPELINE) -> Any:
+    """The pipeline's sample module (devtools/sample_data/<pipeline>.py)."""
+    if not (Path(__file__).parent / f"{pipeline}.py").is_file():
+        raise ValueError(f"no sample data for the pipeline {pipeline!r}; there is for: {', '.join(sample_pipelines())}")
+    return importlib.import_module(f"{__package__}.{pipeline}")
 
 
-def seed_partitions(
-    s3: Any, bucket: str, first: date, last: date, rows: int = DEFAULT_ROWS, drift_per_day: float = 0.0
-) -> list[str]:
+def sample_pipelines() -> list[str]:
+    return sorted(path.stem for path in Path(__file__).parent.glob("*.py")
+                  if (PIPELINES_ROOT / path.stem / "pipeline.toml").is_file())
+
+
+def daily_partition(day: date, rows: int = DEFAULT_ROWS, drift_per_day: float = 0.0, source: Any = None,
+                    pipeline: str = DEFAULT_PIPELINE) -> Any:
+    return sample(pipeline).daily_partition(day, rows, drift_per_day, source)
+
+
+def partition_key(day: date, pipeline: str = DEFAULT_PIPELINE) -> str:
+    """Where the sample data puts a day's file (any object under the day's prefix is read)."""
+    return f"{declaration(pipeline).partition_prefix(day)}dataset.csv"
+
+
+def partition_uri(bucket: str, day: date, pipeline: str = DEFAULT_PIPELINE) -> str:
+    """The S3 prefix one DAG run reads: that day's folder."""
+    return declaration(pipeline).partition_uri(bucket, day)
+
+
+def seed_partitions(s3: Any, bucket: str, first: date, last: date, rows: int = DEFAULT_ROWS,
+                    drift_per_day: float = 0.0, pipeline: str = DEFAULT_PIPELINE) -> list[str]:
     """Write one partition per day from `first` to `last` (inclusive); create the bucket if needed."""
     if last < first:
         raise ValueError(f"last day {last} is before first day {first}")
@@ -58,13 +60,15 @@ def seed_partitions(
         s3.head_bucket(Bucket=bucket)
     except Exception:
         s3.create_bucket(Bucket=bucket)
-    data = source_data()
+    module = sample(pipeline)
+    data = module.source_data()
     written = []
     day = first
     while day <= last:
         buffer = io.StringIO()
-        daily_partition(day, rows, drift_per_day, data).to_csv(buffer, index=False)
-        s3.put_object(Bucket=bucket, Key=partition_key(day), Body=buffer.getvalue().encode())
-        written.append(f"s3://{bucket}/{partition_key(day)}")
+        module.daily_partition(day, rows, drift_per_day, data).to_csv(buffer, index=False)
+        key = partition_key(day, pipeline)
+        s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue().encode())
+        written.append(f"s3://{bucket}/{key}")
         day += timedelta(days=1)
     return written

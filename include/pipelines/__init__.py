@@ -1,6 +1,7 @@
-"""The SageMaker pipeline the DAGs run: the article's classification pipeline.
+"""The pipelines the DAGs run: one folder each (README "Bring your own pipeline").
 
-definition.py is its SDK v3 source, compiled by `make pipelines` (where the SDK is installed) into
-compiled/classification.json; the DAG upserts that JSON (deployment.py), so Airflow never imports
-the SDK. contract.py names what the DAG and the definition share; scripts/ is what the steps run.
+A folder holds pipeline.toml (what the DAGs need to know: names, schedule, data, metric, registry),
+and, for a pipeline this package upserts, definition.py (its SDK v3 source), scripts/ (what its
+steps run) and compiled.json (made by `make pipelines` where the SDK is installed, so Airflow never
+imports the SDK). sdk_steps.py holds the SDK building blocks the example folders share.
 """

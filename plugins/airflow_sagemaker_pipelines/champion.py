@@ -39,6 +39,7 @@ def current_champion(
     metric_paths: MetricPaths,
     provenance_keys: Mapping[str, str],
     log: logging.Logger,
+    metric: str,
 ) -> Champion | None:
     for package in registry.approved_packages(group):
         arn = package["ModelPackageArn"]
@@ -49,13 +50,14 @@ def current_champion(
             log.warning("The approved model %s has no ModelQuality metrics: not compared", arn)
             return None
         try:
-            metrics = read_evaluation_report(s3, uri, metric_paths)
+            metrics = read_evaluation_report(s3, uri, metric_paths, required=metric)
         except EvaluationReportError as error:
             log.warning("The approved model %s has unreadable metrics (%s): not compared", arn, error)
             return None
         provenance = package_provenance(package, provenance_keys)
-        log.info("Champion %s: AUC %.4f, trained on %s", arn, metrics["auc"], provenance["data_day"] or "an unrecorded day")
-        return {"arn": arn, "auc": metrics["auc"], "provenance": provenance}
+        log.info("Champion %s: %s %.4f, trained on %s", arn, metric.upper(), metrics[metric],
+                 provenance["data_day"] or "an unrecorded day")
+        return {"arn": arn, "value": float(metrics[metric]), "provenance": provenance}
     log.info("No approved model in %s yet: nothing to compare with", group)
     return None
 
@@ -70,8 +72,8 @@ def decide_against_current_champion(
     log: logging.Logger,
 ) -> Decision:
     champion = current_champion(registry, s3, basis["model_package_group"], candidate_arn, metric_paths,
-                                provenance_keys, log)
-    decision = decide(auc=basis["auc"], min_auc=basis["min_auc_threshold"], champion_margin=basis["champion_margin"],
-                      candidate=basis["candidate"], champion=champion, gate_failure=basis["gate_failure"],
-                      candidate_status=basis.get("candidate_status"))
+                                provenance_keys, log, basis["metric"]["name"])
+    decision = decide(metric=basis["metric"], value=basis["value"], threshold=basis["threshold"],
+                      margin=basis["margin"], candidate=basis["candidate"], champion=champion,
+                      gate_failure=basis["gate_failure"], candidate_status=basis.get("candidate_status"))
     return {**decision, "basis": basis}

@@ -1,9 +1,9 @@
 """Approve, reject, or keep without promoting a candidate model: pure rules over numbers and days.
 
-In order:
+The decision rests on one metric, higher (AUC) or lower (RMSE) being better. In order:
 1. the pipeline's own quality gate said no: rejected;
 2. the candidate is already the approved model (its day was decided before): unchanged;
-3. the AUC is below the threshold: rejected;
+3. the metric is on the wrong side of the threshold: rejected;
 4. no approved model yet: approved;
 5. the candidate learned from an older day than the champion (a backfill): evaluated, not
    promoted — history never replaces a model trained on newer data;
@@ -17,12 +17,13 @@ directly (tests/plugins).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
 
-from .payloads import Champion, Decision, Outcome, PackageProvenance
+from .payloads import Champion, Decision, MetricSpec, Outcome, PackageProvenance
 
 _STATUS: dict[Outcome, str] = {
     "approved": ApprovalStatus.APPROVED.value,
@@ -33,12 +34,13 @@ _STATUS: dict[Outcome, str] = {
 }
 
 
-def _fraction(name: str, value: Any) -> float:
-    """A number between 0 and 1; a string, a bool, None or NaN is refused by name (never parsed)."""
+def _number(name: str, value: Any, bounds: Sequence[float] | None = None) -> float:
+    """A finite number (within `bounds` when given); a string, a bool, None or NaN is refused by name (never parsed)."""
+    expected = f"a number from {bounds[0]:g} to {bounds[1]:g}" if bounds else "a finite number"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name}={value!r}: expected a number between 0 and 1")
-    if math.isnan(value) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name}={value!r}: expected a number between 0 and 1")
+        raise ValueError(f"{name}={value!r}: expected {expected}")
+    if not math.isfinite(value) or (bounds and not bounds[0] <= value <= bounds[1]):
+        raise ValueError(f"{name}={value!r}: expected {expected}")
     return float(value)
 
 
@@ -63,57 +65,62 @@ def _same_training(candidate: PackageProvenance, champion: PackageProvenance) ->
 
 def decide(
     *,
-    auc: Any,
-    min_auc: Any,
-    champion_margin: Any,
+    metric: MetricSpec,
+    value: Any,
+    threshold: Any,
+    margin: Any,
     candidate: PackageProvenance | None = None,
     champion: Champion | None = None,
     gate_failure: str | None = None,
     candidate_status: str | None = None,
 ) -> Decision:
-    """The decision on a candidate with test AUC `auc`, trained as `candidate` says, against `champion`."""
-    auc = _fraction("auc", auc)
-    min_auc = _fraction("min_auc_threshold", min_auc)
-    champion_margin = _fraction("champion_margin", champion_margin)
+    """The decision on a candidate whose `metric` is `value`, trained as `candidate` says, against `champion`."""
+    name, bounds = metric["name"].upper(), metric.get("range")
+    higher = metric["better"] == "higher"
+    value = _number(metric["name"], value, bounds)
+    threshold = _number(f"{metric['name']} threshold", threshold, bounds)
+    margin = _number(f"{metric['name']} margin", margin, (0.0, math.inf))
     candidate = candidate or {"data_day": None, "pipeline_version": None, "data_fingerprint": None}
     candidate_day = _day("candidate data_day", candidate["data_day"])
     if gate_failure:
         return _decision("rejected", f"The pipeline's quality gate rejected the model: {gate_failure}", champion)
     if candidate_status == ApprovalStatus.APPROVED.value:
-        return _decision("unchanged", f"This day's model is already the approved model (AUC {auc:.4f}): "
+        return _decision("unchanged", f"This day's model is already the approved model ({name} {value:.4f}): "
                                       "nothing changed", None)
-    if auc < min_auc:
-        return _decision("rejected", f"AUC {auc:.4f} is below the threshold {min_auc:.4f}", champion)
+    if (value < threshold) if higher else (value > threshold):
+        side = "below" if higher else "above"
+        return _decision("rejected", f"{name} {value:.4f} is {side} the threshold {threshold:.4f}", champion)
     if champion is None:
         return _decision(
-            "approved", f"AUC {auc:.4f} meets the threshold {min_auc:.4f}; no approved model to compare with", None)
+            "approved", f"{name} {value:.4f} meets the threshold {threshold:.4f}; no approved model to compare with",
+            None)
 
-    champion_auc = _fraction("champion auc", champion["auc"])
+    champion_value = _number(f"champion {metric['name']}", champion["value"], bounds)
     champion_day = _day("champion data_day", champion["provenance"]["data_day"])
-    versus = f"the approved model {champion['arn']} (AUC {champion_auc:.4f}"
+    versus = f"the approved model {champion['arn']} ({name} {champion_value:.4f}"
     versus += f", trained on {champion_day})" if champion_day else ", its data day not recorded)"
     if candidate_day and champion_day and candidate_day < champion_day:
         return _decision(
             "not_promoted",
             f"Evaluated, not promoted: trained on {candidate_day}, older data than {versus}; "
-            f"AUC {auc:.4f} is kept for the record",
+            f"{name} {value:.4f} is kept for the record",
             champion,
         )
     if _same_training(candidate, champion["provenance"]):
         return _decision(
             "not_promoted",
             f"Not promoted: the same data day, data and pipeline version as {versus}; "
-            f"nothing new to approve (AUC {auc:.4f})",
+            f"nothing new to approve ({name} {value:.4f})",
             champion,
         )
     unknown = "" if candidate_day else "; this model's data day is not recorded"
-    if auc < champion_auc - champion_margin:
+    if (value < champion_value - margin) if higher else (value > champion_value + margin):
         return _decision(
-            "rejected", f"AUC {auc:.4f} is worse than {versus} by more than the margin {champion_margin:.4f}{unknown}",
+            "rejected", f"{name} {value:.4f} is worse than {versus} by more than the margin {margin:.4f}{unknown}",
             champion,
         )
     return _decision(
         "approved",
-        f"AUC {auc:.4f} meets the threshold {min_auc:.4f} and is within {champion_margin:.4f} of {versus}{unknown}",
+        f"{name} {value:.4f} meets the threshold {threshold:.4f} and is within {margin:.4f} of {versus}{unknown}",
         champion,
     )

@@ -1,8 +1,9 @@
 """Read an evaluation report (the JSON an evaluation step writes) into checked metrics.
 
-A report that is missing, not JSON, lacks the AUC, or holds a NaN or out-of-range value is an
-error that says which: such a model must never be approved. Where each metric sits in the
-report is the pipeline's business: the DAG passes the paths.
+A report that is missing, not JSON, lacks the metric the decision rests on, or holds a NaN, an
+infinite or an out-of-range value is an error that says which: such a model must never be
+approved. Where each metric sits in the report, and its range, is the pipeline's declaration's
+business: the DAG passes them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from .payloads import Metrics
 
 MetricPaths = Mapping[str, Sequence[str]]
-REQUIRED_METRIC = "auc"  # the decision rests on it
+MetricRanges = Mapping[str, Sequence[float]]  # metric -> [lowest, highest]
 
 
 class EvaluationReportError(ValueError):
@@ -36,26 +37,29 @@ def _lookup(report: dict[str, Any], path: Sequence[str]) -> tuple[bool, Any]:
     return True, node
 
 
-def _fraction(value: Any, path: Sequence[str], source: str) -> float:
+def _number(value: Any, path: Sequence[str], source: str, bounds: Sequence[float] | None) -> float:
     where = ".".join(path)
+    expected = f"a number from {bounds[0]:g} to {bounds[1]:g}" if bounds else "a finite number"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise EvaluationReportError(f"{source}: {where} is {value!r}, expected a number between 0 and 1")
+        raise EvaluationReportError(f"{source}: {where} is {value!r}, expected {expected}")
     number = float(value)
-    if math.isnan(number) or not 0.0 <= number <= 1.0:
-        raise EvaluationReportError(f"{source}: {where} is {number!r}, expected a number between 0 and 1")
+    if not math.isfinite(number) or (bounds and not bounds[0] <= number <= bounds[1]):
+        raise EvaluationReportError(f"{source}: {where} is {number!r}, expected {expected}")
     return number
 
 
 def parse_evaluation_report(
-    text: str | bytes, source: str, metric_paths: MetricPaths, count_paths: MetricPaths | None = None
+    text: str | bytes, source: str, metric_paths: MetricPaths, count_paths: MetricPaths | None = None, *,
+    required: str, ranges: MetricRanges | None = None,
 ) -> Metrics:
-    """{'auc': float, 'accuracy': ..., 'test_rows': int}; `source` (the S3 URI) goes into every error.
+    """{'auc': 0.74, 'accuracy': ..., 'test_rows': 300}; `source` (the S3 URI) goes into every error.
 
-    `metric_paths` maps each metric to its path in the report; "auc" must be there, the others
-    may be missing. `count_paths` are whole numbers (rows), kept when present.
+    `metric_paths` maps each metric to its path in the report; `required` (the decision's metric)
+    must be there, the others may be missing. `ranges` bounds the metrics that have one.
+    `count_paths` are whole numbers (rows), kept when present.
     """
-    if REQUIRED_METRIC not in metric_paths:
-        raise ValueError(f"metric_paths must name where {REQUIRED_METRIC!r} is; got {sorted(metric_paths)}")
+    if required not in metric_paths:
+        raise ValueError(f"metric_paths must name where {required!r} is; got {sorted(metric_paths)}")
     try:
         # NaN and Infinity are not JSON; Python's parser accepts them, so they are caught below.
         report = json.loads(text)
@@ -67,18 +71,19 @@ def parse_evaluation_report(
     for name, path in metric_paths.items():
         found, value = _lookup(report, path)
         if found:
-            metrics[name] = _fraction(value, path, source)
-        elif name == REQUIRED_METRIC:
+            metrics[name] = _number(value, path, source, (ranges or {}).get(name))
+        elif name == required:
             raise EvaluationReportError(f"{source}: no {'.'.join(path)} in the evaluation report")
     for name, path in (count_paths or {}).items():
         found, value = _lookup(report, path)
         if found and isinstance(value, int) and not isinstance(value, bool):
             metrics[name] = value
-    return metrics  # type: ignore[return-value]
+    return metrics
 
 
 def read_evaluation_report(
-    s3: S3Hook, uri: str, metric_paths: MetricPaths, count_paths: MetricPaths | None = None
+    s3: S3Hook, uri: str, metric_paths: MetricPaths, count_paths: MetricPaths | None = None, *,
+    required: str, ranges: MetricRanges | None = None,
 ) -> Metrics:
     """One GetObject through the S3 hook: a missing report is an EvaluationReportError naming the URI."""
     bucket, key = s3.parse_s3_url(uri)
@@ -90,4 +95,4 @@ def read_evaluation_report(
         raise
     except UnicodeDecodeError as error:
         raise EvaluationReportError(f"{uri}: not valid JSON ({error})") from None
-    return parse_evaluation_report(body, uri, metric_paths, count_paths)
+    return parse_evaluation_report(body, uri, metric_paths, count_paths, required=required, ranges=ranges)

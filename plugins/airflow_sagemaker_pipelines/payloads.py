@@ -31,7 +31,7 @@ class PipelineRef(TypedDict):
     pipeline_name: str
     pipeline_arn: str
     pipeline_version: str  # a digest of the definition, scripts included
-    action: Literal["created", "updated", "unchanged"]
+    action: Literal["created", "updated", "unchanged", "existing"]  # existing: created elsewhere, never upserted
     bucket: str
     model_package_group: str
     region: str
@@ -58,13 +58,16 @@ class ExecutionSummary(TypedDict):
     gate_failed: bool  # the pipeline's own quality gate said no: a decision, not a crash
 
 
-class Metrics(TypedDict):
-    auc: float
-    accuracy: NotRequired[float]
-    precision: NotRequired[float]
-    recall: NotRequired[float]
-    f1: NotRequired[float]
-    test_rows: NotRequired[int]
+# What an evaluation report says: metric name -> its value (the decision's metric always there).
+Metrics = dict[str, float | int]
+
+
+class MetricSpec(TypedDict):
+    """The metric a decision rests on (a declaration's [metric]): its name, which way is better, its range."""
+
+    name: str
+    better: Literal["higher", "lower"]
+    range: NotRequired[list[float] | None]
 
 
 # The value a package's provenance metadata holds when its execution was started without it.
@@ -84,7 +87,7 @@ class Champion(TypedDict):
     """The group's approved model the candidate is compared with."""
 
     arn: str
-    auc: float
+    value: float  # its value of the decision's metric
     provenance: PackageProvenance
 
 
@@ -103,9 +106,10 @@ class Evaluation(TypedDict):
 class DecisionBasis(TypedDict):
     """What a decision rests on, besides the champion: enough to decide again against a new one."""
 
-    auc: float
-    min_auc_threshold: float
-    champion_margin: float
+    metric: MetricSpec
+    value: float
+    threshold: float
+    margin: float
     candidate: PackageProvenance
     candidate_status: str | None  # the package's approval status before this decision
     gate_failure: str | None

@@ -34,6 +34,7 @@ class RunReport:
     console_url: str | None = None
     data_day: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    metric: str = "auc"  # the metric the decision rests on, named first
     decision_reason: str | None = None
     model_package_arn: str | None = None
     model_package_status: str | None = None
@@ -46,9 +47,9 @@ class RunReport:
 
     @property
     def subject(self) -> str:
-        auc = f" AUC {self.metrics['auc']:.4f}" if "auc" in self.metrics else ""
+        value = f" {self.metric.upper()} {self.metrics[self.metric]:.4f}" if self.metric in self.metrics else ""
         day = f" data {self.data_day}" if self.data_day else ""
-        text = f"[{self.title}] {self.dag_id}{auc}{day} {self.run_id}"
+        text = f"[{self.title}] {self.dag_id}{value}{day} {self.run_id}"
         text = text.encode("ascii", "replace").decode().replace("\n", " ")
         return text[:SNS_SUBJECT_MAX]
 
@@ -59,8 +60,8 @@ class RunReport:
         facts = [f"**{self.title}**" + (f" at {self.failed_task}" if self.failed_task else "")]
         if self.data_day:
             facts.append(f"data {self.data_day}")
-        if "auc" in self.metrics:
-            facts.append(f"AUC {self.metrics['auc']:.4f}")
+        if self.metric in self.metrics:
+            facts.append(f"{self.metric.upper()} {self.metrics[self.metric]:.4f}")
         if self.model_package_arn:
             package = "/".join(self.model_package_arn.rsplit("/", 2)[-2:])
             facts.append(f"package {package} ({self.model_package_status})")

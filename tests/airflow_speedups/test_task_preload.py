@@ -29,7 +29,7 @@ if os.fork() == 0:
     parse = botocore.loaders.JSONFileLoader.load_file
     botocore.loaders.JSONFileLoader.load_file = lambda loader, path: parsed.append(path) or parse(loader, path)
     before = set(sys.modules)
-    spec = importlib.util.spec_from_file_location("dag_file", "dags/sagemaker_training_pipeline.py")
+    spec = importlib.util.spec_from_file_location("dag_file", "dags/sagemaker_pipelines.py")
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     from airflow_sagemaker_pipelines.hooks.pipeline_execution import PipelineExecutionHook
     PipelineExecutionHook(aws_conn_id="aws_default").conn

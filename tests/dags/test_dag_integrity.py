@@ -9,10 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from include.pipelines import contract
 from tests.conftest import PROJECT_ROOT
 from tests.support.constants import DAG_ID
 from tests.support.dag_parsing import project_dags
+
+REGRESSION_DAG_ID = "regression_training"
 
 SAGEMAKER_TASKS = ("start_execution", "wait_for_execution")
 
@@ -30,17 +31,28 @@ def parse_report() -> dict:
 
 
 @pytest.fixture(scope="module")
-def dag():
+def dag_bag():
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     assert not bag.import_errors, bag.import_errors
-    return bag.dags[DAG_ID]
+    return bag
+
+
+@pytest.fixture(scope="module")
+def dag(dag_bag):
+    return dag_bag.dags[DAG_ID]
+
+
+@pytest.fixture(scope="module", params=[DAG_ID, REGRESSION_DAG_ID])
+def any_dag(request, dag_bag):
+    """Each example pipeline's training DAG: the same tasks and rules, its own names."""
+    return dag_bag.dags[request.param]
 
 
 def test_dags_import_without_errors(parse_report: dict) -> None:
     assert parse_report["import_errors"] == {}
-    assert parse_report["dag_ids"] == [DAG_ID]
+    assert parse_report["dag_ids"] == [REGRESSION_DAG_ID, DAG_ID]
 
 
 def test_the_plugin_loads_from_the_plugins_folder_and_the_links_resolve(parse_report: dict) -> None:
@@ -48,6 +60,7 @@ def test_the_plugin_loads_from_the_plugins_folder_and_the_links_resolve(parse_re
     assert parse_report["package_file"].startswith(str(PROJECT_ROOT / "plugins"))
     links = ["Local endpoint execution", "SageMaker Pipeline Execution"]
     assert parse_report["links"][DAG_ID] == {"start_execution": links, "wait_for_execution": links}
+    assert parse_report["links"][REGRESSION_DAG_ID] == parse_report["links"][DAG_ID]
 
 
 @pytest.mark.parametrize("setting", ["default_deferrable", "never_deferrable"])
@@ -66,9 +79,10 @@ def test_parsing_imports_no_sagemaker_sdk_and_creates_no_aws_client(parse_report
     assert parse_report["heavy_modules"] == []
 
 
-def test_dag_is_documented_tagged_and_bounded(dag) -> None:
-    assert dag.doc_md and "ds=" in dag.doc_md
-    assert {"sagemaker", "mlops"} <= set(dag.tags)
+def test_dag_is_documented_tagged_and_bounded(any_dag) -> None:
+    dag = any_dag
+    assert dag.doc_md and "ds=" in dag.doc_md and "pipeline.toml" in dag.doc_md
+    assert {"sagemaker", "mlops", "training"} <= set(dag.tags)
     assert dag.catchup is False
     assert 1 <= dag.max_active_runs <= 5
     assert type(dag.timetable).__name__ == "DataDayTimetable"  # runs own their day: backfillable, named by it
@@ -76,8 +90,8 @@ def test_dag_is_documented_tagged_and_bounded(dag) -> None:
 
 @pytest.mark.parametrize("task_id", ["upsert_pipeline", "choose_partition", "start_execution", "wait_for_execution", "read_metrics", "keep_unpromoted",
                                      "decide_model", "approve_model", "reject_model", "notify"])
-def test_every_task_has_owner_doc_timeout_retries_and_failure_callback(dag, task_id: str) -> None:
-    task = dag.get_task(task_id)
+def test_every_task_has_owner_doc_timeout_retries_and_failure_callback(any_dag, task_id: str) -> None:
+    task = any_dag.get_task(task_id)
     assert task.owner == "ml-platform"
     assert task.doc_md
     assert task.execution_timeout is not None and task.execution_timeout > timedelta(0)
@@ -85,12 +99,13 @@ def test_every_task_has_owner_doc_timeout_retries_and_failure_callback(dag, task
     assert task.on_failure_callback
 
 
-def test_sagemaker_tasks_share_the_pool_and_the_wait_is_deferred(dag) -> None:
+def test_sagemaker_tasks_share_the_pool_and_the_wait_is_deferred(any_dag) -> None:
+    dag = any_dag
     for task_id in SAGEMAKER_TASKS:
         assert dag.get_task(task_id).pool == "sagemaker_pipelines"
     wait = dag.get_task("wait_for_execution")
     assert wait.deferrable and wait.stop_on_kill
-    assert wait.quality_gate_steps == (contract.QUALITY_GATE_FAIL_STEP,)
+    assert wait.quality_gate_steps == ({DAG_ID: "ModelQualityTooLow", REGRESSION_DAG_ID: "ModelErrorTooHigh"}[dag.dag_id],)
     assert wait.execution_timeout > timedelta(seconds=wait.timeout)
 
 
@@ -120,8 +135,8 @@ def test_defaults_are_valid_and_the_partition_comes_from_the_run_not_a_template(
     from airflow.sdk import XComArg
 
     resolved = dag.params.validate()
-    assert resolved["input_data_url"] is None and resolved["min_auc_threshold"] == contract.DEFAULT_MIN_AUC_THRESHOLD
-    input_data_url = dag.get_task("start_execution").pipeline_params[contract.INPUT_DATA_URL]
+    assert resolved["input_data_url"] is None and resolved["min_auc_threshold"] == 0.7
+    input_data_url = dag.get_task("start_execution").pipeline_params["InputDataUrl"]
     assert isinstance(input_data_url, XComArg)
     assert (input_data_url.operator.task_id, input_data_url.key) == ("choose_partition", "input_data_url")
     assert dag.render_template_as_native_obj  # numbers reach the operators as numbers
@@ -129,16 +144,18 @@ def test_defaults_are_valid_and_the_partition_comes_from_the_run_not_a_template(
 
 def _payload_keys(operator: object) -> set[str]:
     """The fields of the TypedDict an operator returns (its execute/execute_complete annotation)."""
-    module = sys.modules[type(operator).__module__]
+    from airflow_sagemaker_pipelines import payloads
+
+    names = {**vars(payloads), **vars(sys.modules[type(operator).__module__])}  # payloads: imported to type only
     for method in ("execute_complete", "execute"):
         annotation = getattr(getattr(type(operator), method, None), "__annotations__", {}).get("return")
-        payload = eval(annotation, vars(module)) if isinstance(annotation, str) else annotation
+        payload = eval(annotation, names) if isinstance(annotation, str) else annotation
         if hasattr(payload, "__annotations__") and hasattr(payload, "__required_keys__"):
             return set(payload.__annotations__)
     return set()
 
 
-def test_every_xcom_field_a_task_reads_is_a_field_its_producer_returns(dag) -> None:
+def test_every_xcom_field_a_task_reads_is_a_field_its_producer_returns(any_dag) -> None:
     """`task.output["field"]` resolves to None at run time when the field is not there: check it here."""
     from airflow.sdk import XComArg
     from airflow_sagemaker_pipelines.operators.model_decision import DECISION_KEY
@@ -146,7 +163,7 @@ def test_every_xcom_field_a_task_reads_is_a_field_its_producer_returns(dag) -> N
 
     pushed_by_hand = {DECISION_KEY, StartPipelineExecutionOperator.console_link_key}
     checked = 0
-    for task in dag.tasks:
+    for task in any_dag.tasks:
         for field in task.template_fields:
             for producer, key in XComArg.iter_xcom_references(getattr(task, field)):
                 if key in ("return_value", *pushed_by_hand):
@@ -159,6 +176,21 @@ def test_every_xcom_field_a_task_reads_is_a_field_its_producer_returns(dag) -> N
     assert checked >= 8
 
 
-def test_dag_file_holds_no_jinja_built_in_python() -> None:
-    text = (PROJECT_ROOT / "dags" / "sagemaker_training_pipeline.py").read_text()
-    assert "{{{{" not in text and "xcom_pull" not in text
+@pytest.mark.parametrize("dag_file", ["sagemaker_pipelines.py", "pipeline_declarations.py"])
+def test_dag_files_hold_no_jinja_built_in_python(dag_file: str) -> None:
+    text = (PROJECT_ROOT / "dags" / dag_file).read_text()
+    assert "{{" not in text and "xcom_pull" not in text
+
+
+def test_the_regression_form_asks_for_a_maximum_rmse_in_its_units(dag_bag) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = dag_bag.dags[REGRESSION_DAG_ID]
+    assert dag.params.validate()["max_rmse_threshold"] == 70.0
+    assert dag.params.get_param("max_rmse_threshold").schema["title"] == "Maximum RMSE"
+    assert dag.get_task("start_execution").pipeline_params["MaxRmseThreshold"] == "{{ params.max_rmse_threshold }}"
+    assert dag.get_task("decide_model").metric == {"name": "rmse", "better": "lower", "range": [0.0, 1000.0]}
+    params = copy.deepcopy(dag.params)
+    with pytest.raises(ParamValidationError, match="max_rmse_threshold"):
+        params.update({"max_rmse_threshold": 5000})
+        params.validate()

@@ -95,8 +95,10 @@ def test_the_plugins_folder_still_works_without_the_package(runtime: str, tmp_pa
 
 def test_the_mwaa_bundle_loads_in_a_runtime_environment_without_the_package(runtime: str, tmp_path) -> None:
     written = write_bundle(tmp_path / "bundle")
-    assert {Path("plugins.zip"), Path("requirements.txt"), Path("dags/sagemaker_training_pipeline.py"),
-            Path("dags/include/pipelines/compiled/classification.json")} <= set(written)
+    assert {Path("plugins.zip"), Path("requirements.txt"), Path("dags/sagemaker_pipelines.py"),
+            Path("dags/pipeline_declarations.py"), Path("dags/include/pipelines/classification/pipeline.toml"),
+            Path("dags/include/pipelines/classification/compiled.json"),
+            Path("dags/include/pipelines/regression/compiled.json")} <= set(written)
     requirements = (tmp_path / "bundle" / "requirements.txt").read_text()
     assert "apache-airflow-providers-amazon" in requirements and "apache-airflow==" not in requirements
     with zipfile.ZipFile(tmp_path / "bundle" / "plugins.zip") as archive:  # as MWAA unpacks it

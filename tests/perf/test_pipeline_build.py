@@ -12,19 +12,22 @@ from tests.conftest import PROJECT_ROOT
 # Each starts the clock where the upsert task stands: Airflow and the settings imported.
 LOADED = """
 import time
-from include.pipelines.settings import PipelineSettings
-settings = PipelineSettings(region="eu-west-1", role_arn="arn:aws:iam::123456789012:role/R", bucket="b-perf")
+from pathlib import Path
+from airflow_sagemaker_pipelines.declarations import load_declaration
+from airflow_sagemaker_pipelines.deployment_settings import settings_from_mapping
+declaration = load_declaration(Path("include/pipelines/classification"))
+settings = settings_from_mapping({"role_arn": "arn:aws:iam::123456789012:role/R", "bucket": "b-perf"}, "eu-west-1",
+                                 "settings", declaration)
 started = time.perf_counter()
 """
 SDK_BUILD = LOADED + """
-from devtools.pipeline_compiler.compiler import build
-build(settings)
+from devtools.pipeline_compiler.compiler import build, load_source
+build(load_source(declaration.folder), settings)
 print(time.perf_counter() - started)
 """
 RENDER = LOADED + """
 from airflow_sagemaker_pipelines.compiled_pipeline import CompiledPipeline
-from include.pipelines.deployment import COMPILED_DEFINITION
-CompiledPipeline.load(COMPILED_DEFINITION).render(settings.template_values(), settings.parameter_defaults())
+CompiledPipeline.load(declaration.compiled_definition).render(settings.template_values(), settings.parameter_defaults())
 print(time.perf_counter() - started)
 """
 

@@ -69,13 +69,16 @@ def test_malformed_input_fails_preprocessing_naming_the_column(endpoint_session,
 
 
 def test_sdk_start_and_wait_run_the_pipeline(endpoint_session, pipeline_settings, pipeline, day_uri) -> None:
-    from devtools.pipeline_compiler.compiler import code_uris, script_digests
+    from devtools.pipeline_compiler.compiler import code_uris, load_source, script_digests
     from devtools.pipeline_compiler.sdk_session import pipeline_session
-    from include.pipelines.definition import build_pipeline
+    from tests.support.declarations import CLASSIFICATION
+
+    source = load_source(CLASSIFICATION.folder)
 
     # The SDK's own Pipeline, built from the source, runs the scripts the upsert uploaded.
     sdk_session = pipeline_session(endpoint_session, pipeline_settings.bucket)
-    sdk_pipeline = build_pipeline(pipeline_settings, sdk_session, code_uris(pipeline_settings, script_digests()))
+    sdk_pipeline = source.module.build_pipeline(pipeline_settings, sdk_session,
+                                                code_uris(pipeline_settings, script_digests(source)))
     execution = sdk_pipeline.start(parameters={"InputDataUrl": day_uri, "MinAucThreshold": 0.5})
     execution.wait(delay=1, max_attempts=300)
     assert execution.describe()["PipelineExecutionStatus"] == "Succeeded"

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from devtools.sample_data.partitions import daily_partition
-from include.pipelines.scripts import preprocess
+from include.pipelines.classification.scripts import preprocess
 
 SCRIPTS = Path(preprocess.__file__).parent
 

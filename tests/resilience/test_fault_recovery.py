@@ -23,7 +23,6 @@ import pytest
 from devtools.local_airflow.environment import REGION
 from devtools.local_airflow.processes import alive
 from devtools.local_airflow.stack import ENDPOINT, LocalAirflowStack, wait_for_http
-from include.pipelines.contract import MODEL_PACKAGE_GROUP
 from tests.resilience.held_responses import HoldingProxy
 from tests.resilience.stacks import proxied_stack
 from tests.stack.runs import (
@@ -38,6 +37,7 @@ from tests.stack.runs import (
     task_instance,
     trigger,
 )
+from tests.support.declarations import CLASSIFICATION
 
 SETTINGS = "sagemaker_pipelines_settings"
 START = "SageMaker.StartPipelineExecution"
@@ -175,7 +175,7 @@ def test_the_endpoint_restarted_between_two_runs_keeps_the_data_the_pipeline_and
         faulty, api, sagemaker) -> None:
     stack, _ = faulty
     pipeline = sagemaker.describe_pipeline(PipelineName=PIPELINE)
-    packages = sagemaker.list_model_packages(ModelPackageGroupName=MODEL_PACKAGE_GROUP,
+    packages = sagemaker.list_model_packages(ModelPackageGroupName=CLASSIFICATION.model_package_group,
                                              MaxResults=100)["ModelPackageSummaryList"]
     assert packages, "the earlier runs registered no model package"
 
@@ -185,7 +185,7 @@ def test_the_endpoint_restarted_between_two_runs_keeps_the_data_the_pipeline_and
     assert finished(api, run_id) == "success"  # its data day's partition was still there
     after = sagemaker.describe_pipeline(PipelineName=PIPELINE)
     assert after["CreationTime"] == pipeline["CreationTime"]  # the same pipeline, not one created again
-    kept = sagemaker.list_model_packages(ModelPackageGroupName=MODEL_PACKAGE_GROUP,
+    kept = sagemaker.list_model_packages(ModelPackageGroupName=CLASSIFICATION.model_package_group,
                                          MaxResults=100)["ModelPackageSummaryList"]
     assert {p["ModelPackageArn"] for p in packages} <= {p["ModelPackageArn"] for p in kept}
 

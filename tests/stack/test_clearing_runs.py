@@ -12,9 +12,9 @@ import pytest
 from devtools.local_airflow.environment import BUCKET, REGION
 from devtools.local_airflow.seed_local_stack import QUEUE_NAME
 from devtools.sample_data.partitions import seed_partitions
-from include.pipelines.contract import partition_uri
 from tests.stack.runs import eventually, run_state, task_instance, trigger
 from tests.support.constants import DAG_ID
+from tests.support.declarations import partition_uri
 
 WAIT = "wait_for_execution"
 

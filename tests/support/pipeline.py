@@ -19,31 +19,32 @@ def seeded_bucket(endpoint_session: Any) -> str:
 
 @pytest.fixture(scope="session")
 def pipeline_settings(seeded_bucket: str) -> Any:
-    from include.pipelines.settings import PipelineSettings
+    from airflow_sagemaker_pipelines.deployment_settings import settings_from_mapping
 
-    return PipelineSettings(region=REGION, role_arn=ROLE_ARN, bucket=seeded_bucket, pipeline_name="classification-test")
+    from tests.support.declarations import CLASSIFICATION
+
+    return settings_from_mapping({"bucket": seeded_bucket, "role_arn": ROLE_ARN, "pipeline_name": "classification-test"},
+                                 REGION, "the test's settings", CLASSIFICATION)
 
 
 @pytest.fixture(scope="session")
 def day_uri(seeded_bucket: str) -> str:
-    from include.pipelines.contract import partition_uri
+    from tests.support.declarations import partition_uri
 
     return partition_uri(seeded_bucket, PIPELINE_DAY)
 
 
 def upsert_classification_pipeline(endpoint: str, settings: Any) -> dict[str, Any]:
     """What the DAG's upsert task does for these PipelineSettings (compiled definition, scripts), without a DAG run."""
-    import dataclasses
-
     from airflow_sagemaker_pipelines.operators.upsert_pipeline import UpsertPipelineOperator
 
     from devtools.local_airflow.environment import aws_connection_uri_json
-    from include.pipelines.deployment import COMPILED_DEFINITION, pipeline_deployment
+    from tests.support.declarations import CLASSIFICATION
 
-    values = {name: value for name, value in dataclasses.asdict(settings).items() if name != "region"}
+    values = {"bucket": settings.bucket, "role_arn": settings.role_arn, "pipeline_name": settings.pipeline_name,
+              "model_package_group": settings.model_package_group, "prefix": settings.prefix}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AIRFLOW_CONN_AWS_DEFAULT", aws_connection_uri_json(endpoint))
-        task = UpsertPipelineOperator(task_id="upsert", compiled_definition=COMPILED_DEFINITION,
-                                      deployment=pipeline_deployment, settings_variable="unused",
+        task = UpsertPipelineOperator(task_id="upsert", declaration=CLASSIFICATION, settings_variable="unused",
                                       region_name=settings.region)
         return dict(task.upsert(values, "the test's settings"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from botocore.exceptions import ClientError
@@ -14,7 +14,16 @@ UpsertAction = Literal["created", "updated", "unchanged"]
 
 
 class PipelineDefinitionHook(StandardRetries, SageMakerHook):
-    """CreatePipeline / UpdatePipeline through the Airflow AWS connection."""
+    """CreatePipeline / UpdatePipeline / DescribePipeline through the Airflow AWS connection."""
+
+    def describe_pipeline(self, name: str) -> dict[str, Any]:
+        """The pipeline as SageMaker has it; a pipeline that does not exist is a LookupError naming it."""
+        try:
+            return self.conn.describe_pipeline(PipelineName=name)
+        except ClientError as error:
+            if _is_not_found(error):
+                raise LookupError(f"SageMaker has no pipeline {name!r} in this account and region") from None
+            raise
 
     def upsert_pipeline(self, name: str, definition: str, role_arn: str, description: str = "") -> tuple[str, UpsertAction]:
         """(ARN, what was done). An unchanged pipeline costs one DescribePipeline and no update.

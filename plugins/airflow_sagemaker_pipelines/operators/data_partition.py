@@ -23,8 +23,8 @@ from ..payloads import DataPartition
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-# (bucket, day) -> the s3:// prefix of that day's data
-PartitionLocator = Callable[[str, date], str]
+# (bucket, day) -> the s3:// prefix of that day's data; (bucket, None) -> of all the data (not partitioned)
+PartitionLocator = Callable[[str, date | None], str]
 
 
 def run_data_day(data_interval_start: datetime | None, run_after: datetime) -> date:
@@ -53,6 +53,8 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
 
     :param bucket: the bucket the partitions live in (templated).
     :param partition_uri: the DAG's layout, (bucket, day) -> s3:// prefix.
+    :param partitioned: whether the data is partitioned by day; if not, every run reads all of it, and its
+        data day (what the package records) is the day it was triggered.
     :param input_data_url: an s3:// prefix that replaces the day's partition (templated; empty: none).
     :param first_day: the first day the DAG has data for; earlier days are refused.
     :param wait_for_data_minutes: how long an empty partition is waited for (templated; 0: not at all).
@@ -63,22 +65,24 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
     template_fields: Sequence[str] = aws_template_fields("bucket", "input_data_url", "wait_for_data_minutes")
 
     def __init__(
-        self, *, bucket: str, partition_uri: PartitionLocator, input_data_url: str | None = None,
-        first_day: date | None = None, wait_for_data_minutes: int | float | str = 0, poll_seconds: float = 60,
+        self, *, bucket: str, partition_uri: PartitionLocator, partitioned: bool = True,
+        input_data_url: str | None = None, first_day: date | None = None, wait_for_data_minutes: int | float | str = 0, poll_seconds: float = 60,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.bucket = bucket
         self.partition_uri = partition_uri
+        self.partitioned = partitioned
         self.input_data_url = input_data_url
         self.first_day = first_day
         self.wait_for_data_minutes = wait_for_data_minutes
         self.poll_seconds = poll_seconds
 
     def execute(self, context: Context) -> DataPartition:
-        day = run_data_day(context.get("data_interval_start"), context["dag_run"].run_after)
-        self._refuse_a_day_without_data(day)
+        day = self._day(context)
+        if self.partitioned:
+            self._refuse_a_day_without_data(day)
         uri = self._uri(day)
         objects = self._objects(uri)
         if objects:
@@ -99,7 +103,7 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> DataPartition:
-        day = run_data_day(context.get("data_interval_start"), context["dag_run"].run_after)
+        day = self._day(context)
         uri = self._uri(day)
         status = (event or {}).get("status")
         if status == "error":  # the API, not the data: a retry waits again
@@ -109,6 +113,11 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
             raise AirflowFailException(f"No data for {day} at {uri}: the partition is still empty or missing after "
                                        f"waiting {self._wait_minutes():g} min")
         return self._partition(day, uri, objects)
+
+    def _day(self, context: Context) -> date:
+        if not self.partitioned:
+            return context["dag_run"].run_after.date()
+        return run_data_day(context.get("data_interval_start"), context["dag_run"].run_after)
 
     def _refuse_a_day_without_data(self, day: date) -> None:
         if self.first_day is not None and day < self.first_day:
@@ -120,7 +129,7 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
                                        "day has ended; trigger an earlier day")
 
     def _uri(self, day: date) -> str:
-        uri = self.input_data_url or self.partition_uri(self.bucket, day)
+        uri = self.input_data_url or self.partition_uri(self.bucket, day if self.partitioned else None)
         if not uri.startswith("s3://"):
             raise AirflowFailException(f"input_data_url={uri!r}: expected an s3:// prefix")
         return uri

@@ -13,7 +13,7 @@ from ..champion import package_provenance
 from ..evaluation_report import EvaluationReportError, MetricPaths, read_evaluation_report
 from ..hooks.model_registry import ModelRegistryHook
 from ..hooks.pipeline_execution import PipelineExecutionHook
-from ..payloads import Evaluation, ExecutionSummary, PackageProvenance
+from ..payloads import Evaluation, ExecutionSummary, MetricSpec, PackageProvenance
 from ..statuses import STEP_SUCCEEDED
 
 if TYPE_CHECKING:
@@ -23,21 +23,22 @@ if TYPE_CHECKING:
 class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     """Find the evaluation report through the step listing, DescribeProcessingJob and S3.
 
-    Returns an Evaluation (multiple outputs): execution_arn, metrics (auc, accuracy, ...),
+    Returns an Evaluation (multiple outputs): execution_arn, metrics (the decision's metric and the others),
     report_uri, model_package_arn (None when nothing was registered) with its status and provenance (the day,
     data and pipeline version it was trained on, as the package recorded them) and
     gate_failure_reason. A missing, malformed or NaN report fails the task at once: no retry
     mends it.
 
     Which steps, outputs and metric paths to read is the pipeline's business; the DAG passes
-    them from the pipeline's contract.
+    them from the pipeline's declaration.
 
     :param execution: the PipelineExecutionSensor's ExecutionSummary (templated; an XComArg).
     :param evaluation_step: the processing step that writes the report.
     :param evaluation_output: that step's output name; `report_file` is read from it.
     :param report_file: the report's file name in that output.
     :param register_step: the step that registers the model package.
-    :param metric_paths: metric name -> its path in the report; "auc" is required.
+    :param metric: the metric the decision rests on (name, which way is better, range): required in the report.
+    :param metric_paths: metric name -> its path in the report, the decision's metric included.
     :param count_paths: whole-number facts (rows) -> their paths in the report.
     :param provenance_keys: PackageProvenance field -> the package's CustomerMetadataProperties key.
     """
@@ -53,6 +54,7 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         evaluation_output: str,
         report_file: str,
         register_step: str,
+        metric: MetricSpec,
         metric_paths: MetricPaths,
         count_paths: MetricPaths | None = None,
         provenance_keys: Mapping[str, str],
@@ -60,6 +62,9 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     ) -> None:
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
+        if metric["name"] not in metric_paths:
+            raise ValueError(f"metric_paths has no path for the decision's metric {metric['name']!r}")
+        self.metric = metric
         unknown = sorted(set(provenance_keys) - set(PackageProvenance.__annotations__))
         if unknown:
             raise ValueError(f"provenance_keys has unknown fields {unknown}; allowed: "
@@ -91,7 +96,10 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         report_uri = self._report_uri(arn, steps)
         s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
                     config=self.hook.config)
-        metrics = read_evaluation_report(s3, report_uri, self.metric_paths, self.count_paths)
+        bounds = self.metric.get("range")
+        metrics = read_evaluation_report(s3, report_uri, self.metric_paths, self.count_paths,
+                                         required=self.metric["name"],
+                                         ranges={self.metric["name"]: bounds} if bounds else None)
         self.log.info("Evaluation metrics of %s from %s: %s", arn, report_uri, metrics)
 
         registry = ModelRegistryHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,

@@ -95,7 +95,7 @@ class ModelPackageApprovalOperator(AwsBaseOperator[ModelRegistryHook]):
         s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
                     config=self.hook.config)
         now = current_champion(self.hook, s3, basis["model_package_group"], self.model_package_arn,
-                               self.metric_paths, self.provenance_keys, self.log)
+                               self.metric_paths, self.provenance_keys, self.log, basis["metric"]["name"])
         if (now["arn"] if now else None) == decision["champion_arn"]:
             return decision
         self.log.warning("The approved model changed from %s to %s after this run decided: deciding again",

@@ -12,7 +12,7 @@ from airflow.providers.standard.operators.branch import BranchMixIn
 
 from ..evaluation_report import MetricPaths
 from ..hooks.model_registry import ModelRegistryHook
-from ..payloads import DecisionBasis, Outcome
+from ..payloads import DecisionBasis, MetricSpec, Outcome
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -33,8 +33,9 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
 
     :param evaluation: ReadEvaluationMetricsOperator's Evaluation (templated; an XComArg).
     :param model_package_group: the group the champion is looked up in (templated).
-    :param min_auc_threshold: the lowest acceptable AUC, a number from 0 to 1 (templated).
-    :param champion_margin: how much worse than the approved model the candidate may be (templated).
+    :param metric: the metric the decision rests on: its name, which way is better, its range.
+    :param threshold: the metric's worst acceptable value (templated).
+    :param margin: how much worse than the approved model's the candidate's metric may be (templated).
     :param metric_paths: where the champion's evaluation report keeps each metric.
     :param provenance_keys: PackageProvenance field -> the package's CustomerMetadataProperties key.
     :param branches: the task to follow for each outcome (approved, rejected, not_promoted, unchanged).
@@ -42,15 +43,16 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
 
     aws_hook_class = ModelRegistryHook
     template_fields: Sequence[str] = aws_template_fields(
-        "evaluation", "model_package_group", "min_auc_threshold", "champion_margin")
+        "evaluation", "model_package_group", "threshold", "margin")
 
     def __init__(
         self,
         *,
         evaluation: Any,
         model_package_group: Any,
-        min_auc_threshold: Any,
-        champion_margin: Any,
+        metric: MetricSpec,
+        threshold: Any,
+        margin: Any,
         metric_paths: MetricPaths,
         provenance_keys: Mapping[str, str],
         branches: Mapping[Outcome, str],
@@ -62,8 +64,9 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
             raise ValueError(f"branches has no task for the outcomes {missing}; every outcome needs one")
         self.evaluation = evaluation
         self.model_package_group = model_package_group
-        self.min_auc_threshold = min_auc_threshold
-        self.champion_margin = champion_margin
+        self.metric = metric
+        self.threshold = threshold
+        self.margin = margin
         self.metric_paths = dict(metric_paths)
         self.provenance_keys = dict(provenance_keys)
         self.branches = dict(branches)
@@ -79,9 +82,10 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
         if not isinstance(evaluation, dict) or "metrics" not in evaluation:
             raise AirflowFailException(f"evaluation={evaluation!r}: expected ReadEvaluationMetricsOperator's result")
         basis: DecisionBasis = {
-            "auc": evaluation["metrics"]["auc"],
-            "min_auc_threshold": self.min_auc_threshold,
-            "champion_margin": self.champion_margin,
+            "metric": self.metric,
+            "value": evaluation["metrics"].get(self.metric["name"]),  # type: ignore[typeddict-item]
+            "threshold": self.threshold,
+            "margin": self.margin,
             "candidate": evaluation["provenance"],
             "candidate_status": evaluation.get("model_package_status"),
             "gate_failure": evaluation["gate_failure_reason"],

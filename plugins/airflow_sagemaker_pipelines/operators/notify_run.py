@@ -29,6 +29,7 @@ class NotifyRunOperator(BaseOperator):
         it; only the branch taken is read (the others were skipped and hold nothing).
     :param console_link: the start task's console link XCom (templated; an XComArg).
     :param data_day: the day of data the run trained on (templated).
+    :param metric: the name of the metric the decision rests on, named first in the report.
     """
 
     template_fields: Sequence[str] = ("evaluation", "decision", "console_link", "data_day")
@@ -41,6 +42,7 @@ class NotifyRunOperator(BaseOperator):
         approvals: Mapping[str, Any],
         console_link: Any = None,
         data_day: Any = None,
+        metric: str = "auc",
         aws_conn_id: str | None = "aws_default",
         **kwargs: Any,
     ) -> None:
@@ -51,6 +53,7 @@ class NotifyRunOperator(BaseOperator):
         self.approvals = dict(approvals)
         self.console_link = console_link
         self.data_day = data_day
+        self.metric = metric
         self.aws_conn_id = aws_conn_id
 
     def execute(self, context: Context) -> RunSummary:
@@ -75,6 +78,7 @@ class NotifyRunOperator(BaseOperator):
             console_url=console_url(self.console_link),
             data_day=self.data_day,
             metrics=dict(evaluation["metrics"]),
+            metric=self.metric,
             decision_reason=approval["reason"] or decision["reason"],
             model_package_arn=approval["model_package_arn"],
             model_package_status=approval["approval_status"],

@@ -1,52 +1,48 @@
-"""Create or update the SageMaker pipeline from its compiled definition before a run starts it."""
+"""Create or update the SageMaker pipeline from its compiled definition before a run starts it (or find the
+pipeline, when it was created elsewhere)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from ..compiled_pipeline import CompiledPipeline, CompiledPipelineError, definition_version
 from ..hooks.pipeline_definition import PipelineDefinitionHook
-from ..payloads import PipelineDeployment, PipelineRef
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-# (settings mapping, region, where the settings came from) -> the deployment; a bad setting is a ValueError.
-DeploymentSettings = Callable[[Mapping[str, Any], str, str], PipelineDeployment]
+    from ..declarations import PipelineDeclaration
+    from ..payloads import PipelineRef
 
 
 class UpsertPipelineOperator(AwsBaseOperator[PipelineDefinitionHook]):
     """Fill the compiled definition in with the deployment's settings, upload its scripts, create or update the pipeline.
 
-    The definition was compiled ahead from the pipeline's SDK source (`make pipelines`): nothing here
-    imports the SageMaker SDK. The deployment's settings are a JSON Airflow Variable; the DAG's
-    `deployment` callable (e.g. `include.pipelines.deployment.pipeline_deployment`) checks them and
-    says what they make of the compiled pipeline. Scripts are uploaded once per content (their S3
-    folder is their digest); an unchanged pipeline costs no UpdatePipeline call. A bad setting, a
-    stale compiled file or a connection without a region fails the task at once: no retry mends
-    them. Returns a PipelineRef (multiple outputs).
+    The definition was compiled ahead from the pipeline's SDK source (`make pipelines`, into the
+    pipeline folder's compiled.json): nothing here imports the SageMaker SDK. The deployment's
+    settings are a JSON Airflow Variable, checked against the pipeline's declaration. Scripts are
+    uploaded once per content (their S3 folder is their digest); an unchanged pipeline costs no
+    UpdatePipeline call. A pipeline the declaration says exists already (created elsewhere) is only
+    described, never changed. A bad setting, a stale compiled file, a missing pipeline or a
+    connection without a region fails the task at once: no retry mends them. Returns a PipelineRef
+    (multiple outputs).
 
-    :param compiled_definition: the compiled definition's path (JSON written by `make pipelines`).
-    :param deployment: (settings, region, source) -> PipelineDeployment.
+    :param declaration: the pipeline's declaration (declarations.py).
     :param settings_variable: the JSON Variable's key (templated).
     """
 
     aws_hook_class = PipelineDefinitionHook
     template_fields: Sequence[str] = aws_template_fields("settings_variable")
 
-    def __init__(self, *, compiled_definition: str | Path, deployment: DeploymentSettings, settings_variable: str,
-                 **kwargs: Any) -> None:
+    def __init__(self, *, declaration: PipelineDeclaration, settings_variable: str, **kwargs: Any) -> None:
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
-        self.compiled_definition = compiled_definition
-        self.deployment = deployment
+        self.declaration = declaration
         self.settings_variable = settings_variable
 
     def execute(self, context: Context) -> PipelineRef:
@@ -67,13 +63,23 @@ class UpsertPipelineOperator(AwsBaseOperator[PipelineDefinitionHook]):
 
     def upsert(self, values: Mapping[str, Any], source: str) -> PipelineRef:
         """The upsert for these settings (`source` names them in errors): what `execute` does once it has read them."""
+        # Imported when a task runs: every DAG file parse imports this module (DAG parse time).
+        from ..compiled_pipeline import CompiledPipeline, CompiledPipelineError, definition_version
+        from ..deployment_settings import pipeline_deployment
+
         region = self.hook.conn_region_name
         if not region:
             raise AirflowFailException(f"Airflow connection {self.aws_conn_id!r} has no region_name: set it in the "
                                        "connection's extra")
         try:
-            deployment = self.deployment(values, region, source)
-            compiled = CompiledPipeline.load(self.compiled_definition)
+            deployment = pipeline_deployment(self.declaration, values, region, source)
+        except ValueError as error:  # the same on every try
+            raise AirflowFailException(str(error)) from error
+        if self.declaration.existing:
+            return self._existing(deployment["pipeline_name"], deployment["bucket"],
+                                  deployment["model_package_group"], region)
+        try:
+            compiled = CompiledPipeline.load(self.declaration.compiled_definition)
             definition = compiled.render(deployment["template_values"], deployment["parameter_defaults"])
             scripts = compiled.scripts(deployment["prefix"])
         except (ValueError, CompiledPipelineError) as error:  # the same on every try
@@ -85,6 +91,21 @@ class UpsertPipelineOperator(AwsBaseOperator[PipelineDefinitionHook]):
         return {"pipeline_name": deployment["pipeline_name"], "pipeline_arn": arn, "pipeline_version": version,
                 "action": action, "bucket": deployment["bucket"],
                 "model_package_group": deployment["model_package_group"], "region": region}
+
+    def _existing(self, name: str, bucket: str, group: str, region: str) -> PipelineRef:
+        """A pipeline created elsewhere: described (its version is its definition's digest), never changed."""
+        from ..compiled_pipeline import definition_version
+
+        try:
+            described = self.hook.describe_pipeline(name)
+        except LookupError as error:
+            raise AirflowFailException(f"{error}: the declaration {self.declaration.file} says it exists already; "
+                                       "create it, or declare its definition to have it upserted") from None
+        version = definition_version(described["PipelineDefinition"])
+        self.log.info("Pipeline %s exists (version %s, %s): not upserted, as declared", name, version,
+                      described["PipelineArn"])
+        return {"pipeline_name": name, "pipeline_arn": described["PipelineArn"], "pipeline_version": version,
+                "action": "existing", "bucket": bucket, "model_package_group": group, "region": region}
 
     def _upload(self, scripts: Sequence[Any], bucket: str) -> None:
         """Each script once: its key holds its digest, so an object already there is this very file."""

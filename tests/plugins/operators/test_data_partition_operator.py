@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from airflow_sagemaker_pipelines.operators.data_partition import DataPartitionOperator
 
-from include.pipelines.contract import partition_uri
+from tests.support.declarations import partition_uri
 from tests.support.template_fields import assert_template_fields_are_constructor_attributes
 
 

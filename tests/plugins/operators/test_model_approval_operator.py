@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from airflow_sagemaker_pipelines.operators.model_approval import ModelPackageApprovalOperator
 
-from include.pipelines.contract import METRIC_PATHS, PROVENANCE
+from tests.support.declarations import AUC, METRIC_PATHS, PROVENANCE
 from tests.support.registry import register_package
 from tests.support.template_fields import assert_template_fields_are_constructor_attributes
 
@@ -18,7 +18,7 @@ CHECK = {"metric_paths": METRIC_PATHS, "provenance_keys": PROVENANCE}
 def approved_decision(group: str, champion_arn: str | None = None) -> dict[str, Any]:
     return {"outcome": "approved", "approval_status": "Approved", "champion_arn": champion_arn,
             "reason": "AUC 0.8000 meets the threshold 0.7000; no approved model to compare with",
-            "basis": {"auc": 0.8, "min_auc_threshold": 0.7, "champion_margin": 0.02, "gate_failure": None,
+            "basis": {"metric": AUC, "value": 0.8, "threshold": 0.7, "margin": 0.02, "gate_failure": None,
                       "model_package_group": group,
                       "candidate": {"data_day": "2024-03-05", "pipeline_version": "v1", "data_fingerprint": "f1"}}}
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from airflow_sagemaker_pipelines.operators.model_decision import DECISION_KEY, ModelDecisionBranchOperator
 
-from include.pipelines.contract import METRIC_PATHS, PROVENANCE
+from tests.support.declarations import AUC, METRIC_PATHS, PROVENANCE
 from tests.support.registry import register_package
 from tests.support.template_fields import assert_template_fields_are_constructor_attributes
 
@@ -44,7 +44,7 @@ def decide_in_a_run(run_tasks, group: str, evaluation: dict[str, Any], conf: dic
 
         decide = ModelDecisionBranchOperator(
             task_id="decide", evaluation=read_metrics(), model_package_group=group, branches=BRANCHES,
-            min_auc_threshold="{{ params.min_auc }}", champion_margin="{{ params.margin }}",
+            metric=AUC, threshold="{{ params.min_auc }}", margin="{{ params.margin }}",
             metric_paths=METRIC_PATHS, provenance_keys=PROVENANCE, params={"min_auc": 0.7, "margin": 0.02},
         )
         decide >> [EmptyOperator(task_id=task_id) for task_id in BRANCHES.values()]
@@ -69,7 +69,7 @@ def test_the_first_good_model_of_a_group_is_approved(run_tasks, group) -> None:
     assert taken(result) == ["approve"]
     decision = result.xcoms[("decide", DECISION_KEY)]
     assert decision["approval_status"] == "Approved" and decision["champion_arn"] is None
-    assert decision["basis"]["model_package_group"] == group and decision["basis"]["min_auc_threshold"] == 0.7
+    assert decision["basis"]["model_package_group"] == group and decision["basis"]["threshold"] == 0.7
 
 
 def test_the_champion_is_read_from_the_registry_when_deciding(run_tasks, group, endpoint_client, seeded_bucket) -> None:
@@ -100,17 +100,17 @@ def test_thresholds_rendered_from_params_arrive_as_numbers(run_tasks, group) -> 
 def test_a_bad_number_fails_without_retry_and_takes_no_branch(run_tasks, group) -> None:
     result = decide_in_a_run(run_tasks, group, candidate("0.8"))
     assert result.task_states["decide"] == "failed" and taken(result) == []
-    assert "Cannot decide on the model: auc='0.8': expected a number between 0 and 1" in result.log
+    assert "Cannot decide on the model: auc='0.8': expected a number from 0 to 1" in result.log
 
 
 def test_every_outcome_needs_a_branch() -> None:
     with pytest.raises(ValueError, match=r"branches has no task for the outcomes \['not_promoted', 'rejected', 'unchanged'\]"):
-        ModelDecisionBranchOperator(task_id="d", evaluation={}, model_package_group="g", min_auc_threshold=0.7,
-                                    champion_margin=0.02, metric_paths=METRIC_PATHS, provenance_keys=PROVENANCE,
+        ModelDecisionBranchOperator(task_id="d", evaluation={}, model_package_group="g", metric=AUC, threshold=0.7,
+                                    margin=0.02, metric_paths=METRIC_PATHS, provenance_keys=PROVENANCE,
                                     branches={"approved": "approve"})
 
 
 def test_template_fields() -> None:
     assert_template_fields_are_constructor_attributes(ModelDecisionBranchOperator(
-        task_id="d", evaluation={}, model_package_group="g", min_auc_threshold=0.7, champion_margin=0.02,
+        task_id="d", evaluation={}, model_package_group="g", metric=AUC, threshold=0.7, margin=0.02,
         metric_paths=METRIC_PATHS, provenance_keys=PROVENANCE, branches=BRANCHES))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from airflow_sagemaker_pipelines.operators.evaluation import ReadEvaluationMetricsOperator
 
-from include.pipelines.contract import COUNT_PATHS, METRIC_PATHS, PROVENANCE
+from tests.support.declarations import AUC, COUNT_PATHS, METRIC_PATHS, PROVENANCE
 from tests.support.pipelines import (
     XGBOOST_IMAGE,
     create_pipeline,
@@ -64,7 +64,7 @@ def read_in_a_run(run_tasks, arn: str, gate_failed: bool = False):
 def read_task(execution: Any, retries: int = 0) -> ReadEvaluationMetricsOperator:
     return ReadEvaluationMetricsOperator(
         task_id="read_metrics", execution=execution, evaluation_step="Evaluate", evaluation_output="evaluation",
-        report_file="evaluation.json", register_step="Register", metric_paths=METRIC_PATHS, count_paths=COUNT_PATHS,
+        report_file="evaluation.json", register_step="Register", metric=AUC, metric_paths=METRIC_PATHS, count_paths=COUNT_PATHS,
         provenance_keys=PROVENANCE, retries=retries)
 
 
@@ -119,7 +119,7 @@ def test_a_bad_report_fails_at_once_naming_the_file(run_tasks, aws_default_conne
 def test_provenance_keys_must_be_provenance_fields() -> None:
     with pytest.raises(ValueError, match=r"provenance_keys has unknown fields \['day'\]"):
         ReadEvaluationMetricsOperator(task_id="r", execution={}, evaluation_step="E", evaluation_output="e",
-                                      report_file="r.json", register_step="R", metric_paths=METRIC_PATHS,
+                                      report_file="r.json", register_step="R", metric=AUC, metric_paths=METRIC_PATHS,
                                       provenance_keys={"day": "DataDay"})
 
 

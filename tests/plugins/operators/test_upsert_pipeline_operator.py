@@ -1,18 +1,18 @@
-"""UpsertPipelineOperator in a DAG run, with the DAG's compiled definition and settings, on the local endpoint."""
+"""UpsertPipelineOperator in a DAG run, with a declared pipeline's compiled definition and settings, on the local endpoint."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow_sagemaker_pipelines.declarations import PipelineDeclaration, load_declaration
 from airflow_sagemaker_pipelines.operators.upsert_pipeline import UpsertPipelineOperator
 
-from include.pipelines.deployment import COMPILED_DEFINITION, pipeline_deployment
 from tests.support.constants import ROLE_ARN
+from tests.support.declarations import CLASSIFICATION
 from tests.support.template_fields import assert_template_fields_are_constructor_attributes
 
 VARIABLE = "sagemaker_pipelines_settings_under_test"
@@ -30,9 +30,8 @@ def settings_variable(monkeypatch: pytest.MonkeyPatch, seeded_bucket: str) -> di
     return values
 
 
-def upsert_task(compiled_definition: Path = COMPILED_DEFINITION, **kwargs: Any) -> UpsertPipelineOperator:
-    return UpsertPipelineOperator(task_id="upsert", compiled_definition=compiled_definition,
-                                  deployment=pipeline_deployment, settings_variable=VARIABLE, **kwargs)
+def upsert_task(declaration: PipelineDeclaration = CLASSIFICATION, **kwargs: Any) -> UpsertPipelineOperator:
+    return UpsertPipelineOperator(task_id="upsert", declaration=declaration, settings_variable=VARIABLE, **kwargs)
 
 
 def test_creates_the_pipeline_uploads_its_scripts_then_finds_it_unchanged(run_tasks, settings_variable,
@@ -53,7 +52,7 @@ def test_creates_the_pipeline_uploads_its_scripts_then_finds_it_unchanged(run_ta
     for uri in code:
         key = uri.split(f"s3://{settings_variable['bucket']}/", 1)[1]
         assert key.startswith(f"{settings_variable['prefix']}/code/")
-        local = COMPILED_DEFINITION.parent.parent / "scripts" / key.rsplit("/", 1)[-1]
+        local = CLASSIFICATION.folder / "scripts" / key.rsplit("/", 1)[-1]
         assert s3.get_object(Bucket=settings_variable["bucket"], Key=key)["Body"].read() == local.read_bytes()
 
 
@@ -100,13 +99,11 @@ def test_a_settings_error_fails_at_once_naming_the_key(run_tasks, monkeypatch, v
 def test_a_script_edited_since_the_compile_fails_at_once_and_changes_nothing(
     run_tasks, settings_variable, tmp_path, endpoint_client
 ) -> None:
-    shutil.copytree(COMPILED_DEFINITION.parent.parent / "scripts", tmp_path / "scripts")
-    (tmp_path / "compiled").mkdir()
-    shutil.copy(COMPILED_DEFINITION, tmp_path / "compiled" / COMPILED_DEFINITION.name)
-    with (tmp_path / "scripts" / "evaluate.py").open("a") as script:
+    folder = shutil.copytree(CLASSIFICATION.folder, tmp_path / "classification")
+    with (folder / "scripts" / "evaluate.py").open("a") as script:
         script.write("# edited\n")
 
-    result = run_tasks(lambda: upsert_task(tmp_path / "compiled" / COMPILED_DEFINITION.name, retries=3))
+    result = run_tasks(lambda: upsert_task(load_declaration(folder), retries=3))
 
     assert result.task_states["upsert"] == "failed"
     assert "evaluate.py changed after" in result.log and "run `make pipelines`" in result.log
@@ -118,6 +115,30 @@ def test_a_region_the_compiled_images_do_not_cover_fails_at_once_naming_it(run_t
     result = run_tasks(lambda: upsert_task(region_name="xx-west-9", retries=3))
     assert result.task_states["upsert"] == "failed"
     assert "has no sklearn_image for region 'xx-west-9'" in result.log
+
+
+def test_a_pipeline_created_elsewhere_is_found_and_never_changed(run_tasks, settings_variable,
+                                                                 endpoint_client) -> None:
+    sagemaker = endpoint_client("sagemaker")
+    definition = json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": [
+        {"Name": "Wait", "Type": "Fail", "Arguments": {"ErrorMessage": "not run"}}]})
+    arn = sagemaker.create_pipeline(PipelineName=settings_variable["pipeline_name"], PipelineDefinition=definition,
+                                    RoleArn=ROLE_ARN)["PipelineArn"]
+    existing = CLASSIFICATION._replace(existing=True)
+
+    found = run_tasks(lambda: upsert_task(existing)).xcoms[("upsert", "return_value")]
+
+    assert (found["action"], found["pipeline_arn"]) == ("existing", arn) and len(found["pipeline_version"]) == 16
+    described = sagemaker.describe_pipeline(PipelineName=settings_variable["pipeline_name"])
+    assert json.loads(described["PipelineDefinition"]) == json.loads(definition)  # not upserted
+
+
+def test_a_pipeline_declared_existing_that_is_not_there_fails_at_once_naming_it(run_tasks, settings_variable) -> None:
+    result = run_tasks(lambda: upsert_task(CLASSIFICATION._replace(existing=True), retries=3))
+
+    assert result.task_states["upsert"] == "failed"
+    assert f"SageMaker has no pipeline '{settings_variable['pipeline_name']}'" in result.log
+    assert "says it exists already" in result.log
 
 
 def test_template_fields() -> None:

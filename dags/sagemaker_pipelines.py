@@ -1,0 +1,22 @@
+"""The DAGs of every declared pipeline: one family per folder of include/pipelines (README "Bring your own pipeline").
+
+Each folder's pipeline.toml declares the pipeline; plugins/airflow_sagemaker_pipelines/dag_family.py
+builds its DAGs from it, with the same tasks, rules, notes and notifications for every pipeline.
+Folders named by SAGEMAKER_PIPELINES_FOLDERS and packages named by SAGEMAKER_PIPELINES_PACKAGES count too. A
+declaration that cannot be built is left out here and reported by pipeline_declarations.py, so the
+other pipelines' DAGs still load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from airflow_sagemaker_pipelines.dag_family import pipeline_dags
+from airflow_sagemaker_pipelines.pipeline_catalog import declared_pipelines
+
+from include import pipelines
+
+declarations, _invalid = declared_pipelines(Path(pipelines.__file__).parent)
+for declaration in declarations:
+    for dag in pipeline_dags(declaration):
+        globals()[dag.dag_id] = dag

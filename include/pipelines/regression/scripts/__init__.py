@@ -1,0 +1,1 @@
+"""What the regression pipeline's steps run: preprocess.py and evaluate.py."""

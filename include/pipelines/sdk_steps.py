@@ -1,0 +1,123 @@
+"""SageMaker SDK v3 building blocks the example pipelines share: processors, S3 inputs and outputs, the
+provenance parameters, the registration step and the quality gate, each named from the pipeline's declaration.
+
+A pipeline folder's definition.py may use them or not: only its compiled definition matters to the
+DAGs. Imported where the SDK is installed (`make pipelines`), never by Airflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_sagemaker_pipelines.declarations import PipelineDeclaration
+from airflow_sagemaker_pipelines.deployment_settings import PipelineSettings
+from airflow_sagemaker_pipelines.payloads import UNRECORDED
+
+
+def image_uri(framework: str, version: str, region: str) -> str:
+    """The URI of a SageMaker image in `region`, as the SDK knows it."""
+    from sagemaker.core import image_uris
+
+    return image_uris.retrieve(framework, region=region, version=version)
+
+
+def execution_prefix(settings: PipelineSettings) -> Any:
+    """s3://<bucket>/<prefix>/executions/<execution id>: each execution writes under its own id."""
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    from sagemaker.core.workflow.functions import Join
+
+    return Join(on="/", values=[settings.s3_uri("executions"), ExecutionVariables.PIPELINE_EXECUTION_ID])
+
+
+def script_processor(settings: PipelineSettings, session: Any, image: str, instance_type: Any,
+                     base_job_name: str) -> Any:
+    from sagemaker.core.processing import ScriptProcessor
+
+    return ScriptProcessor(role=settings.role_arn, image_uri=image, command=["python3"], instance_type=instance_type,
+                           instance_count=1, base_job_name=base_job_name, sagemaker_session=session)
+
+
+def s3_input(name: str, source: Any, destination: str) -> Any:
+    from sagemaker.core.shapes import ProcessingInput, ProcessingS3Input
+
+    return ProcessingInput(input_name=name, s3_input=ProcessingS3Input(
+        s3_uri=source, local_path=destination, s3_data_type="S3Prefix", s3_input_mode="File"))
+
+
+def s3_output(name: str, run_prefix: Any, source: str) -> Any:
+    """A processing output uploaded at the job's end to <run_prefix>/<name>."""
+    from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
+    from sagemaker.core.workflow.functions import Join
+
+    return ProcessingOutput(output_name=name, s3_output=ProcessingS3Output(
+        s3_uri=Join(on="/", values=[run_prefix, name]), local_path=source, s3_upload_mode="EndOfJob"))
+
+
+def string_parameters(declaration: PipelineDeclaration, settings: PipelineSettings) -> dict[str, Any]:
+    """The declared parameters as SDK parameters: the data's (defaulting to the whole prefix), the
+    settings' (with the deployment's defaults) and the provenance the package records."""
+    from sagemaker.core.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
+
+    kinds = {str: ParameterString, float: ParameterFloat, int: ParameterInteger}
+    parameters: dict[str, Any] = {declaration.data_parameter: ParameterString(
+        declaration.data_parameter, default_value=f"s3://{settings.bucket}/{declaration.data_prefix}/")}
+    for name, default in settings.parameter_defaults().items():
+        parameters[name] = kinds[type(default)](name, default_value=default)
+    for name in declaration.provenance.values():
+        parameters[name] = ParameterString(name, default_value=UNRECORDED)
+    return parameters
+
+
+def evaluation_report(declaration: PipelineDeclaration) -> Any:
+    """The evaluation step's report, as a property file the gate reads."""
+    from sagemaker.core.workflow.properties import PropertyFile
+
+    return PropertyFile(name="EvaluationReport", output_name=declaration.evaluation_output,
+                        path=declaration.evaluation_report)
+
+
+def register_model(declaration: PipelineDeclaration, settings: PipelineSettings, session: Any, *, image: str,
+                   model_artifacts: Any, evaluate: Any, approval_status: Any, provenance: list[Any]) -> Any:
+    """The ModelStep that registers the model in the declared group, with its report and provenance."""
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.mlops.workflow.model_step import ModelStep
+    from sagemaker.serve.model_builder import ModelBuilder
+
+    report_uri = Join(on="/", values=[
+        evaluate.properties.ProcessingOutputConfig.Outputs[declaration.evaluation_output].S3Output.S3Uri,
+        declaration.evaluation_report])
+    model = ModelBuilder(s3_model_data_url=model_artifacts, image_uri=image, role_arn=settings.role_arn,
+                         sagemaker_session=session)
+    return ModelStep(
+        name=declaration.register_step,
+        step_args=model.register(
+            model_package_group_name=settings.model_package_group,
+            content_types=["text/csv"],
+            response_types=["text/csv"],
+            inference_instances=["ml.m5.large", "ml.m5.xlarge"],
+            transform_instances=["ml.m5.xlarge"],
+            approval_status=approval_status,
+            model_metrics=ModelMetrics(model_statistics=MetricsSource(s3_uri=report_uri,
+                                                                      content_type="application/json")),
+            customer_metadata_properties={parameter.name: parameter for parameter in provenance},
+        ),
+    )
+
+
+def quality_gate(declaration: PipelineDeclaration, *, name: str, evaluate: Any, report: Any, threshold: Any,
+                 if_steps: list[Any]) -> Any:
+    """The ConditionStep on the declared metric against its threshold parameter (the declared direction), whose
+    else branch is the declared Fail step."""
+    from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo, ConditionLessThanOrEqualTo
+    from sagemaker.core.workflow.functions import Join, JsonGet
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+
+    rule = declaration.metric
+    value = JsonGet(step_name=evaluate.name, property_file=report, json_path=".".join(rule.path))
+    higher = rule.better == "higher"
+    condition = (ConditionGreaterThanOrEqualTo if higher else ConditionLessThanOrEqualTo)(left=value, right=threshold)
+    fail = FailStep(name=rule.gate_step, error_message=Join(on=" ", values=[
+        f"Model {rule.name.upper()}", value, f"is {'below' if higher else 'above'} the {threshold.name}", threshold]))
+    return ConditionStep(name=name, conditions=[condition], if_steps=if_steps, else_steps=[fail])

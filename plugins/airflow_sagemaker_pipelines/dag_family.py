@@ -1,0 +1,309 @@
+"""The DAGs of a declared pipeline, built from its declaration alone: the same tasks and rules for every pipeline.
+
+`pipeline_dags` builds every DAG of a pipeline's family. `training_dag` is its training DAG: one run per data day (or per trigger, for a pipeline
+that is not partitioned), with the Params form the declaration implies. `training_tasks` builds its
+task sequence inside any DAG, so every DAG that trains (scheduled, or started by an event) runs the
+same tasks. What a run does is explained in `TRAINING_DOC`, filled in with the pipeline's names.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
+from airflow.sdk import DAG, Param, XComArg
+
+from .declarations import PipelineDeclaration
+from .notifications import FailureNotification
+from .operators.data_partition import DataPartitionOperator
+from .operators.evaluation import ReadEvaluationMetricsOperator
+from .operators.model_approval import ModelPackageApprovalOperator
+from .operators.model_decision import DECISION_KEY, ModelDecisionBranchOperator
+from .operators.notify_run import NotifyRunOperator
+from .operators.start_pipeline import StartPipelineExecutionOperator
+from .operators.upsert_pipeline import UpsertPipelineOperator
+from .params import as_fraction
+from .payloads import MetricSpec
+from .sensors.pipeline_execution import PipelineExecutionSensor
+
+PIPELINE_TIMEOUT = timedelta(hours=6)
+SAGEMAKER_POOL = "sagemaker_pipelines"
+REGISTRY_POOL = "sagemaker_model_registry"  # one slot: decisions on the registry, one at a time
+# Airflow creates no task for a run before the DAG's start date: a run for such a day would be an empty
+# green success. So every DAG starts long before its data, and choose_partition says why it refuses a day.
+ANY_DAY = datetime(2000, 1, 1, tzinfo=UTC)
+# The task each decision leads to; a re-run of an approved day (unchanged) confirms the approval.
+BRANCHES = {"approved": "approve_model", "unchanged": "approve_model", "rejected": "reject_model",
+            "not_promoted": "keep_unpromoted"}
+DEFAULT_ARGS = {
+    "owner": "ml-platform",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "execution_timeout": timedelta(minutes=30),
+}
+
+TRAINING_DOC = """
+### {description}
+
+SageMaker pipeline `{name}` ({origin}), declared in `{file}`.
+
+{runs}
+
+1. **{first_task}** {first_task_doc}
+2. **choose_partition** picks the run's data{partition_doc}, waits for it to hold data (the form's
+   "Wait for the data"), and fingerprints its objects.
+3. **start_execution** starts one execution for the run. Its ClientRequestToken and display name
+   derive from the DAG run, so a retry or a clear finds the same execution. Clearing a run whose
+   execution failed or was stopped resumes it (the failed steps run again), or starts the run's
+   next execution when the pipeline or the data changed since.
+4. **wait_for_execution** waits in the triggerer and logs every step as it moves; a failed or
+   stopped execution fails it with SageMaker's reason; at the timeout, or when it is marked
+   failed, it stops the execution. The pipeline's own quality gate failing is a decision.
+5. **read_metrics** reads `{report}` of step `{step}` and the package `{register_step}` registered.
+6. **decide_model** compares the candidate with the approved model (the champion) of the group
+   `{group}`, on {metric_name} ({better} is better): **rejected** when it is on the wrong side of
+   the threshold, when the pipeline's gate said no, or when it is worse than the champion by more
+   than the margin; **not promoted** when it learned from an older day than the champion (a
+   backfill) or from the same data and pipeline; **unchanged** when it is the approved model
+   already; else **approved**. **approve_model** / **reject_model** / **keep_unpromoted** set the
+   package's status with the reason and this run's id; approving checks the champion again first.
+   A model trained on an older day than the approved one is never approved: backfills fill in the
+   registry's history (each day's package, metrics and decision), they never demote the live model.
+7. **notify** sends the report (SNS, email and Slack where configured); a task that fails for good
+   reports too, with its reason.
+
+The run's note starts with its outcome (APPROVED / REJECTED / GATE FAILED / NOT PROMOTED /
+UNCHANGED, or FAILED at a task with the reason), its data day, {metric_name} and the package.
+Settings: the JSON Variable `{settings_variable}`. Every AWS call goes through `aws_default`.
+"""
+
+_DAILY_RUNS = """One run per **data day**, which starts the run id (`scheduled__data-2024-03-01__…`): the run for
+day D reads `s3://<bucket>/{prefix}/ds=D/` once D is over. A run triggered for a past day trains
+on that day; one triggered for today (the form's default), on the last complete day. A day before
+{first_day} (the first day of data), or not over yet, is refused with the reason. A backfill
+starts one execution per day."""
+_UNPARTITIONED_RUNS = """Runs only when triggered, each on the whole of `s3://<bucket>/{prefix}/` (its data is not partitioned by day)."""
+
+
+class MetricForm(NamedTuple):
+    """The Params of the decision's metric: their names and schemas, as the declaration implies."""
+
+    threshold_param: str
+    margin_param: str
+    params: dict[str, Param]
+    fraction: bool  # the form takes a percentage too, read as a fraction
+
+    @classmethod
+    def of(cls, declaration: PipelineDeclaration) -> MetricForm:
+        rule = declaration.metric
+        name = rule.name.upper()
+        higher = rule.better == "higher"
+        threshold_param = f"{'min' if higher else 'max'}_{rule.name}_threshold"
+        if rule.fraction:
+            bounds = {"minimum": 0, "maximum": 100}
+            units = " a fraction such as 0.75, or a percentage such as 75 (read as 0.75)."
+        else:
+            bounds = {"minimum": rule.range[0], "maximum": rule.range[1]} if rule.range else {}
+            units = f" a {name} value such as {rule.threshold:g}."
+        worst = "lowest" if higher else "highest"
+        params = {
+            threshold_param: Param(rule.threshold, type="number", title=f"{'Minimum' if higher else 'Maximum'} {name}",
+                                   description=f"The {worst} test {name} a model may have to be approved:{units}",
+                                   **bounds),
+            "champion_margin": Param(
+                rule.margin, type="number", minimum=0, **({"maximum": 100} if rule.fraction else {}),
+                title="Champion margin",
+                description=f"How much worse than the approved model's {name} the new model's may be and still "
+                            f"replace it, in {name}" + (" (or as a percentage)." if rule.fraction else ".")),
+        }
+        return cls(threshold_param, "champion_margin", params, rule.fraction)
+
+    def value(self, param: str) -> str:
+        """The template a task reads the Param's value with: a percentage read as a fraction where it may be one."""
+        return f"{{{{ as_fraction(params.{param}, '{param}') }}}}" if self.fraction else f"{{{{ params.{param} }}}}"
+
+
+def _param_key(name: str) -> str:
+    """TrainingInstanceType -> training_instance_type: the form's key of a pipeline parameter."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).replace("-", "_").lower()
+
+
+def training_params(declaration: PipelineDeclaration) -> dict[str, Param]:
+    form = MetricForm.of(declaration)
+    params: dict[str, Param] = dict(form.params)
+    params["wait_for_data_minutes"] = Param(
+        360, type="integer", minimum=0, maximum=1440, title="Wait for the data (minutes)",
+        description="How long the run waits for its data to land before it fails (0: fail at once when it is empty).")
+    for parameter in declaration.form:
+        params[_param_key(parameter.name)] = Param(
+            parameter.default, type="string", title=parameter.title,
+            description=parameter.description or f"The pipeline parameter {parameter.name}.",
+            **({"pattern": parameter.pattern} if parameter.pattern else {}))
+    day = ("the run's data day, s3://<bucket>/" + declaration.data_prefix + "/ds=<day>/"
+           if declaration.partitioning == "daily" else f"s3://<bucket>/{declaration.data_prefix}/")
+    params["input_data_url"] = Param(
+        None, type=["null", "string"], pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$",
+        title="Input data URL", description=f"Leave empty to train on {day}; else an s3:// prefix such as "
+                                            f"s3://my-bucket/{declaration.data_prefix}/ds=2024-03-01/.")
+    if declaration.approval_status_parameter:
+        params["model_approval_status"] = Param(
+            ApprovalStatus.PENDING_MANUAL_APPROVAL.value, type="string", enum=[s.value for s in ApprovalStatus],
+            title="Registration status", description="The status the pipeline registers the model with.")
+    params["notify"] = Param(True, type="boolean", title="Notify", description="Send the run report (SNS, email, Slack).")
+    return params
+
+
+def training_tasks(declaration: PipelineDeclaration) -> dict[str, Any]:
+    """The training sequence, in the DAG being defined: upsert (or find) the pipeline, choose the data,
+    start, wait, read, decide, approve or reject, notify. Returns the tasks by task id."""
+    form = MetricForm.of(declaration)
+    rule = declaration.metric
+    metric: MetricSpec = {"name": rule.name, "better": rule.better,
+                          "range": list(rule.range) if rule.range else None}
+    champion_check = {"metric_paths": declaration.metric_paths, "provenance_keys": declaration.provenance}
+    pipeline = UpsertPipelineOperator(
+        task_id="find_pipeline" if declaration.existing else "upsert_pipeline",
+        doc_md=("Find the SageMaker pipeline, created elsewhere (never upserted here)." if declaration.existing
+                else "Create or update the SageMaker pipeline from its compiled definition (no call when unchanged)."),
+        declaration=declaration,
+        settings_variable=declaration.settings_variable,
+    )
+    partition = DataPartitionOperator(
+        task_id="choose_partition",
+        doc_md="The run's data: its S3 prefix, waited for until it holds data, and a fingerprint of its objects.",
+        bucket=pipeline.output["bucket"],
+        partition_uri=declaration.partition_uri,
+        partitioned=declaration.partitioning == "daily",
+        input_data_url="{{ params.input_data_url }}",
+        first_day=declaration.first_day,
+        wait_for_data_minutes="{{ params.wait_for_data_minutes }}",
+    )
+    parameters: dict[str, Any] = {declaration.data_parameter: partition.output["input_data_url"]}
+    if rule.parameter:
+        parameters[rule.parameter] = form.value(form.threshold_param)
+    if declaration.approval_status_parameter:
+        parameters[declaration.approval_status_parameter] = "{{ params.model_approval_status }}"
+    for parameter in declaration.form:
+        parameters[parameter.name] = f"{{{{ params.{_param_key(parameter.name)} }}}}"
+    recorded = {"data_day": partition.output["data_day"], "pipeline_version": pipeline.output["pipeline_version"],
+                "data_fingerprint": partition.output["data_fingerprint"]}
+    parameters.update({name: recorded[field] for field, name in declaration.provenance.items()})
+    start_execution = StartPipelineExecutionOperator(
+        task_id="start_execution",
+        doc_md="Start this run's execution, idempotently: a retry or clear gets the same execution back.",
+        pool=SAGEMAKER_POOL,
+        pipeline_name=pipeline.output["pipeline_name"],
+        data_day=partition.output["data_day"],
+        pipeline_params=parameters,
+    )
+    wait_for_execution = PipelineExecutionSensor(
+        task_id="wait_for_execution",
+        doc_md="Wait in the triggerer; the log shows each step's status changes and any failure's reason.",
+        pool=SAGEMAKER_POOL,
+        pipeline_exec_arn=start_execution.output,
+        poll_interval="{{ var.value.get('sagemaker_pipelines_poll_seconds', 30) }}",
+        quality_gate_steps=[rule.gate_step] if rule.gate_step else [],
+        timeout=PIPELINE_TIMEOUT.total_seconds(),
+        execution_timeout=PIPELINE_TIMEOUT + timedelta(minutes=15),
+        # Retried only when the API stayed unreachable beyond the outage budget: the retry
+        # re-attaches to the same execution. How an execution ended is final (clear to resume).
+        retries=2,
+    )
+    read_metrics = ReadEvaluationMetricsOperator(
+        task_id="read_metrics",
+        doc_md="Read the evaluation report of the evaluation step, the registered package and the champion.",
+        execution=wait_for_execution.output,
+        evaluation_step=declaration.evaluation_step,
+        evaluation_output=declaration.evaluation_output,
+        report_file=declaration.evaluation_report,
+        register_step=declaration.register_step,
+        metric=metric,
+        count_paths=declaration.counts,
+        **champion_check,
+    )
+    decide_model = ModelDecisionBranchOperator(
+        task_id="decide_model",
+        doc_md="Compare with the group's approved model: approve, reject, keep without promoting, or unchanged.",
+        pool=REGISTRY_POOL,
+        evaluation=read_metrics.output,
+        model_package_group=pipeline.output["model_package_group"],
+        metric=metric,
+        threshold=form.value(form.threshold_param),
+        margin=form.value(form.margin_param),
+        branches=BRANCHES,
+        **champion_check,
+    )
+    decision = XComArg(decide_model, key=DECISION_KEY)
+    approvals = {
+        task_id: ModelPackageApprovalOperator(
+            task_id=task_id,
+            doc_md=f"Set the registered model package to {status.value}, with the decision's reason.",
+            pool=REGISTRY_POOL,
+            model_package_arn=read_metrics.output["model_package_arn"],
+            decision=decision,
+            approval_status=status.value,
+            **champion_check,
+        )
+        for task_id, status in (("approve_model", ApprovalStatus.APPROVED), ("reject_model", ApprovalStatus.REJECTED),
+                                ("keep_unpromoted", ApprovalStatus.PENDING_MANUAL_APPROVAL))
+    }
+    notify = NotifyRunOperator(
+        task_id="notify",
+        doc_md="Send the run report: decision, metrics, model package, execution ARN and console link.",
+        trigger_rule="none_failed_min_one_success",
+        evaluation=read_metrics.output,
+        decision=decision,
+        approvals={outcome: approvals[task_id].output for outcome, task_id in BRANCHES.items()},
+        console_link=XComArg(start_execution, key=StartPipelineExecutionOperator.console_link_key),
+        data_day=partition.output["data_day"],
+        metric=rule.name,
+    )
+    pipeline >> partition >> start_execution >> wait_for_execution >> read_metrics >> decide_model
+    decide_model >> list(approvals.values()) >> notify
+    tasks = [pipeline, partition, start_execution, wait_for_execution, read_metrics, decide_model,
+             *approvals.values(), notify]
+    return {task.task_id: task for task in tasks}
+
+
+def training_dag(declaration: PipelineDeclaration) -> DAG:
+    """The pipeline's training DAG: on its data days (or when triggered), with its form and doc."""
+    from .timetables import DataDayTimetable
+
+    daily = declaration.partitioning == "daily"
+    runs = (_DAILY_RUNS.format(prefix=declaration.data_prefix, first_day=declaration.first_day) if daily
+            else _UNPARTITIONED_RUNS.format(prefix=declaration.data_prefix))
+    doc = TRAINING_DOC.format(
+        description=declaration.description, name=declaration.name, file=declaration.file.name,
+        origin="created elsewhere, never upserted here" if declaration.existing else "compiled from its SDK source",
+        runs=runs, first_task="find_pipeline" if declaration.existing else "upsert_pipeline",
+        first_task_doc=("reads the pipeline SageMaker has; it is never changed here." if declaration.existing else
+                        "fills the pipeline's compiled definition in with the deployment's settings and creates or "
+                        "updates the pipeline (no call when unchanged)."),
+        partition_doc=" day" if daily else "", report=declaration.evaluation_report, step=declaration.evaluation_step,
+        register_step=declaration.register_step, group=declaration.model_package_group,
+        metric_name=declaration.metric.name.upper(), better=declaration.metric.better,
+        settings_variable=declaration.settings_variable)
+    with DAG(
+        dag_id=declaration.dag_id,
+        description=declaration.description + (" (one run per data day; the run id starts with it)" if daily else ""),
+        doc_md=doc,
+        schedule=DataDayTimetable(declaration.cron, timezone="UTC") if daily else None,
+        start_date=ANY_DAY,
+        catchup=False,
+        max_active_runs=3,
+        tags=["sagemaker", "mlops", "training", *declaration.tags],
+        render_template_as_native_obj=True,  # numbers stay numbers, None stays None
+        user_defined_macros={"as_fraction": as_fraction},  # 0.75 or 75 (%) -> 0.75
+        default_args={**DEFAULT_ARGS, "on_failure_callback": FailureNotification()},
+        params=training_params(declaration),
+    ) as dag:
+        training_tasks(declaration)
+    return dag
+
+
+def pipeline_dags(declaration: PipelineDeclaration) -> list[DAG]:
+    """Every DAG of the pipeline's family, as its declaration asks."""
+    return [training_dag(declaration)]

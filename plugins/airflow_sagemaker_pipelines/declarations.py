@@ -1,0 +1,366 @@
+"""A pipeline as a folder: what its `pipeline.toml` declares, read and checked with every error named.
+
+The DAG family of a pipeline (dag_family.py) is built from its declaration alone: the SageMaker
+pipeline's name (and whether this package upserts it from a compiled definition beside the file,
+or it exists in SageMaker already), its schedule and where a day's data lives, the evaluation
+step and report, the metric the decision rests on and which way is better, the registry group,
+and the pipeline parameters the DAG sends. README "Bring your own pipeline" lists every key.
+
+Reading is strict: a missing key, a key this package does not know, or a value of the wrong kind
+is a DeclarationError naming the file, the key and what is allowed (pipeline_catalog.py finds the
+folders and checks them together).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
+
+DECLARATION_FILE = "pipeline.toml"
+COMPILED_FILE = "compiled.json"
+Partitioning = Literal["daily", "none"]
+Better = Literal["higher", "lower"]
+_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")  # SageMaker pipeline and group names
+_DAG_ID = re.compile(r"^[a-zA-Z0-9_.-]{1,250}$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_PARAMETER = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")  # a pipeline parameter's name
+PROVENANCE_FIELDS = ("data_day", "pipeline_version", "data_fingerprint")
+
+
+class DeclarationError(ValueError):
+    """A declaration this package cannot build DAGs from; the message names the file and the key."""
+
+
+# The records are NamedTuples: immutable, and built four times faster than frozen dataclasses (every DAG
+# file parse defines them).
+class MetricRule(NamedTuple):
+    """The metric the decision rests on: where the report has it, which way is better, the gate and margin."""
+
+    name: str
+    path: tuple[str, ...]
+    better: Better
+    threshold: float
+    margin: float
+    range: tuple[float, float] | None = None  # values outside are refused
+    parameter: str | None = None  # the pipeline's own gate parameter, sent the threshold
+    gate_step: str | None = None  # the Fail step whose failure is the gate's verdict, not a crash
+
+    @property
+    def fraction(self) -> bool:
+        """A metric from 0 to 1 (AUC, accuracy): the trigger form also takes it as a percentage."""
+        return self.range == (0.0, 1.0)
+
+
+class FormParameter(NamedTuple):
+    """A pipeline parameter the trigger form sets, as a string with a default (and a pattern, if given)."""
+
+    name: str
+    title: str
+    default: str
+    description: str = ""
+    pattern: str | None = None
+
+
+class SettingParameter(NamedTuple):
+    """A deployment setting (the settings Variable's key) that sets a pipeline parameter's default."""
+
+    key: str
+    parameter: str
+    default: str | float | int | bool
+    pattern: str | None = None
+    allowed: str | None = None  # what a value may be, in words, for errors (else the pattern)
+
+
+class PipelineDeclaration(NamedTuple):
+    """A pipeline's declaration as read from its folder: what its DAG family is built from."""
+
+    folder: Path
+    name: str  # the SageMaker pipeline's name (the deployment's settings may rename it)
+    description: str
+    existing: bool  # created elsewhere: started and followed, never upserted
+    dag_id: str
+    tags: tuple[str, ...]
+    settings_variable: str
+    partitioning: Partitioning
+    cron: str | None
+    first_day: date | None
+    data_prefix: str
+    data_parameter: str
+    evaluation_step: str
+    evaluation_output: str
+    evaluation_report: str
+    metric: MetricRule
+    metrics: Mapping[str, tuple[str, ...]]  # reported besides the decision's metric
+    counts: Mapping[str, tuple[str, ...]]  # whole numbers (rows)
+    model_package_group: str
+    register_step: str
+    approval_status_parameter: str | None
+    provenance: Mapping[str, str]  # PackageProvenance field -> the pipeline parameter the package records
+    form: tuple[FormParameter, ...] = ()
+    settings: tuple[SettingParameter, ...] = ()
+    extra: Mapping[str, Any] = MappingProxyType({})  # sections another DAG of the family reads
+
+    @property
+    def key(self) -> str:
+        """The folder's name: the pipeline's key in DAG ids and Variable names."""
+        return self.folder.name
+
+    @property
+    def file(self) -> Path:
+        return self.folder / DECLARATION_FILE
+
+    @property
+    def compiled_definition(self) -> Path:
+        return self.folder / COMPILED_FILE
+
+    @property
+    def metric_paths(self) -> dict[str, tuple[str, ...]]:
+        """Every metric read from the report, the decision's first."""
+        return {self.metric.name: self.metric.path, **self.metrics}
+
+    def partition_prefix(self, day: date | None) -> str:
+        """The key prefix of a data day's partition (daily), or of the pipeline's data (none)."""
+        return f"{self.data_prefix}/ds={day.isoformat()}/" if day is not None else f"{self.data_prefix}/"
+
+    def partition_uri(self, bucket: str, day: date | None) -> str:
+        return f"s3://{bucket}/{self.partition_prefix(day)}"
+
+
+class _Section:
+    """One table of the file, read key by key; what is left unread when it is closed is an unknown key."""
+
+    def __init__(self, file: Path, name: str, table: Any, *, required: bool = True) -> None:
+        self.file, self.name = file, name
+        if table is None and not required:
+            table = {}
+        if not isinstance(table, dict):
+            raise DeclarationError(f"{file}: [{name}] is {'missing' if table is None else 'not a table'}")
+        self.table = dict(table)
+
+    def error(self, key: str, message: str) -> DeclarationError:
+        return DeclarationError(f"{self.file}: [{self.name}] {key}: {message}")
+
+    def take(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, allowed: str = "") -> Any:
+        if key not in self.table:
+            if default is ...:
+                raise self.error(key, f"missing; expected {allowed or _kind_name(kind)}")
+            return default
+        value = self.table.pop(key)
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self.error(key, f"{value!r}: expected {allowed or _kind_name(kind)}")
+        if not isinstance(value, kind):
+            raise self.error(key, f"{value!r}: expected {allowed or _kind_name(kind)}")
+        return value
+
+    def matching(self, key: str, pattern: re.Pattern[str], allowed: str, default: Any = ...) -> Any:
+        value = self.take(key, str, default, allowed=allowed)
+        if value is not None and value is not default and not pattern.match(value):
+            raise self.error(key, f"{value!r}: expected {allowed}")
+        return value
+
+    def path(self, key: str, default: Any = ...) -> tuple[str, ...] | None:
+        value = self.take(key, str, default, allowed="a dotted path in the report, such as metrics.auc.value")
+        if value is None or value is default:
+            return value
+        parts = tuple(value.split("."))
+        if not all(parts):
+            raise self.error(key, f"{value!r}: expected a dotted path in the report, such as metrics.auc.value")
+        return parts
+
+    def close(self) -> None:
+        if self.table:
+            raise self.error(sorted(self.table)[0], "unknown key; allowed here: see README \"Bring your own pipeline\"")
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "a whole number", float: "a number", bool: "true or false", list: "a list",
+             dict: "a table"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def load_declaration(folder: Path) -> PipelineDeclaration:
+    """The declaration of the pipeline in `folder`; a DeclarationError names the file and the key."""
+    file = folder / DECLARATION_FILE
+    try:
+        document = tomllib.loads(file.read_text())
+    except FileNotFoundError:
+        raise DeclarationError(f"{file}: missing; a pipeline folder declares its pipeline there") from None
+    except tomllib.TOMLDecodeError as error:
+        raise DeclarationError(f"{file}: not valid TOML ({error})") from None
+    sections = {"pipeline", "schedule", "data", "evaluation", "metric", "metrics", "counts", "registry",
+                "provenance", "form", "settings", "deploy", "scoring"}
+    unknown = sorted(set(document) - sections)
+    if unknown:
+        raise DeclarationError(f"{file}: [{unknown[0]}] is not a section this package knows; allowed: "
+                               f"{', '.join(sorted(sections))}")
+    key = folder.name
+    if not _IDENTIFIER.match(key):
+        raise DeclarationError(f"{file}: the folder name {key!r} must be a Python identifier (letters, digits, _)")
+
+    pipeline = _Section(file, "pipeline", document.get("pipeline"))
+    name = pipeline.matching("name", _NAME, "a SageMaker pipeline name: letters, digits and hyphens")
+    description = pipeline.take("description", str)
+    existing = pipeline.take("existing", bool, False)
+    dag_id = pipeline.matching("dag_id", _DAG_ID, "letters, digits, _ . -", f"{key}_training")
+    tags = pipeline.take("tags", list, [], allowed="a list of strings")
+    if not all(isinstance(tag, str) and tag for tag in tags):
+        raise pipeline.error("tags", f"{tags!r}: expected a list of strings")
+    settings_variable = pipeline.matching("settings_variable", re.compile(r"^[A-Za-z0-9_.-]+$"),
+                                          "an Airflow Variable key", f"sagemaker_pipelines_{key}_settings")
+    pipeline.close()
+
+    schedule = _Section(file, "schedule", document.get("schedule"))
+    partitioning = schedule.take("partitioning", str, allowed="daily or none")
+    if partitioning not in ("daily", "none"):
+        raise schedule.error("partitioning", f"{partitioning!r}: expected daily (one run per day of data) or none "
+                                             "(runs only when triggered, on the whole prefix)")
+    cron = first_day = None
+    if partitioning == "daily":
+        cron = schedule.take("cron", str, "0 0 * * *", allowed="a daily cron expression such as '0 0 * * *'")
+        fields = cron.split()
+        if len(fields) != 5 or fields[2:] != ["*", "*", "*"] or not all(f.isdigit() for f in fields[:2]):
+            raise schedule.error("cron", f"{cron!r}: expected a daily cron expression such as '0 0 * * *'")
+        first = schedule.take("first_day", (str, date), allowed="the first day of data, YYYY-MM-DD")
+        try:
+            first_day = first if isinstance(first, date) else date.fromisoformat(first)
+        except ValueError:
+            raise schedule.error("first_day", f"{first!r}: expected the first day of data, YYYY-MM-DD") from None
+    schedule.close()
+
+    data = _Section(file, "data", document.get("data"))
+    data_prefix = data.matching("prefix", re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$"),
+                                "an S3 key prefix such as raw-data (no leading or trailing /)")
+    data_parameter = data.matching("parameter", _PARAMETER, "the pipeline parameter that takes the data's s3:// URL")
+    data.close()
+
+    evaluation = _Section(file, "evaluation", document.get("evaluation"))
+    evaluation_step = evaluation.take("step", str)
+    evaluation_output = evaluation.take("output", str)
+    evaluation_report = evaluation.take("report", str, allowed="the report's file name in that output")
+    evaluation.close()
+
+    metric = _metric_rule(_Section(file, "metric", document.get("metric")))
+    metrics = _paths(_Section(file, "metrics", document.get("metrics"), required=False))
+    counts = _paths(_Section(file, "counts", document.get("counts"), required=False))
+    clashing = sorted(({metric.name} | set(metrics)) & set(counts) | ({metric.name} & set(metrics)))
+    if clashing:
+        raise DeclarationError(f"{file}: [metrics] {clashing[0]}: named twice (in [metric], [metrics] or [counts])")
+
+    registry = _Section(file, "registry", document.get("registry"))
+    group = registry.matching("model_package_group", _NAME, "a model package group name: letters, digits, hyphens")
+    register_step = registry.take("register_step", str)
+    approval_parameter = registry.matching("approval_status_parameter", _PARAMETER, "a pipeline parameter name", None)
+    registry.close()
+
+    provenance_section = _Section(file, "provenance", document.get("provenance"), required=False)
+    provenance = {name: provenance_section.matching(name, _PARAMETER, "a pipeline parameter name", None)
+                  for name in PROVENANCE_FIELDS}
+    provenance_section.close()
+
+    return PipelineDeclaration(
+        folder=folder, name=name, description=description, existing=existing, dag_id=dag_id,
+        tags=tuple(tags), settings_variable=settings_variable, partitioning=partitioning, cron=cron,
+        first_day=first_day, data_prefix=data_prefix, data_parameter=data_parameter, evaluation_step=evaluation_step,
+        evaluation_output=evaluation_output, evaluation_report=evaluation_report, metric=metric, metrics=metrics,
+        counts=counts, model_package_group=group, register_step=register_step,
+        approval_status_parameter=approval_parameter,
+        provenance={name: parameter for name, parameter in provenance.items() if parameter},
+        form=_form(file, document.get("form")), settings=_settings(file, document.get("settings"), metric),
+        extra={name: document[name] for name in ("deploy", "scoring") if name in document},
+    )
+
+
+def _metric_rule(section: _Section) -> MetricRule:
+    name = section.matching("name", _IDENTIFIER, "the metric's name, such as auc or rmse")
+    path = section.path("path")
+    better = section.take("better", str, allowed="higher or lower")
+    if better not in ("higher", "lower"):
+        raise section.error("better", f"{better!r}: expected higher (AUC, accuracy) or lower (RMSE, loss)")
+    bounds = section.take("range", list, None, allowed="[lowest, highest], such as [0, 1]")
+    if bounds is not None:
+        if len(bounds) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds) \
+                or bounds[0] >= bounds[1]:
+            raise section.error("range", f"{bounds!r}: expected [lowest, highest], such as [0, 1]")
+        bounds = (float(bounds[0]), float(bounds[1]))
+    threshold = float(section.take("threshold", (int, float)))
+    margin = float(section.take("margin", (int, float), 0.0))
+    if margin < 0:
+        raise section.error("margin", f"{margin!r}: expected 0 or more")
+    if bounds and not bounds[0] <= threshold <= bounds[1]:
+        raise section.error("threshold", f"{threshold!r}: expected a value within the range {list(bounds)}")
+    parameter = section.matching("parameter", _PARAMETER, "a pipeline parameter name", None)
+    gate_step = section.take("gate_step", str, None)
+    section.close()
+    return MetricRule(name=name, path=path, better=better, threshold=threshold, margin=margin,  # type: ignore[arg-type]
+                      range=bounds, parameter=parameter, gate_step=gate_step)
+
+
+def _paths(section: _Section) -> dict[str, tuple[str, ...]]:
+    found = {}
+    for key in list(section.table):
+        if not _IDENTIFIER.match(key):
+            raise section.error(key, "expected a metric name: letters, digits, _")
+        found[key] = section.path(key)
+    return found  # type: ignore[return-value]
+
+
+def _form(file: Path, table: Any) -> tuple[FormParameter, ...]:
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        raise DeclarationError(f"{file}: [form] is not a table")
+    parameters = []
+    for name, entry in table.items():
+        if not _PARAMETER.match(name):
+            raise DeclarationError(f"{file}: [form.{name}]: expected a pipeline parameter name")
+        section = _Section(file, f"form.{name}", entry)
+        parameter = FormParameter(name=name, title=section.take("title", str), default=section.take("default", str),
+                                  pattern=section.take("pattern", str, None),
+                                  description=section.take("description", str, ""))
+        section.close()
+        _check_pattern(section, parameter.pattern, parameter.default)
+        parameters.append(parameter)
+    return tuple(parameters)
+
+
+def _settings(file: Path, table: Any, metric: MetricRule) -> tuple[SettingParameter, ...]:
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        raise DeclarationError(f"{file}: [settings] is not a table")
+    found = []
+    for key, entry in table.items():
+        if not _IDENTIFIER.match(key):
+            raise DeclarationError(f"{file}: [settings.{key}]: expected a settings key: letters, digits, _")
+        section = _Section(file, f"settings.{key}", entry)
+        parameter = section.matching("parameter", _PARAMETER, "a pipeline parameter name")
+        # The gate's parameter defaults to the metric's threshold: one default, declared once.
+        gate = parameter == metric.parameter
+        default = section.take("default", (str, int, float, bool), metric.threshold if gate else ...)
+        pattern = section.take("pattern", str, None)
+        allowed = section.take("allowed", str, None)
+        section.close()
+        _check_pattern(section, pattern, default)
+        if gate and metric.range and not (isinstance(default, (int, float)) and not isinstance(default, bool)
+                                          and metric.range[0] <= default <= metric.range[1]):
+            raise section.error("default", f"{default!r}: expected a {metric.name} within {list(metric.range)}")
+        found.append(SettingParameter(key=key, parameter=parameter, default=default, pattern=pattern, allowed=allowed))
+    return tuple(found)
+
+
+def _check_pattern(section: _Section, pattern: str | None, default: object) -> None:
+    """A declared pattern is a regular expression its own default matches."""
+    if pattern is None:
+        return
+    try:
+        matched = re.match(pattern, str(default))
+    except re.error as error:
+        raise section.error("pattern", f"{pattern!r} is not a regular expression ({error})") from None
+    if not matched:
+        raise section.error("default", f"{default!r} does not match its pattern {pattern!r}")
