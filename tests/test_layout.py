@@ -25,7 +25,9 @@ PRODUCT = ("dags", "plugins", "include")
 TOOLS = ("devtools",)
 # Modules that play the same role in parallel folders may share a name (hooks/x.py, sensors/x.py, ...).
 PARALLEL_ROLES = {"hooks", "operators", "sensors", "triggers"}
-SDK_SOURCE = PROJECT_ROOT / "include" / "pipelines" / "definition.py"
+PIPELINES = PROJECT_ROOT / "include" / "pipelines"
+# The SDK source: each pipeline folder's definition and the building blocks they share.
+SDK_SOURCES = sorted([*PIPELINES.glob("*/definition.py"), PIPELINES / "sdk_steps.py"])
 PACKAGE = "airflow_sagemaker_pipelines"
 
 
@@ -70,9 +72,13 @@ def test_the_plugin_never_imports_include(path: Path) -> None:
 def test_nothing_of_the_product_imports_the_sdk_but_the_pipelines_sdk_source() -> None:
     importing = [str(path.relative_to(PROJECT_ROOT)) for path in python_files(*PRODUCT)
                  if "sagemaker" in roots(imported_modules(path))]
-    assert importing == [str(SDK_SOURCE.relative_to(PROJECT_ROOT))]
-    top_level = [node for node in ast.parse(SDK_SOURCE.read_text()).body if isinstance(node, ast.Import | ast.ImportFrom)]
-    assert not any("sagemaker" in ast.dump(node) for node in top_level), "only inside build_pipeline"
+    assert sorted(importing) == [str(path.relative_to(PROJECT_ROOT)) for path in SDK_SOURCES]
+    assert len(SDK_SOURCES) >= 3
+    for source in SDK_SOURCES:
+        top_level = [name.split(".")[0] for node in ast.parse(source.read_text()).body
+                     for name in ([node.module or ""] if isinstance(node, ast.ImportFrom) else
+                                  [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])]
+        assert "sagemaker" not in top_level, f"{source}: the SDK is imported only inside functions"
 
 
 def test_no_two_modules_share_a_base_name_unless_they_play_one_role_in_parallel_folders() -> None:
@@ -81,8 +87,15 @@ def test_no_two_modules_share_a_base_name_unless_they_play_one_role_in_parallel_
         if path.name not in ("__init__.py", "__main__.py"):
             by_name[path.name].append(path)
     shared = {name: [str(path.relative_to(PROJECT_ROOT)) for path in paths] for name, paths in by_name.items()
-              if len(paths) > 1 and not all(path.parent.name in PARALLEL_ROLES for path in paths)}
+              if len(paths) > 1 and not all(path.parent.name in PARALLEL_ROLES or _in_a_pipeline_folder(path)
+                                            for path in paths)}
     assert shared == {}
+
+
+def _in_a_pipeline_folder(path: Path) -> bool:
+    """Pipeline folders are parallel by design: each has its definition.py and scripts."""
+    return PIPELINES in path.parents and any((folder / "pipeline.toml").is_file()
+                                             for folder in path.parents if PIPELINES in folder.parents)
 
 
 def test_the_product_ships_no_airflow_local_settings() -> None:

@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# What the training DAG's tasks import, at parse (the DAG file) and when they run. Airflow's own
+# What the training DAGs' tasks import, at parse (the DAG file) and when they run. Airflow's own
 # modules first: the task runner, what it imports as it starts and looks a connection up (the
 # supervisor's comms and logging: a Celery worker imports them only in its pool processes), and
 # what the DAG's cron timetable and the DAG object import.
@@ -53,6 +53,7 @@ TASK_MODULES = (
     "airflow.providers.amazon.aws.utils.mixins",
     "airflow.providers.amazon.aws.utils.sagemaker",
     "airflow.providers.standard.operators.branch",
+    "tomllib",  # the DAG file reads each pipeline's declaration
 )
 # The AWS APIs the tasks call: their models, endpoint rules and retry settings are parsed here.
 TASK_SERVICES = ("sagemaker", "s3", "sns", "logs")

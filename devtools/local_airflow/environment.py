@@ -81,11 +81,15 @@ def aws_connection_uri_json(endpoint_url: str) -> str:
 
 def stack_variables(sns_topic_arn: str | None = None, poll_seconds: float = 1,
                     pipeline_settings: dict | None = None) -> dict[str, str]:
-    """The DAG's Variables: pipeline settings (bucket, role), SNS topic, the wait's poll interval."""
-    variables = {
-        "sagemaker_pipelines_settings": json.dumps(pipeline_settings or {"bucket": BUCKET, "role_arn": ROLE_ARN}),
-        "sagemaker_pipelines_poll_seconds": str(poll_seconds),
-    }
+    """The DAGs' Variables: each example pipeline's settings (bucket, role; `pipeline_settings` replaces the
+    classification pipeline's), the SNS topic, the wait's poll interval."""
+    from devtools.sample_data.partitions import DEFAULT_PIPELINE, declaration, sample_pipelines
+
+    variables = {declaration(pipeline).settings_variable: json.dumps({"bucket": BUCKET, "role_arn": ROLE_ARN})
+                 for pipeline in sample_pipelines()}
+    if pipeline_settings:
+        variables[declaration(DEFAULT_PIPELINE).settings_variable] = json.dumps(pipeline_settings)
+    variables["sagemaker_pipelines_poll_seconds"] = str(poll_seconds)
     if sns_topic_arn:
         variables["sagemaker_pipelines_sns_topic_arn"] = sns_topic_arn
     return variables

@@ -1,19 +1,20 @@
-"""`make run`: the training DAG end to end with `airflow dags test`, on the local endpoint.
+"""`make run`: an example pipeline's training DAG end to end with `airflow dags test`, on the local endpoint.
 
 Starts the local SageMaker endpoint on a free loopback port, seeds the day's partition,
 creates the SNS topic with an SQS queue subscribed, prepares a throwaway Airflow home
 (SQLite, the pool, the aws_default connection and the Variables, all as env vars), runs
 `airflow dags test` for the day, then prints a summary: the execution, each step's status and
-duration, the AUC, the decision, the model package, and the SNS message as the queue received
+duration, the metrics, the decision, the model package, and the SNS message as the queue received
 it, the wall time of each phase, and one verdict line (APPROVED / REJECTED / NOT PROMOTED /
 FAILED). The metadata DB is a copy of one migrated once per Airflow version
 (prepared_metadata_db), made while the endpoint starts. Stops the endpoint and removes the
 Airflow home. No AWS account is used: every client points at 127.0.0.1.
 
-`--runtime PYTHON` runs the DAG with another virtualenv's Airflow, as a deployment runs it: that
-environment's packages only (a runtime-only one has no SageMaker SDK, no moto, no local tools), the
-DAG folder and include/ copied into a deployment folder of their own, the plugin from the plugins
-folder unless that environment has the package installed, and none of the local speed-ups.
+`--pipeline regression` runs the regression example instead. `--runtime PYTHON` runs the DAG with
+another virtualenv's Airflow, as a deployment runs it: that environment's packages only (a
+runtime-only one has no SageMaker SDK, no moto, no local tools), the DAG folder and include/
+copied into a deployment folder of their own, the plugin from the plugins folder unless that
+environment has the package installed, and none of the local speed-ups.
 
 Exit codes: 0 the run ran and decided (a rejected model is a decision, not a failure);
 1 something broke (a task failed, no report arrived); 2 bad arguments.
@@ -49,9 +50,8 @@ from devtools.local_airflow.environment import (
 from devtools.local_airflow.prepared_metadata_db import copy_prepared_db
 from devtools.local_airflow.run_phases import RunPhases
 from devtools.local_airflow.seed_local_stack import topic_with_queue
+from devtools.sample_data.partitions import declaration, sample_pipelines, seed_partitions
 
-DAG_ID = "sagemaker_training_pipeline"
-PIPELINE_NAME = "ml-classification-pipeline"
 # The lines of the `dags test` output worth showing while it runs.
 PROGRESS_MARKERS = ("Step ", "Decision:", "[DAG TEST] end task", "Pipeline execution", "[error", "Sent SnsNotifier")
 # Lines of the `dags test` output that mark where its fixed costs end: its first task's start and end.
@@ -68,17 +68,20 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--day", type=date.fromisoformat, default=datetime.now(UTC).date() - timedelta(days=1),
                         help="the data partition to train on (default: yesterday, UTC)")
-    parser.add_argument("--min-auc", type=float, default=None, help="override the DAG's min_auc_threshold param")
+    parser.add_argument("--pipeline", default="classification", choices=sample_pipelines(),
+                        help="the example pipeline (include/pipelines/<name>) whose training DAG runs (default classification)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="override the form's threshold of the pipeline's metric (classification: the minimum "
+                             "AUC, e.g. 0.9; regression: the maximum RMSE, e.g. 60)")
     parser.add_argument("--runtime", type=Path, default=None, metavar="PYTHON",
                         help="run the DAG with this Python's Airflow, as a deployment would (see above)")
     options = parser.parse_args(argv)
+    options.declaration = declaration(options.pipeline)
     os.environ.update(FAKE_AWS)
 
     import boto3
 
     from devtools.local_sagemaker.server import LocalSageMakerEndpoint
-    from devtools.sample_data.partitions import seed_partitions
-
     phases = RunPhases()
 
     airflow_home = Path(tempfile.mkdtemp(prefix="airflow-run-"))
@@ -92,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Local SageMaker endpoint: {endpoint.url}")
                 session = boto3.session.Session(region_name=REGION)
                 clients = {name: session.client(name, endpoint_url=endpoint.url) for name in ("s3", "sns", "sqs", "sagemaker")}
-                seed_partitions(clients["s3"], BUCKET, options.day, options.day)
-                print(f"Seeded s3://{BUCKET}/raw-data/ds={options.day}/")
+                seed_partitions(clients["s3"], BUCKET, options.day, options.day, pipeline=options.pipeline)
+                print(f"Seeded {options.declaration.partition_uri(BUCKET, options.day)}")
                 topic_arn, queue_url = topic_with_queue(clients["sns"], clients["sqs"])
             print(f"Airflow metadata DB (SQLite): {_metadata_db_note(metadata_db.result())}")
             env = {**airflow_environment(airflow_home), **settings_as_environment(endpoint.url, topic_arn)}
@@ -102,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             with phases.timed("DAG run", "airflow dags test"):
                 returncode = _dags_test(env, options, airflow_home / "dags-test.log", phases)
             with phases.timed("summary"):
-                report = _summarize(clients, queue_url, options.day)
-            print("\n" + phases.report(_execution_seconds(clients["sagemaker"])))
+                report = _summarize(clients, queue_url, options.day, options.declaration.name)
+            print("\n" + phases.report(_execution_seconds(clients["sagemaker"], options.declaration.name)))
             decided = report is not None and report["outcome"] in DECIDED and returncode == 0
             if not decided:
                 error = (report or {}).get("error") or "no run report arrived"
@@ -147,10 +150,13 @@ def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path,
     and the time to its first task and that task's own time are noted as parts of the DAG run."""
     logical_date = options.day.isoformat()  # a run triggered for a day trains on that day
     python = str(options.runtime or sys.executable)
-    command = [python, "-c", AIRFLOW_CLI, "dags", "test", DAG_ID, logical_date]
-    if options.min_auc is not None:
-        command += ["--conf", json.dumps({"min_auc_threshold": options.min_auc})]
-    print(f"$ airflow dags test {DAG_ID} {logical_date}" + (f"   (Airflow of {python})" if options.runtime else ""))
+    dag_id = options.declaration.dag_id
+    command = [python, "-c", AIRFLOW_CLI, "dags", "test", dag_id, logical_date]
+    if options.threshold is not None:
+        from airflow_sagemaker_pipelines.dag_family import MetricForm
+
+        command += ["--conf", json.dumps({MetricForm.of(options.declaration).threshold_param: options.threshold})]
+    print(f"$ airflow dags test {dag_id} {logical_date}" + (f"   (Airflow of {python})" if options.runtime else ""))
     with log_path.open("w") as log, subprocess.Popen(
         command, env={**os.environ, **env}, cwd=PROJECT_ROOT, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -199,11 +205,11 @@ def _verdict(report: dict[str, Any]) -> str:
     return f"{OUTCOME_TITLES[outcome]}: {report['decision_reason']}; {VERDICTS[outcome]}"
 
 
-def _summarize(clients: dict[str, Any], queue_url: str, day: date) -> dict[str, Any] | None:
+def _summarize(clients: dict[str, Any], queue_url: str, day: date, pipeline_name: str) -> dict[str, Any] | None:
     """Print the execution, its steps, the metrics (4 places), the decision and the package; the run report."""
     sagemaker = clients["sagemaker"]
     print(f"\nData day   {day}")
-    executions = sagemaker.list_pipeline_executions(PipelineName=PIPELINE_NAME)["PipelineExecutionSummaries"]
+    executions = sagemaker.list_pipeline_executions(PipelineName=pipeline_name)["PipelineExecutionSummaries"]
     if not executions:
         print("No pipeline execution was started.")
         return None
@@ -232,9 +238,9 @@ def _summarize(clients: dict[str, Any], queue_url: str, day: date) -> dict[str, 
     return facts
 
 
-def _execution_seconds(sagemaker: Any) -> float | None:
+def _execution_seconds(sagemaker: Any, pipeline_name: str) -> float | None:
     """The last execution's own wall time: created to its last step's end."""
-    executions = sagemaker.list_pipeline_executions(PipelineName=PIPELINE_NAME)["PipelineExecutionSummaries"]
+    executions = sagemaker.list_pipeline_executions(PipelineName=pipeline_name)["PipelineExecutionSummaries"]
     if not executions:
         return None
     arn = executions[0]["PipelineExecutionArn"]

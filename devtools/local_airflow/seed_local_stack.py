@@ -1,7 +1,7 @@
 """Give the local endpoint what the DAG expects to find: sample partitions and the SNS topic.
 
 `python -m devtools.local_airflow.seed_local_stack --endpoint-url URL [--days 14]` seeds the
-last `days` daily partitions (up to yesterday, UTC) into the bucket, and creates the
+last `days` daily partitions (up to yesterday, UTC) of every example pipeline into the bucket, and creates the
 notification topic with an SQS queue subscribed, so that the run reports can be read back.
 Idempotent: running it again rewrites the same partitions and finds the same topic and queue.
 """
@@ -40,15 +40,17 @@ def main(argv: list[str] | None = None) -> int:
 
     import boto3
 
-    from devtools.sample_data.partitions import seed_partitions
+    from devtools.sample_data.partitions import declaration, sample_pipelines, seed_partitions
 
     session = boto3.session.Session(region_name=REGION)
     last = datetime.now(UTC).date() - timedelta(days=1)
     first = last - timedelta(days=options.days - 1)
-    seed_partitions(session.client("s3", endpoint_url=options.endpoint_url), BUCKET, first, last)
+    s3 = session.client("s3", endpoint_url=options.endpoint_url)
+    for pipeline in sample_pipelines():  # every example pipeline's data, under its own prefix
+        seed_partitions(s3, BUCKET, first, last, pipeline=pipeline)
+        print(f"Seeded s3://{BUCKET}/{declaration(pipeline).data_prefix}/ds={first}/ .. ds={last}/")
     topic_arn, queue_url = topic_with_queue(session.client("sns", endpoint_url=options.endpoint_url),
                                             session.client("sqs", endpoint_url=options.endpoint_url))
-    print(f"Seeded s3://{BUCKET}/raw-data/ds={first}/ .. ds={last}/")
     print(f"SNS topic {topic_arn} -> SQS {queue_url}")
     return 0
 

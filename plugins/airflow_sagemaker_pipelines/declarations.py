@@ -217,7 +217,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
 
     schedule = _Section(file, "schedule", document.get("schedule"))
     partitioning = schedule.take("partitioning", str, allowed="daily or none")
-    if partitioning not in ("daily", "none"):
+    if partitioning not in ("daily", "none"):  # hourly partitions: not yet (README)
         raise schedule.error("partitioning", f"{partitioning!r}: expected daily (one run per day of data) or none "
                                              "(runs only when triggered, on the whole prefix)")
     cron = first_day = None

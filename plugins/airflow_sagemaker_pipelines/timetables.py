@@ -42,10 +42,14 @@ class DataDayTimetable(CronDataIntervalTimetable):
         if len(fields) != 5 or fields[2:] != ["*", "*", "*"] or not all(f.isdigit() for f in fields[:2]):
             raise ValueError(f"DataDayTimetable({cron!r}): expected a daily cron expression such as '0 0 * * *' "
                              "(one run per day of data)")
+        self.run_minute, self.run_hour = int(fields[0]), int(fields[1])
 
     def infer_manual_data_interval(self, *, run_after: Any) -> Any:
         """The day the run was triggered for, when it is over; else (today, the form's default) the last complete day."""
-        own_day = super().infer_manual_data_interval(run_after=run_after + timedelta(days=1))
+        # The interval that starts on the triggered day at the cron's time (a 02:00 cron's intervals run from
+        # 02:00 to 02:00): it ends on the next day at that time.
+        day_end = run_after.replace(hour=self.run_hour, minute=self.run_minute, second=0, microsecond=0)
+        own_day = super().infer_manual_data_interval(run_after=day_end + timedelta(days=1))
         if own_day.end <= datetime.now(UTC):
             return own_day
         return super().infer_manual_data_interval(run_after=run_after)

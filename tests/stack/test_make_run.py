@@ -14,7 +14,7 @@ from tests.conftest import PROJECT_ROOT
 @pytest.mark.timeout(600)
 def test_a_rejection_is_a_decision_said_in_one_line_with_exit_code_0() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "devtools.local_airflow.run_training_dag", "--day", "2024-03-01", "--min-auc", "0.99"],
+        [sys.executable, "-m", "devtools.local_airflow.run_training_dag", "--day", "2024-03-01", "--threshold", "0.99"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=540,
     )
     out = completed.stdout
