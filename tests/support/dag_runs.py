@@ -58,12 +58,17 @@ def airflow_environment(endpoint: str, airflow_db: None, notifications: dict[str
 
 
 @pytest.fixture(scope="session")
-def training_dag(airflow_environment: None) -> Any:
+def dag_bag(airflow_environment: None) -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     assert not bag.import_errors, bag.import_errors
-    return bag.dags[DAG_ID]
+    return bag
+
+
+@pytest.fixture(scope="session")
+def training_dag(dag_bag: Any) -> Any:
+    return dag_bag.dags[DAG_ID]
 
 
 @dataclass(frozen=True)
@@ -101,26 +106,31 @@ def data_day_run_date(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-@pytest.fixture
-def run_training_dag(training_dag: Any, capfd: pytest.CaptureFixture[str]) -> Iterator[Callable[..., DagRunResult]]:
+def dag_runner(dag: Any, capfd: pytest.CaptureFixture[str]) -> Iterator[Callable[..., DagRunResult]]:
+    """Runs of `dag` with dag.test(), for a data day; the run's result read back."""
     # Running a task in process merges the run's conf into the task's params, in place; give
     # each run the defaults back.
-    default_params = {task.task_id: copy.deepcopy(task.params) for task in training_dag.tasks}
+    default_params = {task.task_id: copy.deepcopy(task.params) for task in dag.tasks}
 
     def reset_params() -> None:
-        for task in training_dag.tasks:
+        for task in dag.tasks:
             task.params = copy.deepcopy(default_params[task.task_id])
 
     def run(conf: dict[str, Any] | None = None, day: date = PIPELINE_DAY, run_after: datetime | None = None,
             mark_success_pattern: str | None = None) -> DagRunResult:
         reset_params()
         capfd.readouterr()
-        dag_run = training_dag.test(logical_date=data_day_run_date(day), run_conf=conf, run_after=run_after,
-                                    mark_success_pattern=mark_success_pattern)
+        dag_run = dag.test(logical_date=data_day_run_date(day), run_conf=conf, run_after=run_after,
+                           mark_success_pattern=mark_success_pattern)
         return run_result(dag_run, capfd)
 
     yield run
     reset_params()
+
+
+@pytest.fixture
+def run_training_dag(training_dag: Any, capfd: pytest.CaptureFixture[str]) -> Iterator[Callable[..., DagRunResult]]:
+    yield from dag_runner(training_dag, capfd)
 
 
 def run_result(dag_run: Any, capfd: pytest.CaptureFixture[str]) -> DagRunResult:
