@@ -101,9 +101,11 @@ pipelines: bytecode
 mwaa-bundle: $(STAMP)
 	$(PY) -m devtools.mwaa_bundle --out dist/mwaa
 
-# The main job: the training DAG end to end with `airflow dags test` on the local endpoint (no AWS account).
+# The main job: an example pipeline's training DAG end to end with `airflow dags test` on the local endpoint
+# (no AWS account). PIPELINE=regression runs the regression example.
+PIPELINE ?= classification
 run: bytecode
-	$(PY) -m devtools.local_airflow.run_training_dag
+	$(PY) -m devtools.local_airflow.run_training_dag --pipeline $(PIPELINE)
 
 # The docker-compose stack natively: Airflow 3 on a private Postgres, LocalExecutor (EXECUTOR=celery: Redis and
 # two Celery workers), and the endpoint; Ctrl-C stops it.
@@ -140,9 +142,9 @@ lint: $(STAMP)
 endpoint: bytecode
 	$(PY) -m devtools.local_sagemaker --host $(HOST) --port $(PORT)
 
-# Seed sample partitions into a running endpoint: make seed FROM=2024-01-01 TO=2024-01-07
+# Seed sample partitions into a running endpoint: make seed FROM=2024-01-01 TO=2024-01-07 [PIPELINE=regression]
 seed: $(STAMP)
-	$(PY) -m devtools.sample_data --endpoint-url http://$(HOST):$(PORT) --bucket ml-pipeline-data --from $(FROM) --to $(TO)
+	$(PY) -m devtools.sample_data --endpoint-url http://$(HOST):$(PORT) --bucket ml-pipeline-data --from $(FROM) --to $(TO) --pipeline $(PIPELINE)
 
 perf: bytecode
 	$(PY) -m pytest tests/perf -m perf -s -p no:cacheprovider

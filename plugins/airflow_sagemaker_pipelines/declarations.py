@@ -18,7 +18,6 @@ import tomllib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 DECLARATION_FILE = "pipeline.toml"
@@ -103,7 +102,6 @@ class PipelineDeclaration(NamedTuple):
     provenance: Mapping[str, str]  # PackageProvenance field -> the pipeline parameter the package records
     form: tuple[FormParameter, ...] = ()
     settings: tuple[SettingParameter, ...] = ()
-    extra: Mapping[str, Any] = MappingProxyType({})  # sections another DAG of the family reads
 
     @property
     def key(self) -> str:
@@ -194,7 +192,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
     except tomllib.TOMLDecodeError as error:
         raise DeclarationError(f"{file}: not valid TOML ({error})") from None
     sections = {"pipeline", "schedule", "data", "evaluation", "metric", "metrics", "counts", "registry",
-                "provenance", "form", "settings", "deploy", "scoring"}
+                "provenance", "form", "settings"}
     unknown = sorted(set(document) - sections)
     if unknown:
         raise DeclarationError(f"{file}: [{unknown[0]}] is not a section this package knows; allowed: "
@@ -263,6 +261,10 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
                   for name in PROVENANCE_FIELDS}
     provenance_section.close()
 
+    settings = _settings(file, document.get("settings"), metric)
+    if existing and settings:
+        raise DeclarationError(f"{file}: [settings.{settings[0].key}]: a pipeline that exists already (existing = "
+                               "true) keeps its own parameter defaults; the DAG sends values through [form] instead")
     return PipelineDeclaration(
         folder=folder, name=name, description=description, existing=existing, dag_id=dag_id,
         tags=tuple(tags), settings_variable=settings_variable, partitioning=partitioning, cron=cron,
@@ -271,8 +273,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
         counts=counts, model_package_group=group, register_step=register_step,
         approval_status_parameter=approval_parameter,
         provenance={name: parameter for name, parameter in provenance.items() if parameter},
-        form=_form(file, document.get("form")), settings=_settings(file, document.get("settings"), metric),
-        extra={name: document[name] for name in ("deploy", "scoring") if name in document},
+        form=_form(file, document.get("form")), settings=settings,
     )
 
 

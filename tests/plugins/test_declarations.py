@@ -15,6 +15,7 @@ from airflow_sagemaker_pipelines.declarations import DeclarationError, load_decl
 from airflow_sagemaker_pipelines.definition_checks import check_definition
 from airflow_sagemaker_pipelines.pipeline_catalog import FOLDERS_ENV, PACKAGES_ENV, declared_pipelines
 
+from tests.support.constants import PIPELINE_DAY
 from tests.support.declarations import CLASSIFICATION, PIPELINES_ROOT, REGRESSION
 
 
@@ -119,14 +120,25 @@ def test_the_examples_agree_with_their_compiled_definitions() -> None:
         check_definition(declaration, json.loads(declaration.compiled_definition.read_text())["definition"])
 
 
+def existing(text: str) -> str:
+    """Declared as created elsewhere: no [settings] (its parameter defaults are its own)."""
+    return replaced("[pipeline]\n", "[pipeline]\nexisting = true\n")(renamed(text)).split("[settings.")[0]
+
+
 def test_a_pipeline_created_elsewhere_needs_no_compiled_definition(tmp_path: Path) -> None:
-    folder = pipeline_folder(tmp_path, "forecast", lambda text: replaced("[pipeline]\n", "[pipeline]\nexisting = true\n")(
-        renamed(text)))
+    folder = pipeline_folder(tmp_path, "forecast", existing)
     (folder / "compiled.json").unlink()
 
     valid, errors = declared_pipelines(tmp_path)
 
     assert errors == {} and [d.existing for d in valid] == [True]
+
+
+def test_a_pipeline_created_elsewhere_takes_no_settings_for_its_parameter_defaults(tmp_path: Path) -> None:
+    folder = pipeline_folder(tmp_path, "forecast", lambda text: existing(text) + '[settings.instance_type]\n'
+                                                                'parameter = "InstanceType"\ndefault = "ml.m5.large"\n')
+    with pytest.raises(DeclarationError, match=r"\[settings.instance_type\]: a pipeline that exists already"):
+        load_declaration(folder)
 
 
 def test_a_folder_without_its_compiled_definition_is_told_to_compile_it(tmp_path: Path) -> None:
@@ -173,3 +185,18 @@ def test_folders_and_packages_named_in_the_environment_are_pipeline_roots(tmp_pa
     assert sorted(d.dag_id for d in valid) == ["churn_training", "forecast_training"]
     assert list(errors) == [f"{PACKAGES_ENV}=no_such_package"]
     assert re.search(r"'no_such_package' is not an installed package", errors[f"{PACKAGES_ENV}=no_such_package"])
+
+
+def test_the_readme_example_is_a_whole_declaration(tmp_path: Path) -> None:
+    readme = (PIPELINES_ROOT.parents[1] / "README.md").read_text()
+    example = readme.split("## Bring your own pipeline", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    folder = tmp_path / "demand_forecast"
+    folder.mkdir()
+    (folder / "pipeline.toml").write_text(example)
+
+    declaration = load_declaration(folder)
+
+    assert (declaration.name, declaration.dag_id, declaration.settings_variable) == (
+        "demand-forecast", "demand_forecast_training", "sagemaker_pipelines_demand_forecast_settings")
+    assert (declaration.metric.better, declaration.metric.threshold, declaration.metric.margin) == ("lower", 12.5, 0.0)
+    assert declaration.partition_uri("team-ml", PIPELINE_DAY) == "s3://team-ml/sales/ds=2024-03-01/"
