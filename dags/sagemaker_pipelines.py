@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from airflow_sagemaker_pipelines.dag_family import pipeline_dags
+from airflow.sdk import get_parsing_context
+from airflow_sagemaker_pipelines.dag_family import family_dag_ids, pipeline_dags
 from airflow_sagemaker_pipelines.pipeline_catalog import declared_pipelines
 
 from include import pipelines
 
 declarations, _invalid = declared_pipelines(Path(pipelines.__file__).parent)
+running = get_parsing_context().dag_id  # a task's process needs its own DAG's family only
 for declaration in declarations:
-    for dag in pipeline_dags(declaration):
-        globals()[dag.dag_id] = dag
+    if running is None or running in family_dag_ids(declaration):
+        for dag in pipeline_dags(declaration):
+            globals()[dag.dag_id] = dag

@@ -304,6 +304,11 @@ def training_dag(declaration: PipelineDeclaration) -> DAG:
     return dag
 
 
+def family_dag_ids(declaration: PipelineDeclaration) -> list[str]:
+    """The ids of the DAGs `pipeline_dags` builds, known without building them."""
+    return [declaration.dag_id]
+
+
 def pipeline_dags(declaration: PipelineDeclaration) -> list[DAG]:
     """Every DAG of the pipeline's family, as its declaration asks."""
     return [training_dag(declaration)]

@@ -55,3 +55,9 @@ def test_bad_declarations_are_one_import_error_naming_each_file_and_key(report: 
                         ("same_group", "[registry] model_package_group: 'regression-models' is already"),
                         ("same_dag_id", f"[pipeline] dag_id: '{DAG_ID}' is already the dag_id of")]:
         assert f"{folders / folder / 'pipeline.toml'}: {key}" in error, (folder, error)
+
+
+def test_a_tasks_process_builds_only_its_own_pipelines_dags() -> None:
+    report = project_dags({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": REGRESSION_DAG_ID})  # as Airflow sets it for a task
+
+    assert report["dag_ids"] == [REGRESSION_DAG_ID] and report["import_errors"] == {}
