@@ -160,11 +160,12 @@ class LocalSageMakerBackend(
         pipeline_execution_description: str,
         parallelism_configuration: dict[str, int],
         client_request_token: str,
+        mlflow_experiment_name: str | None = None,
     ) -> dict[str, str]:
         """moto's signature, for in-process callers: the execution is released at once."""
         response, run = self.start_local_pipeline_execution(
             pipeline_name, pipeline_execution_display_name, pipeline_parameters, pipeline_execution_description,
-            parallelism_configuration, client_request_token,
+            parallelism_configuration, client_request_token, mlflow_experiment_name,
         )
         run.release()
         return response
@@ -177,6 +178,7 @@ class LocalSageMakerBackend(
         pipeline_execution_description: str,
         parallelism_configuration: dict[str, int],
         client_request_token: str,
+        mlflow_experiment_name: str | None = None,
     ) -> tuple[dict[str, str], PipelineExecutionRun]:
         """Start an execution; its steps begin once the caller calls `run.release()` (after its response)."""
         pipeline = self._pipeline(pipeline_name)
@@ -214,6 +216,7 @@ class LocalSageMakerBackend(
                 max_parallel_steps=int(parallelism.get("MaxParallelExecutionSteps") or DEFAULT_MAX_PARALLEL_STEPS),
                 work_dir=_work_dir(),
                 step_startup_delay=endpoint_config.step_startup_delay,
+                mlflow_experiment_name=mlflow_experiment_name or None,
             )
             run = PipelineExecutionRun(
                 settings, definition, self.job_context, self.step_cache, on_status=_status_sync(fake),
@@ -246,6 +249,8 @@ class LocalSageMakerBackend(
             response["FailureReason"] = run.failure_reason
         if run.experiment_config:
             response["PipelineExperimentConfig"] = dict(run.experiment_config)
+        if run.mlflow_config:
+            response["MLflowConfig"] = run.mlflow_config
         return response
 
     def describe_pipeline_definition_for_execution(self, pipeline_execution_arn: str) -> dict[str, Any]:

@@ -92,6 +92,7 @@ class LocalSageMakerResponse(SageMakerResponse):
             pipeline_execution_description=self._get_param("PipelineExecutionDescription"),
             parallelism_configuration=self._get_param("ParallelismConfiguration"),
             client_request_token=self._get_param("ClientRequestToken"),
+            mlflow_experiment_name=self._get_param("MlflowExperimentName"),
         )
         _after_response(run.release)
         return ActionResult(response)

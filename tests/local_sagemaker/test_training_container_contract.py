@@ -102,3 +102,64 @@ def test_model_trainer_with_source_code_runs_the_sdk_container_driver(plain_sdk_
     job = wait_job(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus")
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     assert "instance ml.m5.large read 50 rows" in training_job_log(endpoint_client, name)
+
+
+# --- the job's log -------------------------------------------------------------------------------
+def test_empty_lines_in_a_jobs_output_do_not_hide_the_scripts_own_error(sagemaker, s3, bucket, endpoint_client) -> None:
+    prefix = unique("empty-lines")
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/train/train.csv", Body=b"1,2\n")
+    name = unique("empty-lines")
+    code = "print('before'); print(); print(''); print('after', flush=True); raise SystemExit('the script says no')"
+    sagemaker.create_training_job(**entrypoint_job(bucket, prefix, name, code))
+    job = wait_job(lambda: sagemaker.describe_training_job(TrainingJobName=name), "TrainingJobStatus")
+    assert job["TrainingJobStatus"] == "Failed"
+    assert job["FailureReason"].startswith(f"AlgorithmError: job {name} exited with code 1.")
+    assert "the script says no" in job["FailureReason"] and "InternalError" not in job["FailureReason"]
+    lines = training_job_log(endpoint_client, name)
+    assert lines[lines.index("before"):lines.index("after") + 1] == ["before", "after"]  # Logs takes no empty event
+
+
+class RefusingLogs:
+    """A CloudWatch Logs client whose PutLogEvents always fails."""
+
+    class exceptions:  # boto3 clients name their exception classes so
+        ResourceAlreadyExistsException = KeyError
+
+    def __init__(self) -> None:
+        self.sent: list[list[dict[str, Any]]] = []
+
+    def create_log_group(self, **_: Any) -> None: ...
+
+    def create_log_stream(self, **_: Any) -> None: ...
+
+    def put_log_events(self, **request: Any) -> None:
+        self.sent.append(request["logEvents"])
+        raise RuntimeError("Rate exceeded")
+
+
+def test_a_log_upload_failure_is_noted_in_the_log_file_and_never_raised(tmp_path: Path) -> None:
+    from devtools.local_sagemaker.engine.job_process import CloudWatchStream, JobProcess
+
+    logs = RefusingLogs()
+    process = JobProcess(tmp_path / "job.log", CloudWatchStream(logs, "/aws/sagemaker/TrainingJobs", "job/algo-1"))
+    for line in ("one", "", "two"):
+        process.log(line)
+    process.cloudwatch.flush()  # type: ignore[union-attr]
+    assert [[event["message"] for event in batch] for batch in logs.sent] == [["one", "two"]]
+    assert (tmp_path / "job.log").read_text().splitlines() == [
+        "one", "", "two",
+        "[local endpoint] 2 line(s) not sent to CloudWatch Logs /aws/sagemaker/TrainingJobs/job/algo-1: "
+        "RuntimeError: Rate exceeded"]
+
+
+def test_log_lines_over_cloudwatchs_limits_are_cut_into_events_and_batches_it_takes() -> None:
+    from devtools.local_sagemaker.engine.job_process import MAX_BATCH_BYTES, MAX_EVENT_BYTES, _batches, log_events
+
+    assert log_events("", 1) == []
+    line = "é" * MAX_EVENT_BYTES  # 2 bytes a character: the cuts fall between characters
+    events = log_events(line, 1)
+    assert "".join(event["message"] for event in events) == line
+    assert all(0 < len(event["message"].encode()) <= MAX_EVENT_BYTES for event in events)
+    batches = list(_batches(log_events("x" * MAX_EVENT_BYTES, 1) * 5))
+    assert [len(batch) for batch in batches] == [4, 1]
+    assert all(sum(len(e["message"]) + 26 for e in batch) <= MAX_BATCH_BYTES for batch in batches)

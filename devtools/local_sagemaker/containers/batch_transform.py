@@ -5,10 +5,11 @@ Reads /opt/ml/transform/config.json (written by the engine), loads the model fro
 /opt/ml/transform/output/<file>.out the way SageMaker's batch transform does: records split by
 SplitType, requests of at most MaxPayloadInMB (MultiRecord) or of one record (SingleRecord),
 responses joined by AssembleWith. The model is the built-in XGBoost algorithm (CSV rows without
-the label, or libsvm; one prediction per line) or a script-mode model whose SAGEMAKER_PROGRAM
+the label, or libsvm; one prediction per line), the built-in KNN, Linear Learner or K-Means algorithm
+(answered as its endpoint answers: JSON or JSON lines) or a script-mode model whose SAGEMAKER_PROGRAM
 defines model_fn and optionally input_fn, predict_fn, output_fn. A request the model cannot
 answer fails the job naming the file and the record. It runs as a plain script in a separate
-process and imports nothing of the project but container_run.py, beside it.
+process and imports nothing of the project but its neighbours in this folder.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from container_run import ClientError, run_container
 from data_processing import DataProcessing
+from serving_handlers import FirstPartyAlgorithm, InvocationError, ModelLoadError
 
 MEGABYTE = 1024 * 1024
 
@@ -78,6 +80,23 @@ class XGBoostModel:
             raise ClientError(f"ContentType {content_type!r} is not supported by the XGBoost algorithm: use text/csv or text/libsvm")
         predictions = self.booster.predict(matrix)
         return "".join(f"{_number(value)}\n" for value in predictions.tolist()).encode()
+
+
+class AlgorithmModel:
+    """The built-in KNN, Linear Learner and K-Means algorithms: what their endpoint answers (serving_handlers.py)."""
+
+    def __init__(self, model_dir: Path, algorithm: str) -> None:
+        try:
+            self.handler = FirstPartyAlgorithm(model_dir, algorithm)
+        except ModelLoadError as error:
+            raise ClientError(f"The {algorithm} model cannot be loaded: {error}") from None
+
+    def invoke(self, body: bytes, content_type: str, accept: str, first_record: int, where: str) -> bytes:
+        try:
+            payload, _ = self.handler.invoke(body, content_type or "text/csv", accept)
+        except InvocationError as error:
+            raise ClientError(f"{where}, records from {first_record + 1}: {error.message}") from None
+        return payload
 
 
 class ScriptModel:
@@ -186,9 +205,13 @@ def _joined(processing: DataProcessing, records: list[bytes], batches: list[tupl
 
 def transform(root: Path) -> None:
     config = json.loads((root / "transform/config.json").read_text())
-    model: XGBoostModel | ScriptModel = (
-        ScriptModel(root, config["program"]) if config["mode"] == "script" else XGBoostModel(root / "model")
-    )
+    model: XGBoostModel | AlgorithmModel | ScriptModel
+    if config["mode"] == "script":
+        model = ScriptModel(root, config["program"])
+    elif config["mode"] == "xgboost":
+        model = XGBoostModel(root / "model")
+    else:  # knn, linear-learner, kmeans
+        model = AlgorithmModel(root / "model", config["mode"])
     print(f"Model loaded ({config['mode']}); {len(config['files'])} input object(s)", flush=True)
     kind = (config["content_type"] or "").split(";")[0].strip().lower()
     processing = DataProcessing(**config["data_processing"], json_records=kind in ("application/json", "application/jsonlines"))

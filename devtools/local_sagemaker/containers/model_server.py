@@ -9,7 +9,7 @@ instances would fight over) and prints `Model server listening on 127.0.0.1:<por
 the endpoint waits for. HTTP/1.1 keep-alive, one thread per connection: the endpoint keeps a
 pool of connections to each instance. Runs as a plain script; imports only its neighbours.
 
-Usage: model_server.py <root standing for /opt/ml> xgboost|script [SAGEMAKER_PROGRAM]
+Usage: model_server.py <root standing for /opt/ml> xgboost|knn|linear-learner|kmeans|script [SAGEMAKER_PROGRAM]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from container_run import ClientError, run_container
-from serving_handlers import InvocationError, ModelLoadError, ScriptHandlers, XGBoostAlgorithm
+from serving_handlers import FirstPartyAlgorithm, InvocationError, ModelLoadError, ScriptHandlers, XGBoostAlgorithm
 
 READY_PREFIX = "Model server listening on "
 MAX_BODY_BYTES = 6 * 1024 * 1024  # the container's MAX_CONTENT_LENGTH; the endpoint refuses larger first
@@ -73,7 +73,12 @@ def serve(root: Path) -> None:
     mode, program = sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
     started = time.monotonic()
     try:
-        _Handler.model = ScriptHandlers(root, program) if mode == "script" else XGBoostAlgorithm(root / "model")
+        if mode == "script":
+            _Handler.model = ScriptHandlers(root, program)
+        elif mode == "xgboost":
+            _Handler.model = XGBoostAlgorithm(root / "model")
+        else:  # knn, linear-learner, kmeans
+            _Handler.model = FirstPartyAlgorithm(root / "model", mode)
     except ModelLoadError as error:
         raise ClientError(f"The model cannot be loaded: {error}") from None
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

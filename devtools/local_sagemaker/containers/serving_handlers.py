@@ -6,6 +6,8 @@
   per line (text/csv, the default), `{"predictions": [{"score": s}, ...]}` (application/json)
   or one `{"score": s}` per line (application/jsonlines). A content type it cannot read is 415,
   an Accept it cannot write 406, a payload the model cannot score 400, in the container's words.
+- The built-in KNN, Linear Learner and K-Means algorithms (FirstPartyAlgorithm): text/csv or
+  application/json in, `{"predictions": [...]}` with each algorithm's own fields out.
 - Script mode (the scikit-learn and XGBoost framework images, SAGEMAKER_PROGRAM): the inference
   toolkit's handlers `model_fn(model_dir)`, then `input_fn(body, content_type)`,
   `predict_fn(data, model)`, `output_fn(prediction, accept)` (or one `transform_fn`); missing
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 CSV, JSON, JSONLINES, NPY = "text/csv", "application/json", "application/jsonlines", "application/x-npy"
+RECORDIO = "application/x-recordio-protobuf"
 LIBSVM_TYPES = ("text/libsvm", "text/x-libsvm")
 XGBOOST_ACCEPTS = (JSON, JSONLINES, "application/x-recordio-protobuf", CSV)
 TOOLKIT_TYPES = (JSON, CSV, NPY)
@@ -160,6 +163,102 @@ def _libsvm_matrix(text: str, features: int) -> Any:
     width = max(features, int(column_array.max()) + 1 if len(column_array) else 0)
     return csr_matrix((np.array(values), (np.array(rows, dtype=int), column_array)),
                       shape=(text.count("\n") + 1, width))
+
+
+class FirstPartyAlgorithm:
+    """The KNN, Linear Learner and K-Means algorithms' serving contract (SageMaker's common inference formats).
+
+    The model is /opt/ml/model/model_algo-1 as containers/first_party_algorithms.py writes it. Requests
+    are text/csv rows of features (no label) or application/json `{"instances": [{"features": [...]}]}`;
+    the answer is `{"predictions": [...]}` (application/json, the default) or one prediction per line
+    (application/jsonlines), each with the algorithm's own fields: `predicted_label` (KNN), `score` and,
+    for a classifier, `predicted_label` (Linear Learner), `closest_cluster` and `distance_to_cluster`
+    (K-Means). RecordIO-protobuf, in or out, is not emulated: 415 or 406 saying so.
+    """
+
+    MODEL_FILE = "model_algo-1"
+    ACCEPTS = (JSON, JSONLINES)
+
+    def __init__(self, model_dir: Path, algorithm: str) -> None:
+        path = model_dir / self.MODEL_FILE
+        if not path.is_file():
+            raise ModelLoadError(f"no {self.MODEL_FILE} in model.tar.gz; it holds {sorted(os.listdir(model_dir))}")
+        try:
+            with path.open("rb") as handle:
+                model = pickle.load(handle)
+        except Exception as error:
+            raise ModelLoadError(f"{self.MODEL_FILE} cannot be loaded ({type(error).__name__}: {error}): the local endpoint "
+                                 f"serves the {algorithm} models it trained itself, not AWS's") from None
+        if not isinstance(model, dict) or model.get("algorithm") != algorithm:
+            found = model.get("algorithm") if isinstance(model, dict) else type(model).__name__
+            raise ModelLoadError(f"{self.MODEL_FILE} holds a {found} model, not a {algorithm} model as the image says")
+        self.algorithm = algorithm
+        self.estimator = model["estimator"]
+        self.predictor_type = model.get("predictor_type", "")
+        self.feature_dim = int(model["feature_dim"])
+        self.default_accept = os.environ.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", JSON)
+
+    def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
+        accept_type = media_type(accept)
+        if not accept_type or accept_type == "*/*":
+            accept_type = self.default_accept
+        if accept_type not in self.ACCEPTS:
+            emulated = " (RecordIO-protobuf is not emulated by the local endpoint)" if accept_type == RECORDIO else ""
+            raise InvocationError(406, f"Accept type {accept} is not supported by the {self.algorithm} algorithm{emulated}: "
+                                       f"use {' or '.join(self.ACCEPTS)}.")
+        if not body.strip():
+            raise InvocationError(400, "Unable to evaluate payload provided: the payload is empty")
+        predictions = self.predictions(self._decode(body, content_type))
+        if accept_type == JSONLINES:
+            return "".join(json.dumps(item) + "\n" for item in predictions).encode(), JSONLINES
+        return json.dumps({"predictions": predictions}).encode(), JSON
+
+    def predictions(self, features: Any) -> list[dict[str, Any]]:
+        import numpy as np
+
+        if self.algorithm == "knn":
+            return [{"predicted_label": float(label)} for label in self.estimator.predict(features)]
+        if self.algorithm == "kmeans":
+            distances = self.estimator.transform(features)
+            closest = distances.argmin(axis=1)
+            return [{"closest_cluster": float(cluster), "distance_to_cluster": float(distances[row, cluster])}
+                    for row, cluster in enumerate(closest)]
+        if self.predictor_type == "regressor":
+            return [{"score": float(score)} for score in self.estimator.predict(features)]
+        probabilities = self.estimator.predict_proba(features)
+        classes = np.asarray(self.estimator.classes_)
+        if self.predictor_type == "binary_classifier":
+            positive = probabilities[:, list(classes).index(1)] if 1 in classes else np.zeros(len(probabilities))
+            return [{"score": float(score), "predicted_label": int(score >= 0.5)} for score in positive]
+        return [{"score": [float(p) for p in row], "predicted_label": int(classes[row.argmax()])} for row in probabilities]
+
+    def _decode(self, body: bytes, content_type: str) -> Any:
+        import numpy as np
+
+        kind = media_type(content_type)
+        try:
+            if kind in (CSV, "csv"):
+                rows = _csv_rows(body)
+            elif kind == JSON:
+                document = json.loads(body)
+                instances = document.get("instances", [document]) if isinstance(document, dict) else document
+                rows = np.array([item["features"] if isinstance(item, dict) else item for item in instances], dtype=float)
+            elif kind == RECORDIO:
+                raise InvocationError(415, f"Content type {content_type} (RecordIO-protobuf) is not emulated by the local "
+                                           f"endpoint: send {CSV} or {JSON}.")
+            else:
+                raise InvocationError(415, f"Content type {content_type} is not supported by the {self.algorithm} "
+                                           f"algorithm: send {CSV} or {JSON}.")
+        except InvocationError:
+            raise
+        except Exception as error:
+            raise InvocationError(400, f"Unable to parse the {kind} payload: {type(error).__name__}: {error}") from None
+        rows = np.atleast_2d(rows)
+        if rows.shape[1] != self.feature_dim or np.isnan(rows).any():
+            raise InvocationError(400, f"Unable to evaluate payload provided: records have {rows.shape[1]} feature(s) "
+                                       f"(no empty ones allowed), the model was trained on {self.feature_dim} "
+                                       "(records for inference have no label column)")
+        return rows
 
 
 class ScriptHandlers:

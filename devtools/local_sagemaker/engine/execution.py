@@ -102,6 +102,8 @@ class ExecutionSettings:
     max_parallel_steps: int
     work_dir: Path
     step_startup_delay: float = 0.0
+    # StartPipelineExecution's MlflowExperimentName: overrides the definition's MlflowConfig experiment.
+    mlflow_experiment_name: str | None = None
 
 
 class PipelineExecutionRun:
@@ -140,6 +142,22 @@ class PipelineExecutionRun:
     @property
     def context(self) -> JobContext:
         return self._context()
+
+    @property
+    def mlflow_config(self) -> dict[str, str] | None:
+        """DescribePipelineExecution's MLflowConfig: the definition's MlflowConfig (its values resolved), with
+        StartPipelineExecution's MlflowExperimentName over its experiment; None when neither names anything."""
+        config: dict[str, str] = {}
+        for field_name, value in (self.definition.raw.get("MlflowConfig") or {}).items():
+            if field_name not in ("MlflowResourceArn", "MlflowExperimentName") or value is None:
+                continue
+            try:
+                config[field_name] = str(resolve(value, self._resolution_context()))
+            except StepFailure:  # an expression only a step could answer: not the execution's configuration
+                continue
+        if self.settings.mlflow_experiment_name:
+            config["MlflowExperimentName"] = self.settings.mlflow_experiment_name
+        return config or None
 
     # --- saved and restored -------------------------------------------------------------
     def saved(self) -> dict[str, Any]:

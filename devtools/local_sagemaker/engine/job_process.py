@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +24,28 @@ _FLUSH_SECONDS = 1.0
 
 
 class CloudWatchStream:
-    """Buffers log lines and sends them in batches to one CloudWatch Logs stream."""
+    """Buffers log lines and sends them in batches to one CloudWatch Logs stream.
+
+    Sending is best effort: a line Logs cannot take (an empty one: PutLogEvents wants messages of
+    1 character or more) is left out, an over-long one is cut into events Logs takes, and a batch
+    Logs refuses is reported through `report` and dropped. A job's log is never the reason it fails,
+    nor does it hide the reason it failed; its log file keeps every line.
+    """
 
     def __init__(self, logs: Any, group: str, stream: str) -> None:
         self._logs, self.group, self.stream = logs, group, stream
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
+        self.report: Callable[[str], None] = _report_to_stderr
         with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_group(logGroupName=group)
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
 
     def write(self, line: str) -> None:
+        events = log_events(line, int(time.time() * 1000))
         with self._lock:
-            self._pending.append({"timestamp": int(time.time() * 1000), "message": line})
+            self._pending.extend(events)
             due = time.monotonic() - self._last_flush >= _FLUSH_SECONDS
         if due:
             self.flush()
@@ -46,10 +54,50 @@ class CloudWatchStream:
         with self._lock:
             batch, self._pending = self._pending, []
             self._last_flush = time.monotonic()
-        for start in range(0, len(batch), 5000):
-            self._logs.put_log_events(
-                logGroupName=self.group, logStreamName=self.stream, logEvents=batch[start : start + 5000]
-            )
+        for events in _batches(batch):
+            try:
+                self._logs.put_log_events(logGroupName=self.group, logStreamName=self.stream, logEvents=events)
+            except Exception as error:  # Logs refused the batch, or the endpoint is stopping
+                self.report(f"{len(events)} line(s) not sent to CloudWatch Logs {self.group}/{self.stream}: "
+                            f"{type(error).__name__}: {error}")
+
+
+# PutLogEvents' limits: 256 KB an event and 1 MB a batch, each counting 26 bytes per event besides the
+# message; 10,000 events a batch.
+EVENT_OVERHEAD_BYTES = 26
+MAX_EVENT_BYTES = 256 * 1024 - EVENT_OVERHEAD_BYTES
+MAX_BATCH_BYTES = 1024 * 1024
+MAX_BATCH_EVENTS = 10_000
+
+
+def log_events(line: str, timestamp: int) -> list[dict[str, Any]]:
+    """The CloudWatch Logs events of one line: none for an empty line, several for one over 256 KB."""
+    data = line.encode("utf-8", errors="replace")
+    events = []
+    while data:
+        # A character cut in two at the limit goes whole into the next event.
+        message = data[:MAX_EVENT_BYTES].decode("utf-8", errors="ignore")
+        events.append({"timestamp": timestamp, "message": message})
+        data = data[len(message.encode("utf-8")):]
+    return events
+
+
+def _batches(events: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for event in events:
+        event_size = len(event["message"].encode("utf-8")) + EVENT_OVERHEAD_BYTES
+        if batch and (size + event_size > MAX_BATCH_BYTES or len(batch) >= MAX_BATCH_EVENTS):
+            yield batch
+            batch, size = [], 0
+        batch.append(event)
+        size += event_size
+    if batch:
+        yield batch
+
+
+def _report_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 class JobProcess:
@@ -63,6 +111,8 @@ class JobProcess:
         self.preloaded = preloaded
         self.on_line = on_line
         self.cloudwatch = cloudwatch
+        if cloudwatch:  # what cannot be sent to Logs is said in the log file, never raised
+            cloudwatch.report = self._log_file_only
         self.tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
         self._process: subprocess.Popen[bytes] | ForkedProcess | None = None
         self.started = threading.Event()  # set once the process exists (its pid known)
@@ -77,6 +127,10 @@ class JobProcess:
             handle.write(line + "\n")
         if self.cloudwatch:
             self.cloudwatch.write(line)
+
+    def _log_file_only(self, line: str) -> None:
+        with self.log_file.open("a", encoding="utf-8") as handle:
+            handle.write(f"[local endpoint] {line}\n")
 
     def run(self, command: JobCommand, timeout: float | None) -> int:
         """Run to completion and return the exit code (negative for a signal)."""

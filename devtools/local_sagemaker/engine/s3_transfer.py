@@ -4,19 +4,38 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from .errors import StepFailure
 
+# S3's HTTPS endpoints, which SageMaker takes wherever it takes an S3 URI (ModelDataUrl's pattern is
+# `^(https|s3)://([^/]+)/?(.*)$`): virtual-hosted `bucket.s3[.-region].amazonaws.com/key` and path-style
+# `s3[.-region].amazonaws.com/bucket/key`, dual-stack and China partition included.
+_S3_SERVICE = r"s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?"
+_PATH_STYLE_HOST = re.compile(rf"^{_S3_SERVICE}$")
+_VIRTUAL_HOST = re.compile(rf"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.{_S3_SERVICE}$")
+
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
+    """(bucket, key) of `s3://bucket/key` or of an S3 HTTPS URL; StepFailure naming `uri` otherwise."""
     parsed = urlparse(str(uri))
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise StepFailure(f"'{uri}' is not an S3 URI (s3://bucket/key)")
-    return parsed.netloc, parsed.path.lstrip("/")
+    if parsed.scheme == "s3" and parsed.netloc:
+        return parsed.netloc, parsed.path.lstrip("/")
+    if parsed.scheme == "https" and parsed.hostname:
+        host = parsed.hostname.lower()
+        path = unquote(parsed.path).lstrip("/")  # an HTTPS URL's key is percent-encoded
+        if _PATH_STYLE_HOST.match(host) and path.split("/", 1)[0]:
+            bucket, _, key = path.partition("/")
+            return bucket, key
+        virtual = _VIRTUAL_HOST.match(host)
+        if virtual:
+            return virtual.group("bucket"), path
+    raise StepFailure(f"'{uri}' is not an S3 URI (s3://bucket/key, https://bucket.s3.region.amazonaws.com/key "
+                      "or https://s3.region.amazonaws.com/bucket/key)")
 
 
 def _list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:

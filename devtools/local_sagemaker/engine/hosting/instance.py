@@ -38,18 +38,6 @@ PING_TIMEOUT_SECONDS = 2.0
 MAX_REPLACEMENT_DELAY_SECONDS = 30.0
 
 
-class _InstanceLogStream(CloudWatchStream):
-    """A log stream whose failure to send never stops the server's output being read (a full pipe would
-    block the model server): lines that cannot be sent stay in the instance's log file."""
-
-    def flush(self) -> None:
-        try:
-            super().flush()
-        except Exception as error:  # the endpoint is stopping, or Logs refused the batch
-            print(f"Endpoint log {self.group}/{self.stream}: lines not sent to CloudWatch Logs: {error}",
-                  file=sys.stderr, flush=True)
-
-
 class ServerInstance:
     """Start with `start()`, wait with `wait_started()`, end with `stop()`; `invoke()` while `ready`."""
 
@@ -143,8 +131,10 @@ class ServerInstance:
         self._became_ready = False
         sandbox = Sandbox(self.folder / self.instance_id / "opt_ml")
         clients = self.context.clients
+        # Sending to Logs is best effort (CloudWatchStream): the server's output is always read, since a
+        # full pipe would block the model server.
         process = JobProcess(self.folder / self.instance_id / "server.log",
-                             _InstanceLogStream(clients.logs, self.log_group, self.log_stream), on_line=self._heard)
+                             CloudWatchStream(clients.logs, self.log_group, self.log_stream), on_line=self._heard)
         self._process = process
         try:
             self.archive.stage(sandbox)

@@ -1,8 +1,8 @@
 """Which serving contract a model's container follows, decided from its image and environment.
 
 SageMaker runs whatever image a model names; the endpoint can only emulate the images whose
-contract it knows: the built-in XGBoost algorithm (sagemaker-xgboost without SAGEMAKER_PROGRAM)
-and script mode on the scikit-learn and XGBoost framework images (SAGEMAKER_PROGRAM, code in
+contract it knows: the built-in XGBoost algorithm (sagemaker-xgboost without SAGEMAKER_PROGRAM),
+the built-in KNN, Linear Learner and K-Means algorithms (builtin_algorithms.py) and script mode on the scikit-learn and XGBoost framework images (SAGEMAKER_PROGRAM, code in
 model.tar.gz `code/` or SAGEMAKER_SUBMIT_DIRECTORY). Anything else fails the deployment naming
 the image, as a SageMaker endpoint fails when its image cannot start.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..builtin_algorithms import EMULATED_IMAGES, XGBOOST_REPOSITORY, builtin_algorithm
 from ..jobs.container import image_repository
 from .serving_errors import DeploymentFailure
 
-XGBOOST_REPOSITORY = "sagemaker-xgboost"
 SCRIPT_MODE_REPOSITORIES = ("sagemaker-scikit-learn", XGBOOST_REPOSITORY)
 
 
@@ -25,7 +25,7 @@ class ServingContainer:
 
     image: str
     model_data_url: str
-    mode: str  # "xgboost" (the built-in algorithm) or "script" (the inference toolkit's handlers)
+    mode: str  # a built-in algorithm (xgboost, knn, linear-learner, kmeans) or "script" (the inference toolkit's handlers)
     environment: dict[str, str] = field(default_factory=dict)
     program: str = ""
     submit_directory: str = ""
@@ -50,10 +50,11 @@ def serving_container(container: dict[str, Any], model_name: str, variant_name: 
     if program and repository in SCRIPT_MODE_REPOSITORIES:
         return ServingContainer(image, model_data_url, "script", environment, program,
                                 environment.get("SAGEMAKER_SUBMIT_DIRECTORY", ""))
-    if repository == XGBOOST_REPOSITORY:
-        return ServingContainer(image, model_data_url, "xgboost", environment)
+    algorithm = builtin_algorithm(image)
+    if algorithm:  # the model server's mode is the algorithm's name: xgboost, knn, linear-learner, kmeans
+        return ServingContainer(image, model_data_url, algorithm, environment)
     raise DeploymentFailure(
         f"Image '{image}' of model '{model_name}' (variant {variant_name}) cannot be served by the local endpoint: "
-        f"it emulates the built-in XGBoost algorithm ({XGBOOST_REPOSITORY}) and script-mode models "
+        f"it emulates {EMULATED_IMAGES} and script-mode models "
         f"(SAGEMAKER_PROGRAM) on the {' and '.join(SCRIPT_MODE_REPOSITORIES)} images"
     )

@@ -1,6 +1,7 @@
 """Training jobs: CreateTrainingJob's contract, run on a local process.
 
-The built-in XGBoost algorithm image is emulated by containers/xgboost_algorithm.py; any
+The built-in XGBoost algorithm image is emulated by containers/xgboost_algorithm.py, the KNN,
+Linear Learner and K-Means images (builtin_algorithms.py) by containers/first_party_algorithms.py; any
 other image runs the SageMaker training toolkit's script-mode contract (SM_* variables,
 hyperparameters as arguments, the submitted code) or the job's own ContainerEntrypoint.
 """
@@ -17,26 +18,32 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from ..builtin_algorithms import EMULATED_IMAGES, FIRST_PARTY_ALGORITHMS, XGBOOST, builtin_algorithm
 from ..errors import StepFailure
 from ..job_store import now
 from ..s3_transfer import download_prefix, join_uri, split_s3_uri, upload_file
-from .container import ContainerJob, image_repository, python_command
+from .container import ContainerJob, python_command
 from .lifecycle import JobRun
 
-XGBOOST_IMAGE = "sagemaker-xgboost"
 # gzip's own default, as `tar -czf` in a container writes it; tarfile's default (9) costs ~10x the time.
 GZIP_LEVEL = 6
 XGBOOST_CONTAINER = Path(__file__).resolve().parents[2] / "containers" / "xgboost_algorithm.py"
+FIRST_PARTY_CONTAINER = Path(__file__).resolve().parents[2] / "containers" / "first_party_algorithms.py"
 _NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 # The built-in algorithm's per-round line: [12]#011train-auc:0.93#011validation-auc:0.91
 _XGBOOST_ROUND = re.compile(r"\[\d+\](.*)")
 _XGBOOST_METRIC = re.compile(r"(?:#011|\t)(train|validation)-([A-Za-z0-9@_\-]+):" + _NUMBER)
+# The first-party algorithms' metric line: #quality_metric: host=algo-1, test accuracy <score>=0.93
+_QUALITY_METRIC = re.compile(r"#quality_metric: host=\S+, (train|validation|test) (\w+) <(?:score|loss)>=" + _NUMBER)
 
 
 REQUEST_FIELDS = ("AlgorithmSpecification", "HyperParameters", "InputDataConfig", "OutputDataConfig", "ResourceConfig",
                   "StoppingCondition", "Environment", "RoleArn", "VpcConfig", "CheckpointConfig", "DebugHookConfig",
                   "DebugRuleConfigurations", "EnableNetworkIsolation", "ExperimentConfig", "Tags")
 DEFAULT_MAX_RUNTIME = 86400
+CURRENT_HOST = "algo-1"
+# The group SageMaker names when a request gives InstanceType rather than InstanceGroups.
+HOMOGENEOUS_CLUSTER = "homogeneousCluster"
 
 
 def training_request(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -89,14 +96,37 @@ def _run(run: JobRun) -> tuple[str, dict[str, float]]:
     config = sandbox.host_path("/opt/ml/input/config")
     (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
     (config / "inputdataconfig.json").write_text(json.dumps(channels))
-    (config / "resourceconfig.json").write_text(json.dumps({"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"}))
-    environment.update(_toolkit_environment(list(channels), hyperparameters, record))
+    resources = resource_config(record.get("ResourceConfig") or {})
+    (config / "resourceconfig.json").write_text(json.dumps(resources))
+    environment.update(_toolkit_environment(list(channels), hyperparameters, record, resources))
     run.secondary("Training")
 
     job.run(argv, environment, record["StoppingCondition"].get("MaxRuntimeInSeconds"))
     metrics = _final_metrics(job.process.log_file.read_text(), algorithm, image)
     run.secondary("Uploading")
     return _upload_model(s3, job, record), metrics
+
+
+def resource_config(request: dict[str, Any]) -> dict[str, Any]:
+    """/opt/ml/input/config/resourceconfig.json as SageMaker writes it for the one host the endpoint runs.
+
+    Every field is there: SDK v3's container driver (sagemaker/train/container_drivers/scripts/environment.py)
+    reads current_instance_type, and heterogeneous-cluster code reads the groups.
+    """
+    groups = request.get("InstanceGroups") or []
+    if groups:  # a heterogeneous cluster's request: the one host belongs to its first group
+        group_name = str(groups[0].get("InstanceGroupName") or "")
+        instance_type = str(groups[0].get("InstanceType") or "")
+    else:
+        group_name, instance_type = HOMOGENEOUS_CLUSTER, str(request.get("InstanceType") or "")
+    return {
+        "current_host": CURRENT_HOST,
+        "hosts": [CURRENT_HOST],
+        "current_instance_type": instance_type,
+        "current_group_name": group_name,
+        "instance_groups": [{"instance_group_name": group_name, "instance_type": instance_type, "hosts": [CURRENT_HOST]}],
+        "network_interface_name": "eth0",
+    }
 
 
 def _command(s3: Any, job: ContainerJob, image: str, algorithm: dict[str, Any], hyperparameters: dict[str, str]) -> tuple[list[str], dict[str, str]]:
@@ -106,12 +136,16 @@ def _command(s3: Any, job: ContainerJob, image: str, algorithm: dict[str, Any], 
         return python_command([*entrypoint, *(algorithm.get("ContainerArguments") or [])]), {}
     if program:
         return _script_mode(s3, job, json.loads(program) if program.startswith('"') else program, hyperparameters)
-    if image_repository(image) == XGBOOST_IMAGE:
+    algorithm_name = builtin_algorithm(image)
+    if algorithm_name == XGBOOST:
         job.log(f"Image {image}: emulating the built-in XGBoost algorithm with xgboost {_xgboost_version()}")
         return [sys.executable, str(XGBOOST_CONTAINER), "/opt/ml"], {}
+    if algorithm_name in FIRST_PARTY_ALGORITHMS:
+        job.log(f"Image {image}: emulating the built-in {algorithm_name} algorithm with scikit-learn {_sklearn_version()}")
+        return [sys.executable, str(FIRST_PARTY_CONTAINER), "/opt/ml", algorithm_name], {}
     raise StepFailure(
-        f"Image '{image}' cannot be emulated by the local endpoint: it runs the built-in XGBoost "
-        "algorithm (sagemaker-xgboost) and script-mode jobs (sagemaker_program or ContainerEntrypoint)"
+        f"Image '{image}' cannot be emulated by the local endpoint: it runs {EMULATED_IMAGES} "
+        "and script-mode jobs (sagemaker_program or ContainerEntrypoint)"
     )
 
 
@@ -146,7 +180,8 @@ def _decode(value: str) -> str:
     return decoded if isinstance(decoded, str) else json.dumps(decoded)
 
 
-def _toolkit_environment(channels: list[str], hyperparameters: dict[str, str], record: dict[str, Any]) -> dict[str, str]:
+def _toolkit_environment(channels: list[str], hyperparameters: dict[str, str], record: dict[str, Any],
+                         resources: dict[str, Any]) -> dict[str, str]:
     user_hps = {k: _decode(v) for k, v in hyperparameters.items() if not k.startswith("sagemaker_")}
     environment = {
         "SM_MODEL_DIR": "/opt/ml/model",
@@ -156,8 +191,12 @@ def _toolkit_environment(channels: list[str], hyperparameters: dict[str, str], r
         "SM_OUTPUT_DATA_DIR": "/opt/ml/output/data",
         "SM_CHANNELS": json.dumps(channels),
         "SM_HPS": json.dumps(user_hps),
-        "SM_HOSTS": json.dumps(["algo-1"]),
-        "SM_CURRENT_HOST": "algo-1",
+        "SM_HOSTS": json.dumps(resources["hosts"]),
+        "SM_CURRENT_HOST": resources["current_host"],
+        "SM_CURRENT_INSTANCE_TYPE": resources["current_instance_type"],
+        "SM_CURRENT_INSTANCE_GROUP": resources["current_group_name"],
+        "SM_NETWORK_INTERFACE_NAME": resources["network_interface_name"],
+        "SM_RESOURCE_CONFIG": json.dumps(resources),
         "SM_NUM_GPUS": "0",
         "SM_NUM_CPUS": str(_cpu_count()),
         "TRAINING_JOB_NAME": record["TrainingJobName"],
@@ -179,18 +218,32 @@ def _xgboost_version() -> str:
     return version("xgboost")
 
 
+@functools.cache
+def _sklearn_version() -> str:
+    from importlib.metadata import version
+
+    return version("scikit-learn")
+
+
 def _final_metrics(log: str, algorithm: dict[str, Any], image: str) -> dict[str, float]:
     """The last value of each metric, from the metric definitions or the algorithm's lines."""
     metrics: dict[str, float] = {}
     definitions = algorithm.get("MetricDefinitions") or []
+    algorithm_name = builtin_algorithm(image)
     for line in log.splitlines():
         for definition in definitions:
             match = re.search(definition["Regex"], line)
             if match:
                 metrics[definition["Name"]] = float(match.group(1))
-        if not definitions and image_repository(image) == XGBOOST_IMAGE and _XGBOOST_ROUND.match(line):
+        if definitions:
+            continue
+        if algorithm_name == XGBOOST and _XGBOOST_ROUND.match(line):
             for channel, metric, value in _XGBOOST_METRIC.findall(line):
                 metrics[f"{channel}:{metric}"] = float(value)
+        elif algorithm_name in FIRST_PARTY_ALGORITHMS:
+            quality = _QUALITY_METRIC.match(line)
+            if quality:
+                metrics[f"{quality.group(1)}:{quality.group(2)}"] = float(quality.group(3))
     return metrics
 
 

@@ -1,7 +1,8 @@
 """Batch transform jobs: CreateTransformJob's contract, run on a local process.
 
 The model's container is emulated by containers/batch_transform.py in the job's sandbox: the
-built-in XGBoost algorithm (`xgboost-model` in model.tar.gz) or a script-mode model
+built-in XGBoost algorithm (`xgboost-model` in model.tar.gz), the built-in KNN, Linear Learner and
+K-Means algorithms (`model_algo-1`, as first_party_algorithms.py trains them) or a script-mode model
 (SAGEMAKER_PROGRAM with model_fn/input_fn/predict_fn/output_fn). Each input object under the
 S3 prefix is split (SplitType None or Line), sent in requests of at most MaxPayloadInMB
 (BatchStrategy MultiRecord) or one record each (SingleRecord), and the responses are assembled
@@ -19,16 +20,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..builtin_algorithms import EMULATED_IMAGES, builtin_algorithm
 from ..errors import StepFailure
 from ..s3_transfer import download_prefix, join_uri, split_s3_uri, upload_file
-from .container import ContainerJob, image_repository
+from .container import ContainerJob
 from .lifecycle import JobRun
 
 REQUEST_FIELDS = ("ModelName", "MaxConcurrentTransforms", "ModelClientConfig", "MaxPayloadInMB", "BatchStrategy",
                   "Environment", "TransformInput", "TransformOutput", "DataCaptureConfig", "TransformResources",
                   "DataProcessing", "ExperimentConfig", "Tags")
 DEFAULT_MAX_PAYLOAD_MB = 6
-XGBOOST_IMAGE = "sagemaker-xgboost"
 BATCH_CONTAINER = Path(__file__).resolve().parents[2] / "containers" / "batch_transform.py"
 SUPPORTED_SPLIT_TYPES = ("None", "Line")
 MAX_RUNTIME_SECONDS = 86400
@@ -64,11 +65,11 @@ def _run(run: JobRun) -> dict[str, Any]:
     image = container.get("Image", "")
     environment = {**(container.get("Environment") or {}), **(record.get("Environment") or {})}
     program = environment.get("SAGEMAKER_PROGRAM")
-    if not program and image_repository(image) != XGBOOST_IMAGE:
+    algorithm = builtin_algorithm(image)
+    if not program and not algorithm:
         raise StepFailure(
             f"Image '{image}' of model '{record.get('ModelName')}' cannot be emulated by the local endpoint: "
-            "batch transform runs the built-in XGBoost algorithm (sagemaker-xgboost) and script-mode "
-            "models (SAGEMAKER_PROGRAM)"
+            f"batch transform runs {EMULATED_IMAGES} and script-mode models (SAGEMAKER_PROGRAM)"
         )
 
     job = ContainerJob(run)
@@ -87,7 +88,7 @@ def _run(run: JobRun) -> dict[str, Any]:
     transform_output = record.get("TransformOutput") or {}
     config = {
         "files": sorted(path.relative_to(input_dir).as_posix() for path in input_dir.rglob("*") if path.is_file()),
-        "mode": "script" if program else "xgboost",
+        "mode": "script" if program else algorithm,  # xgboost, knn, linear-learner or kmeans otherwise
         "program": program,
         "content_type": transform_input.get("ContentType", ""),
         "accept": transform_output.get("Accept", ""),
