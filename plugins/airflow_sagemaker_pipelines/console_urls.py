@@ -6,6 +6,7 @@ endpoint (devtools) serves its page at LOCAL_EXECUTION_PAGE, so the two cannot d
 
 # After the console's origin (the provider's BASE_AWS_CONSOLE_LINK: partition-aware).
 SAGEMAKER_EXECUTION_PAGE = "/sagemaker/home?region={region_name}#/pipelines/{pipeline_name}/executions/{execution_id}"
+SAGEMAKER_ENDPOINT_PAGE = "/sagemaker/home?region={region_name}#/endpoints/{endpoint_name}"
 # After a local endpoint's URL.
 LOCAL_EXECUTION_PAGE = "/local-console/pipelines/{pipeline_name}/executions/{execution_id}"
 

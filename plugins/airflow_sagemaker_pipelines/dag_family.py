@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
-from airflow.sdk import DAG, Param, XComArg
+from airflow.sdk import DAG, Asset, Param, XComArg
 
 from .declarations import PipelineDeclaration
 from .notifications import FailureNotification
@@ -237,6 +237,7 @@ def training_tasks(declaration: PipelineDeclaration) -> dict[str, Any]:
         **champion_check,
     )
     decision = XComArg(decide_model, key=DECISION_KEY)
+    announced = [model_package_asset(declaration)] if declaration.deploy else []
     approvals = {
         task_id: ModelPackageApprovalOperator(
             task_id=task_id,
@@ -245,6 +246,8 @@ def training_tasks(declaration: PipelineDeclaration) -> dict[str, Any]:
             model_package_arn=read_metrics.output["model_package_arn"],
             decision=decision,
             approval_status=status.value,
+            # The approval is the deploy DAG's schedule: an asset event carrying the package.
+            outlets=announced if status == ApprovalStatus.APPROVED else [],
             **champion_check,
         )
         for task_id, status in (("approve_model", ApprovalStatus.APPROVED), ("reject_model", ApprovalStatus.REJECTED),
@@ -304,11 +307,104 @@ def training_dag(declaration: PipelineDeclaration) -> DAG:
     return dag
 
 
+def model_package_asset(declaration: PipelineDeclaration) -> Asset:
+    """The declared registry group as an Airflow asset: each approval in it is an event (the package in its extra)."""
+    group = declaration.model_package_group
+    return Asset(name=f"sagemaker-model-package-group/{group}", uri=f"sagemaker://model-package-group/{group}")
+
+
+DEPLOY_DOC = """
+### Deploy {name}'s approved model
+
+Started by each approval in `{group}` (the training DAG's `approve_model` emits an asset event
+carrying the package), or by hand with a version in the form (any Approved one; an older one than
+the endpoint serves only with **rollback**). One run at a time.
+
+1. **choose_model** picks the package (the form's version, the approval's, or the group's newest
+   Approved), refuses one that is not Approved, reads its {metric} and where its held-out rows are,
+   and what the endpoint serves now. Names derive from the version: nothing is created twice.
+2. **create_model** (from the package), **create_endpoint_config**, **deploy_endpoint**: creates
+   the endpoint, or updates it blue/green; the wait is deferred.
+3. **verify_endpoint** checks the endpoint really serves the new config (a failed update leaves it
+   InService on the old one, which the wait reports as success) and gives SageMaker's reason if not.
+4. **smoke_test** invokes the endpoint with held-out rows (`{holdout}` beside the package's
+   evaluation): every answer parses, {metric} is within the tolerance of the package's, the median
+   latency within the budget.
+5. **roll_back**, when 3 or 4 failed: the endpoint back on what it served before, proven to
+   answer, and the run failed with the reason (an endpoint this run created is deleted).
+6. **notify**: DEPLOYED / UNCHANGED / ROLLED BACK / FAILED on the run's note and to people.
+
+Settings: the JSON Variable `{settings_variable}` (`endpoint_name`, `endpoint_instance_type`,
+`endpoint_instance_count`, `smoke_test_tolerance`, `smoke_test_p50_ms`).
+"""
+
+
+def deploy_dag(declaration: PipelineDeclaration) -> DAG:
+    """The pipeline's deploy DAG: on each approval (or by hand), the model behind a smoke-tested endpoint."""
+    from .operators.deployment_plan import ChooseDeploymentOperator
+    from .operators.endpoint_checks import RollbackEndpointOperator, SmokeTestOperator, VerifyEndpointOperator
+    from .operators.endpoint_deployment import (
+        CreateEndpointConfigOperator,
+        CreateModelOperator,
+        DeployEndpointOperator,
+    )
+    from .operators.notify_deployment import NotifyDeploymentOperator, record_failure
+
+    assert declaration.deploy is not None
+    poll = "{{ var.value.get('sagemaker_pipelines_poll_seconds', 30) }}"
+    with DAG(
+        dag_id=declaration.deploy.dag_id,
+        description=f"Deploy {declaration.name}'s approved model to its endpoint, smoke-tested, rolled back on failure",
+        doc_md=DEPLOY_DOC.format(name=declaration.name, group=declaration.model_package_group,
+                                 metric=declaration.metric.name.upper(), holdout=declaration.deploy.holdout,
+                                 settings_variable=declaration.settings_variable),
+        schedule=[model_package_asset(declaration)],
+        start_date=ANY_DAY,
+        catchup=False,
+        max_active_runs=1,  # one endpoint, one update at a time
+        tags=["sagemaker", "mlops", "deploy", *declaration.tags],
+        render_template_as_native_obj=True,
+        default_args={**DEFAULT_ARGS, "retries": 1, "on_failure_callback": record_failure},
+        params={
+            "package_version": Param(None, type=["null", "integer"], minimum=1, title="Model package version",
+                                     description="Leave empty to deploy the approval's package (or the newest "
+                                                 "Approved one); else any Approved version of the group."),
+            "rollback": Param(False, type="boolean", title="Rollback",
+                              description="Allow a version older than the one the endpoint serves."),
+            "notify": Param(True, type="boolean", title="Notify", description="Send the deploy report."),
+        },
+    ) as dag:
+        plan = ChooseDeploymentOperator(
+            task_id="choose_model", declaration=declaration, settings_variable=declaration.settings_variable,
+            package_version="{{ params.package_version }}", rollback="{{ params.rollback }}")
+        model = CreateModelOperator(task_id="create_model", config={
+            "ModelName": plan.output["model_name"], "ExecutionRoleArn": plan.output["role_arn"],
+            "PrimaryContainer": {"ModelPackageName": plan.output["model_package_arn"]}})
+        config = CreateEndpointConfigOperator(task_id="create_endpoint_config", config={
+            "EndpointConfigName": plan.output["config_name"],
+            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": plan.output["model_name"],
+                                    "InstanceType": plan.output["instance_type"],
+                                    "InitialInstanceCount": plan.output["instance_count"]}]})
+        deploy = DeployEndpointOperator(task_id="deploy_endpoint", poll_seconds=poll, retries=0, config={
+            "EndpointName": plan.output["endpoint_name"], "EndpointConfigName": plan.output["config_name"]})
+        verify = VerifyEndpointOperator(task_id="verify_endpoint", plan=plan.output, retries=0)
+        smoke = SmokeTestOperator(task_id="smoke_test", plan=plan.output, retries=0)
+        checks = [deploy.task_id, verify.task_id, smoke.task_id]
+        rollback = RollbackEndpointOperator(task_id="roll_back", plan=plan.output, checks=checks, poll_seconds=poll)
+        notify = NotifyDeploymentOperator(
+            task_id="notify", plan=plan.output, smoke_test=smoke.output,
+            steps=[plan.task_id, model.task_id, config.task_id, *checks, rollback.task_id])
+        plan >> model >> config >> deploy >> verify >> smoke
+        [deploy, verify, smoke] >> rollback
+        [plan, model, config, deploy, verify, smoke, rollback] >> notify
+    return dag
+
+
 def family_dag_ids(declaration: PipelineDeclaration) -> list[str]:
     """The ids of the DAGs `pipeline_dags` builds, known without building them."""
-    return [declaration.dag_id]
+    return declaration.dag_ids
 
 
 def pipeline_dags(declaration: PipelineDeclaration) -> list[DAG]:
     """Every DAG of the pipeline's family, as its declaration asks."""
-    return [training_dag(declaration)]
+    return [training_dag(declaration), *([deploy_dag(declaration)] if declaration.deploy else [])]

@@ -75,6 +75,15 @@ class SettingParameter(NamedTuple):
     allowed: str | None = None  # what a value may be, in words, for errors (else the pattern)
 
 
+class DeploySpec(NamedTuple):
+    """The deploy DAG of a pipeline: its id, and the held-out rows its smoke test invokes the endpoint with."""
+
+    dag_id: str
+    # The held-out rows (CSV, no header, the label first), relative to the folder that holds the package's
+    # evaluation output: `<folder>/<evaluation output>/<report>` is its ModelQuality report.
+    holdout: str
+
+
 class PipelineDeclaration(NamedTuple):
     """A pipeline's declaration as read from its folder: what its DAG family is built from."""
 
@@ -102,11 +111,17 @@ class PipelineDeclaration(NamedTuple):
     provenance: Mapping[str, str]  # PackageProvenance field -> the pipeline parameter the package records
     form: tuple[FormParameter, ...] = ()
     settings: tuple[SettingParameter, ...] = ()
+    deploy: DeploySpec | None = None  # a deploy DAG, started by each approval
 
     @property
     def key(self) -> str:
         """The folder's name: the pipeline's key in DAG ids and Variable names."""
         return self.folder.name
+
+    @property
+    def dag_ids(self) -> list[str]:
+        """Every DAG of the family: training, and deploy where declared."""
+        return [self.dag_id, *([self.deploy.dag_id] if self.deploy else [])]
 
     @property
     def file(self) -> Path:
@@ -192,7 +207,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
     except tomllib.TOMLDecodeError as error:
         raise DeclarationError(f"{file}: not valid TOML ({error})") from None
     sections = {"pipeline", "schedule", "data", "evaluation", "metric", "metrics", "counts", "registry",
-                "provenance", "form", "settings"}
+                "provenance", "form", "settings", "deploy"}
     unknown = sorted(set(document) - sections)
     if unknown:
         raise DeclarationError(f"{file}: [{unknown[0]}] is not a section this package knows; allowed: "
@@ -262,6 +277,14 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
     provenance_section.close()
 
     settings = _settings(file, document.get("settings"), metric)
+    deploy = None
+    if "deploy" in document:
+        section = _Section(file, "deploy", document["deploy"])
+        deploy = DeploySpec(
+            dag_id=section.matching("dag_id", _DAG_ID, "letters, digits, _ . -", f"{key}_deploy"),
+            holdout=section.matching("holdout", re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$"),
+                                     "a path such as test/test.csv, beside the evaluation output"))
+        section.close()
     if existing and settings:
         raise DeclarationError(f"{file}: [settings.{settings[0].key}]: a pipeline that exists already (existing = "
                                "true) keeps its own parameter defaults; the DAG sends values through [form] instead")
@@ -273,7 +296,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
         counts=counts, model_package_group=group, register_step=register_step,
         approval_status_parameter=approval_parameter,
         provenance={name: parameter for name, parameter in provenance.items() if parameter},
-        form=_form(file, document.get("form")), settings=settings,
+        form=_form(file, document.get("form")), settings=settings, deploy=deploy,
     )
 
 

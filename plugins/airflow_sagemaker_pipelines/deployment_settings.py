@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .declarations import PipelineDeclaration
+from .endpoint_settings import ENDPOINT_KEYS
 from .payloads import PipelineDeployment
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
@@ -72,7 +73,7 @@ def settings_from_mapping(values: object, region: str, source: str,
     if not isinstance(values, dict):
         raise ValueError(f"{source} must be a JSON object with at least {', '.join(required or ('bucket',))}, "
                          f"got {values!r}")
-    allowed = {*_COMMON, *declared}
+    allowed = {*_COMMON, *declared, *(ENDPOINT_KEYS if declaration.deploy else ())}
     unknown = sorted(set(values) - allowed)
     if unknown:
         raise ValueError(f"{source} has unknown keys {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")

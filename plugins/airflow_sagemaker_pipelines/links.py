@@ -8,7 +8,7 @@ from typing import Any
 from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
 from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
 
-from .console_urls import SAGEMAKER_EXECUTION_PAGE, local_execution_url
+from .console_urls import SAGEMAKER_ENDPOINT_PAGE, SAGEMAKER_EXECUTION_PAGE, local_execution_url
 
 
 class SageMakerPipelineExecutionLink(BaseAwsLink):
@@ -17,6 +17,14 @@ class SageMakerPipelineExecutionLink(BaseAwsLink):
     name = "SageMaker Pipeline Execution"
     key = "sagemaker_pipeline_execution"
     format_str = BASE_AWS_CONSOLE_LINK + SAGEMAKER_EXECUTION_PAGE
+
+
+class SageMakerEndpointLink(BaseAwsLink):
+    """Opens the real-time endpoint's page (status, config, invocations) in the SageMaker console."""
+
+    name = "SageMaker Endpoint"
+    key = "sagemaker_endpoint"
+    format_str = BASE_AWS_CONSOLE_LINK + SAGEMAKER_ENDPOINT_PAGE
 
 
 class LocalEndpointExecutionLink(BaseOperatorLink):

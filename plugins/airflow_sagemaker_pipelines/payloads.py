@@ -146,3 +146,41 @@ class RunSummary(TypedDict):
     subject: str
     sent: bool
     run_note: str
+
+
+class DeploymentPlan(TypedDict):
+    """What a deploy run deploys where, and what the endpoint served before it (ChooseDeploymentOperator)."""
+
+    endpoint_name: str
+    action: Literal["create", "update", "unchanged"]
+    model_package_arn: str
+    model_package_version: int
+    data_day: str | None
+    metric: MetricSpec
+    package_value: float  # the package's own value of the metric, from its evaluation report
+    holdout_uri: str  # the held-out rows the smoke test invokes the endpoint with
+    model_name: str
+    config_name: str
+    role_arn: str
+    instance_type: str
+    instance_count: int
+    tolerance: float
+    p50_budget_ms: float
+    previous_config: str | None  # what the endpoint served before this run: the rollback's target
+    previous_package_arn: str | None
+
+
+class SmokeTestResult(TypedDict):
+    """How the endpoint answered held-out rows (SmokeTestOperator)."""
+
+    endpoint_name: str
+    metric: str
+    value: float  # of the endpoint's answers
+    package_value: float
+    tolerance: float
+    p50_ms: float
+    p50_budget_ms: float
+    rows: int
+    requests: int
+    sample_row: str  # one held-out row (features) and what the endpoint answered for it
+    sample_prediction: float

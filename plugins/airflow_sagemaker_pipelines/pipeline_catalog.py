@@ -76,7 +76,8 @@ def declared_pipelines(*defaults: Path) -> tuple[list[PipelineDeclaration], dict
         except DeclarationError as error:
             errors[str(folder / DECLARATION_FILE)] = str(error)
             continue
-        for what in ("dag_id", "name", "model_package_group"):
+        claimed.update({("dag_id", dag_id): declaration for dag_id in declaration.dag_ids})
+        for what in ("name", "model_package_group"):
             claimed[(what, getattr(declaration, what))] = declaration
         valid.append(declaration)
     return valid, errors
@@ -98,8 +99,15 @@ def _check_compiled(declaration: PipelineDeclaration) -> None:
 
 
 def _check_unclaimed(declaration: PipelineDeclaration, claimed: dict[tuple[str, str], PipelineDeclaration]) -> None:
-    for what, section in (("dag_id", "pipeline"), ("name", "pipeline"), ("model_package_group", "registry")):
-        other = claimed.get((what, getattr(declaration, what)))
+    wanted = [("dag_id", "pipeline", declaration.dag_id), ("name", "pipeline", declaration.name),
+              ("model_package_group", "registry", declaration.model_package_group)]
+    if declaration.deploy:
+        wanted.append(("dag_id", "deploy", declaration.deploy.dag_id))
+    for what, section, value in wanted:
+        other = claimed.get((what, value))
         if other is not None:
-            raise DeclarationError(f"{declaration.file}: [{section}] {what}: {getattr(declaration, what)!r} is "
-                                   f"already the {what} of {other.file}")
+            raise DeclarationError(f"{declaration.file}: [{section}] {what}: {value!r} is already "
+                                   f"{'a DAG id' if what == 'dag_id' else f'the {what}'} of {other.file}")
+    if declaration.deploy and declaration.deploy.dag_id == declaration.dag_id:
+        raise DeclarationError(f"{declaration.file}: [deploy] dag_id: {declaration.dag_id!r} is the training DAG's "
+                               "id too")

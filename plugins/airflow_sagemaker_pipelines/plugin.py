@@ -5,12 +5,12 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 
 from . import run_notes
-from .links import LocalEndpointExecutionLink, SageMakerPipelineExecutionLink
+from .links import LocalEndpointExecutionLink, SageMakerEndpointLink, SageMakerPipelineExecutionLink
 from .timetables import DataDayTimetable
 
 
 class SageMakerPipelinesPlugin(AirflowPlugin):
     name = "airflow_sagemaker_pipelines"
-    operator_extra_links = [SageMakerPipelineExecutionLink(), LocalEndpointExecutionLink()]  # noqa: RUF012 - the attribute Airflow reads
+    operator_extra_links = [SageMakerPipelineExecutionLink(), LocalEndpointExecutionLink(), SageMakerEndpointLink()]  # noqa: RUF012 - the attribute Airflow reads
     listeners = [run_notes]  # noqa: RUF012 - the attribute Airflow reads
     timetables = [DataDayTimetable]  # noqa: RUF012 - the attribute Airflow reads

@@ -20,6 +20,9 @@ OUTCOME_TITLES = {
     "not_promoted": "NOT PROMOTED",
     "unchanged": "UNCHANGED",  # a re-run of a day decided before: the approved model stays as it was
     "failed": "FAILED",
+    # A deploy run's.
+    "deployed": "DEPLOYED",
+    "rolled_back": "ROLLED BACK",  # the new model failed its checks: the endpoint serves the previous one again
 }
 
 

@@ -40,7 +40,7 @@ def report(folders: Path) -> dict:
 
 
 def test_a_pipeline_folder_added_elsewhere_gets_its_dags_with_no_other_file_edited(report: dict) -> None:
-    assert report["dag_ids"] == ["forecast_training", REGRESSION_DAG_ID, DAG_ID]
+    assert report["dag_ids"] == ["classification_deploy", "forecast_training", REGRESSION_DAG_ID, DAG_ID]
     assert report["links"]["forecast_training"] == report["links"][REGRESSION_DAG_ID]
     assert report["deferrable"]["forecast_training"] == report["deferrable"][REGRESSION_DAG_ID]
 
@@ -53,7 +53,7 @@ def test_bad_declarations_are_one_import_error_naming_each_file_and_key(report: 
                         ("unknown_key", "[metric] minimum: unknown key"),
                         ("wrong_metric_path", "[metric] path: 'regression_metrics.rsme.value' is not the report's path"),
                         ("same_group", "[registry] model_package_group: 'regression-models' is already"),
-                        ("same_dag_id", f"[pipeline] dag_id: '{DAG_ID}' is already the dag_id of")]:
+                        ("same_dag_id", f"[pipeline] dag_id: '{DAG_ID}' is already a DAG id of")]:
         assert f"{folders / folder / 'pipeline.toml'}: {key}" in error, (folder, error)
 
 

@@ -25,9 +25,10 @@ from devtools.mwaa_bundle import write_bundle
 from tests.conftest import PROJECT_ROOT
 from tests.support.constants import DAG_ID
 from tests.support.dag_parsing import parse_dags
-from tests.support.declarations import REGRESSION
+from tests.support.declarations import CLASSIFICATION, REGRESSION
 
 pytestmark = pytest.mark.xdist_group("runtime-environment")
+DEPLOY_DAG_ID = CLASSIFICATION.deploy.dag_id  # type: ignore[union-attr]
 DEVELOPMENT_ONLY = ("sagemaker", "moto", "pytest", "xgboost", "sklearn", "pandas", "playwright", "devtools", "tests")
 LINKS = ["Local endpoint execution", "SageMaker Pipeline Execution"]
 
@@ -74,10 +75,11 @@ def airflow_json(python: str, environment: dict[str, str], *args: str) -> object
 
 
 def assert_loaded_as_a_deployment_loads_it(report: dict, python: str) -> None:
-    assert report["import_errors"] == {} and report["dag_ids"] == sorted([DAG_ID, REGRESSION.dag_id])
+    assert report["import_errors"] == {} and report["dag_ids"] == sorted([DAG_ID, REGRESSION.dag_id, DEPLOY_DAG_ID])
     assert report["plugins"] == ["airflow_sagemaker_pipelines"] and report["plugin_errors"] == {}
     for dag_id in (DAG_ID, REGRESSION.dag_id):
         assert report["links"][dag_id] == {"start_execution": LINKS, "wait_for_execution": LINKS}
+    assert report["links"][DEPLOY_DAG_ID] == {"deploy_endpoint": ["SageMaker Endpoint"]}
     assert report["sdk_modules"] == [] and report["heavy_modules"] == [] and report["clients_created"] == []
     assert Path(python).parents[1] in Path(report["package_file"]).parents or "plugins" in report["package_file"]
 

@@ -167,7 +167,7 @@ def test_two_pipelines_may_not_share_a_dag_id_a_pipeline_name_or_a_registry_grou
     assert errors[str(tmp_path / "same_name" / "pipeline.toml")].endswith(
         f"[pipeline] name: 'ml-regression-pipeline' is already the name of {regression_file}")
     assert errors[str(tmp_path / "same_dag" / "pipeline.toml")].endswith(
-        f"[pipeline] dag_id: 'forecast_training' is already the dag_id of {tmp_path / 'forecast' / 'pipeline.toml'}")
+        f"[pipeline] dag_id: 'forecast_training' is already a DAG id of {tmp_path / 'forecast' / 'pipeline.toml'}")
 
 
 def test_folders_and_packages_named_in_the_environment_are_pipeline_roots(tmp_path, monkeypatch) -> None:

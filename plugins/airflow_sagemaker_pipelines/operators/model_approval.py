@@ -75,14 +75,29 @@ class ModelPackageApprovalOperator(AwsBaseOperator[ModelRegistryHook]):
         if decision["outcome"] == "unchanged":  # its approval, and the run it names, stand as they are
             status = self.hook.describe_package(self.model_package_arn)["ModelApprovalStatus"]
             self.log.info("Model package %s is already the approved model: left as it is", self.model_package_arn)
+            self._announce(context, decision, status)
             return {"outcome": "unchanged", "reason": decision["reason"], "model_package_arn": self.model_package_arn,
                     "approval_status": status, "changed": False}
         run = f"Airflow DAG run {context['dag'].dag_id}/{context['run_id']}"
         package, changed = self.hook.set_approval(self.model_package_arn, decision["approval_status"],
                                                   f"{decision['reason']} ({run})")
+        self._announce(context, decision, package["ModelApprovalStatus"])
         return {"outcome": decision["outcome"], "reason": decision["reason"],
                 "model_package_arn": self.model_package_arn, "approval_status": package["ModelApprovalStatus"],
                 "changed": changed}
+
+    def _announce(self, context: Context, decision: Decision, status: str) -> None:
+        """The approved package, on the event of each asset this task updates (the deploy DAG's schedule)."""
+        if status != ApprovalStatus.APPROVED.value:
+            return
+        basis = decision.get("basis") or {}
+        extra = {"model_package_arn": self.model_package_arn,
+                 "model_package_version": int(str(self.model_package_arn).rsplit("/", 1)[-1]),
+                 "data_day": (basis.get("candidate") or {}).get("data_day"),
+                 "metric": (basis.get("metric") or {}).get("name"), "value": basis.get("value"),
+                 "outcome": decision["outcome"]}
+        for outlet in self.outlets:
+            context["outlet_events"][outlet].extra = extra
 
     def _check_champion(self, decision: Decision) -> Decision:
         """The decision again, if the champion it was compared with is no longer the champion."""

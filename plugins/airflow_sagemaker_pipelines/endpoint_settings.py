@@ -1,0 +1,60 @@
+"""Where and how a pipeline's approved model is served: the endpoint keys of its settings Variable.
+
+The keys live in the same JSON Variable as the pipeline's settings (deployment_settings.py accepts
+them when the declaration has a [deploy] section); each has a default, and a bad value is refused
+naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from .declarations import PipelineDeclaration
+
+_ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+ENDPOINT_KEYS = ("endpoint_name", "endpoint_instance_type", "endpoint_instance_count", "smoke_test_tolerance",
+                 "smoke_test_p50_ms")
+
+
+class EndpointSettings(NamedTuple):
+    name: str
+    instance_type: str
+    instance_count: int
+    tolerance: float  # how far the smoke test's metric may be from the package's, in the metric's units
+    p50_ms: float  # the smoke test's budget for the median invocation latency
+
+
+def endpoint_settings(values: Mapping[str, Any], source: str, declaration: PipelineDeclaration) -> EndpointSettings:
+    """The endpoint keys of `values` (the settings Variable, parsed), with their defaults; errors name `source`."""
+    name = values.get("endpoint_name", f"{values.get('pipeline_name', declaration.name)}-endpoint"[:63])
+    settings = EndpointSettings(
+        name=name,
+        instance_type=values.get("endpoint_instance_type", "ml.m5.large"),
+        instance_count=values.get("endpoint_instance_count", 1),
+        tolerance=values.get("smoke_test_tolerance", 0.05 if declaration.metric.fraction else
+                             max(abs(declaration.metric.threshold) * 0.1, 1e-9)),
+        p50_ms=values.get("smoke_test_p50_ms", 500),
+    )
+    checks = [
+        ("endpoint_name", isinstance(name, str) and bool(_ENDPOINT_NAME.match(name)),
+         "an endpoint name: letters, digits and hyphens, at most 63"),
+        ("endpoint_instance_type", isinstance(settings.instance_type, str)
+         and bool(_INSTANCE_TYPE.match(settings.instance_type)), "an ml.* instance type such as ml.m5.large"),
+        ("endpoint_instance_count", _number(settings.instance_count, whole=True) and settings.instance_count >= 1,
+         "a whole number, 1 or more"),
+        ("smoke_test_tolerance", _number(settings.tolerance) and settings.tolerance >= 0,
+         f"a {declaration.metric.name.upper()} difference, 0 or more"),
+        ("smoke_test_p50_ms", _number(settings.p50_ms) and settings.p50_ms > 0, "milliseconds, more than 0"),
+    ]
+    for key, valid, allowed in checks:
+        if not valid:
+            raise ValueError(f"{source}: {key}={values.get(key)!r} is invalid: expected {allowed}")
+    return settings._replace(tolerance=float(settings.tolerance), p50_ms=float(settings.p50_ms))
+
+
+def _number(value: object, whole: bool = False) -> bool:
+    kinds = (int,) if whole else (int, float)
+    return isinstance(value, kinds) and not isinstance(value, bool)

@@ -1,0 +1,89 @@
+"""Report how a deploy run ended: DEPLOYED, UNCHANGED, ROLLED BACK or FAILED, on the run's note and to people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
+
+from ..notifications import notifications_enabled, send_report
+from .endpoint_checks import FAILURE_KEY, ROLLED_BACK, failed_tasks, failure_reason
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from ..payloads import DeploymentPlan, SmokeTestResult
+    from ..run_report import RunReport
+
+
+def record_failure(context: Any) -> None:
+    """A task's on_failure_callback: its error as its `failure` XCom, unless it pushed a reason of its own."""
+    ti = context["ti"]
+    if not ti.xcom_pull(task_ids=ti.task_id, key=FAILURE_KEY):
+        ti.xcom_push(key=FAILURE_KEY, value=str(context.get("exception") or "failed (see its log)"))
+
+
+class NotifyDeploymentOperator(BaseOperator):
+    """Whatever happened before it (trigger rule all_done): the run's note and the report; then, when the
+    deployment failed or was rolled back, it fails too, so that the run (whose leaf it is) is failed.
+
+    :param plan: the DeploymentPlan (templated; an XComArg; None when the package was refused).
+    :param smoke_test: the SmokeTestResult (templated; None when it did not run).
+    :param steps: the deploy's task ids in order: the first with a `failure` XCom is where it failed.
+    :param console_url: the endpoint's console page (templated).
+    :param aws_conn_id: for SNS.
+    """
+
+    template_fields: Sequence[str] = ("plan", "smoke_test", "console_url")
+
+    def __init__(self, *, plan: Any, smoke_test: Any, steps: Sequence[str], console_url: Any = None,
+                 aws_conn_id: str | None = "aws_default", **kwargs: Any) -> None:
+        kwargs.setdefault("trigger_rule", "all_done")
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.smoke_test = smoke_test
+        self.steps = list(steps)
+        self.console_url = console_url
+        self.aws_conn_id = aws_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        report = self.report(context)
+        context["ti"].xcom_push(key="run_note", value=report.note)
+        sent = False
+        if notifications_enabled(context):
+            errors = send_report(report, context, self.aws_conn_id)
+            if errors:
+                raise AirflowException(f"the report could not be sent: {'; '.join(errors)}")
+            sent = True
+        if report.outcome in ("failed", "rolled_back"):  # this task is the run's leaf: the run fails with it
+            raise AirflowFailException(f"{report.title}: {report.error} (reported)")
+        return {"subject": report.subject, "sent": sent, "run_note": report.note}
+
+    def report(self, context: Context) -> RunReport:
+        from ..run_report import RunReport
+
+        plan: DeploymentPlan | None = self.plan or None
+        smoke: SmokeTestResult | None = self.smoke_test or None
+        failed = [(task_id, failure_reason(context, task_id)) for task_id in failed_tasks(context, self.steps)]
+        rolled_back = any(ROLLED_BACK in reason for _, reason in failed)
+        if failed:
+            outcome = "rolled_back" if rolled_back else "failed"
+        else:
+            outcome = "unchanged" if plan and plan["action"] == "unchanged" else "deployed"
+        metrics: dict[str, Any] = {}
+        metric = plan["metric"]["name"] if plan else "auc"
+        if smoke:
+            metrics = {metric: smoke["value"], f"package_{metric}": smoke["package_value"], "p50_ms": smoke["p50_ms"]}
+        summary = None
+        if plan:
+            summary = (f"Endpoint {plan['endpoint_name']}: version {plan['model_package_version']} "
+                       f"({plan['action']}; it served {plan['previous_package_arn'] or 'nothing'} before)")
+        return RunReport(
+            dag_id=context["dag"].dag_id, run_id=context["run_id"], outcome=outcome, console_url=self.console_url,
+            data_day=plan["data_day"] if plan else None, metrics=metrics, metric=metric, decision_reason=summary,
+            model_package_arn=plan["model_package_arn"] if plan else None,
+            model_package_status="Approved" if plan else None,
+            failed_task=failed[0][0] if failed and not rolled_back else None,
+            error=failed[-1][1] if failed else None,
+        )
