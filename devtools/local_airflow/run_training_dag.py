@@ -53,7 +53,8 @@ from devtools.local_airflow.seed_local_stack import topic_with_queue
 from devtools.sample_data.partitions import declaration, sample_pipelines, seed_partitions
 
 # The lines of the `dags test` output worth showing while it runs.
-PROGRESS_MARKERS = ("Step ", "Decision:", "[DAG TEST] end task", "Pipeline execution", "[error", "Sent SnsNotifier")
+PROGRESS_MARKERS = ("Step ", "Decision:", "[DAG TEST] end task", "Pipeline execution", "[error", "Sent SnsNotifier",
+                    "Smoke test of", "Deploying ")
 # Lines of the `dags test` output that mark where its fixed costs end: its first task's start and end.
 DAG_RUN_MILESTONES = ("[DAG TEST] starting task_id=", "[DAG TEST] end task")
 # Airflow's CLI as the `airflow` script runs it, but for the garbage collector, which took ~1 s of a
@@ -94,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 endpoint = stack.enter_context(LocalSageMakerEndpoint("127.0.0.1", 0, airflow_home / "endpoint"))
                 print(f"Local SageMaker endpoint: {endpoint.url}")
                 session = boto3.session.Session(region_name=REGION)
-                clients = {name: session.client(name, endpoint_url=endpoint.url) for name in ("s3", "sns", "sqs", "sagemaker")}
+                clients = {name: session.client(name, endpoint_url=endpoint.url)
+                           for name in ("s3", "sns", "sqs", "sagemaker", "sagemaker-runtime")}
                 seed_partitions(clients["s3"], BUCKET, options.day, options.day, pipeline=options.pipeline)
                 print(f"Seeded {options.declaration.partition_uri(BUCKET, options.day)}")
                 topic_arn, queue_url = topic_with_queue(clients["sns"], clients["sqs"])
@@ -113,8 +115,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\nFAILED: {error} (airflow dags test exited {returncode}); rerun with KEEP_AIRFLOW_HOME=1 "
                       "to keep its full log (dags-test.log in the Airflow home)")
                 return 1
-            print(f"\n{_verdict(report)}")
-            return 0
+            verdict = _verdict(report)
+            if options.declaration.deploy is None:
+                print(f"\n{verdict}")
+                return 0
+            from devtools.local_airflow.run_deploy import deploy_after_approval
+
+            with phases.timed("deploy run", "the deploy DAG, for the approval's asset event"):
+                deployed, why = deploy_after_approval(env, options, report, airflow_home, clients, queue_url)
+            print(f"\n{verdict}" + (" and DEPLOYED" if deployed else f"; NOT DEPLOYED: {why}"))
+            return 0 if deployed or report["outcome"] not in ("approved", "unchanged") else 1
     finally:
         if os.environ.get("KEEP_AIRFLOW_HOME"):
             print(f"Airflow home kept in {airflow_home}")
@@ -148,15 +158,27 @@ def _metadata_db_note(reused: bool) -> str:
 def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path, phases: RunPhases) -> int:
     """`airflow dags test` for the run of the data day options.day; progress lines are echoed,
     and the time to its first task and that task's own time are noted as parts of the DAG run."""
-    logical_date = options.day.isoformat()  # a run triggered for a day trains on that day
-    python = str(options.runtime or sys.executable)
-    dag_id = options.declaration.dag_id
-    command = [python, "-c", AIRFLOW_CLI, "dags", "test", dag_id, logical_date]
+    conf = None
     if options.threshold is not None:
         from airflow_sagemaker_pipelines.dag_family import MetricForm
 
-        command += ["--conf", json.dumps({MetricForm.of(options.declaration).threshold_param: options.threshold})]
-    print(f"$ airflow dags test {dag_id} {logical_date}" + (f"   (Airflow of {python})" if options.runtime else ""))
+        conf = {MetricForm.of(options.declaration).threshold_param: options.threshold}
+    # A run triggered for a day trains on that day.
+    returncode, seen = dags_test(env, options, options.declaration.dag_id, options.day.isoformat(), conf, log_path)
+    _note_dag_run_parts(phases, seen)
+    return returncode
+
+
+def dags_test(env: dict[str, str], options: argparse.Namespace, dag_id: str, logical_date: str | None,
+              conf: dict[str, Any] | None, log_path: Path) -> tuple[int, dict[str, tuple[float, str]]]:
+    """`airflow dags test` with this run's Airflow; progress lines echoed, the log kept; the exit code and
+    when the milestones were seen."""
+    python = str(options.runtime or sys.executable)
+    command = [python, "-c", AIRFLOW_CLI, "dags", "test", dag_id, *([logical_date] if logical_date else [])]
+    if conf:
+        command += ["--conf", json.dumps(conf)]
+    print(f"$ airflow dags test {dag_id} {logical_date or ''}" + (f"   (Airflow of {python})" if options.runtime else "")
+          + (f" --conf '{json.dumps(conf)}'" if conf else ""))
     with log_path.open("w") as log, subprocess.Popen(
         command, env={**os.environ, **env}, cwd=PROJECT_ROOT, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -170,8 +192,7 @@ def _dags_test(env: dict[str, str], options: argparse.Namespace, log_path: Path,
             for milestone in DAG_RUN_MILESTONES:
                 if milestone not in seen and milestone in line:
                     seen[milestone] = (time.perf_counter() - started, line.split("task_id=", 1)[-1].split()[0])
-    _note_dag_run_parts(phases, seen)
-    return process.returncode
+    return process.returncode, seen
 
 
 def _note_dag_run_parts(phases: RunPhases, seen: dict[str, tuple[float, str]]) -> None:
@@ -222,7 +243,7 @@ def _summarize(clients: dict[str, Any], queue_url: str, day: date, pipeline_name
     for step in steps["PipelineExecutionSteps"]:
         seconds = (step.get("EndTime", step["StartTime"]) - step["StartTime"]).total_seconds()
         print(f"  {step['StepName']:<20} {step['StepStatus']:<10} {seconds:6.1f} s")
-    report = _received_report(clients["sqs"], queue_url)
+    report = received_report(clients["sqs"], queue_url)
     if report is None:
         print("SNS        no message received")
         return None
@@ -250,7 +271,7 @@ def _execution_seconds(sagemaker: Any, pipeline_name: str) -> float | None:
     return (max(ends) - created).total_seconds() if ends else None
 
 
-def _received_report(sqs: Any, queue_url: str) -> tuple[str, dict[str, Any]] | None:
+def received_report(sqs: Any, queue_url: str) -> tuple[str, dict[str, Any]] | None:
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     if not messages:
         return None
