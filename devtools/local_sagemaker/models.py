@@ -42,18 +42,20 @@ from .model_package_updates import ModelRegistryUpdates
 from .pagination import paginate
 from .persistence.changes import state_changes
 from .standalone_jobs import StandaloneJobs
+from .tuning_jobs import TuningJobs
 
 DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 TOKEN_LENGTH = (32, 128)
 
 
 class LocalSageMakerBackend(
-    StandaloneJobs, Experiments, ModelRegistryUpdates, CallbackSteps, Hosting, SageMakerModelBackend
+    StandaloneJobs, TuningJobs, Experiments, ModelRegistryUpdates, CallbackSteps, Hosting, SageMakerModelBackend
 ):
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)
         self.runs: dict[str, PipelineExecutionRun] = {}
         self.jobs = JobStore(listener=self._job_changed, on_change=_sagemaker_changed)
+        self.tuning_jobs = {}
         self.job_threads: list[tuple[threading.Thread, threading.Event]] = []
         self.step_cache = StepCache()
         self.request_tokens: dict[tuple[str, str], str] = {}
@@ -75,6 +77,9 @@ class LocalSageMakerBackend(
         self.job_threads, self._start_lock, self._context, self.fleets = [], threading.Lock(), None, {}
         self.jobs.listen(self._job_changed, _sagemaker_changed)
         fail_interrupted_jobs(self.jobs, RESTART_REASON)
+        self.__dict__.setdefault("tuning_jobs", {})  # a state saved before tuning jobs ran
+        for tuning in self.tuning_jobs.values():  # restored Failed "endpoint restarted" if it was running
+            tuning.listen(_sagemaker_changed)
         self.runs = {}
         for arn, saved in saved_runs.items():
             fake = next((p.pipeline_executions[arn] for p in self.pipelines.values() if arn in p.pipeline_executions), None)
@@ -235,6 +240,9 @@ class LocalSageMakerBackend(
         except Exception as error:
             raise StepFailure(f"PipelineExperimentConfig: cannot create experiment '{experiment}' / trial '{trial}': {error}") from None
 
+    def _tuning_changed(self) -> None:
+        _sagemaker_changed()
+
     def _job_changed(self, kind_key: str, record: dict[str, Any]) -> None:
         """A job was created or ended (often on its own thread): its trial component follows."""
         with state_changes.changing():
@@ -356,6 +364,7 @@ class LocalSageMakerBackend(
                 run.stop()
         for run in list(self.runs.values()):
             run.wait(timeout)
+        self.stop_all_tuning_jobs(timeout)
         self.stop_all_jobs(timeout)
         self.stop_all_endpoints()
 

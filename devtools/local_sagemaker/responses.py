@@ -3,8 +3,8 @@
 Work a call starts (an execution's steps, a job) begins only once the call has answered, as on
 AWS: `_after_response` holds it until the HTTP response is written. Every result leaves out
 the structures AWS leaves out (response_shapes.py). Jobs moto only records as Completed but
-the endpoint cannot run (tuning, AutoML, compilation) are refused as not implemented rather
-than passed silently.
+the endpoint cannot run (AutoML, compilation) are refused as not implemented rather than passed
+silently; tuning jobs run their trials for real (tuning_jobs.py).
 """
 
 from __future__ import annotations
@@ -173,9 +173,30 @@ class LocalSageMakerResponse(SageMakerResponse):
     def list_transform_jobs(self) -> ActionResult:
         return ActionResult(self.sagemaker_backend.list_jobs("transform", dict(self._get_params())))
 
-    # --- jobs moto would only record as Completed ------------------------------------------------
+    # --- hyperparameter tuning jobs, their trials run for real (tuning_jobs.py) ----------------
     def create_hyper_parameter_tuning_job(self) -> ActionResult:
-        raise NotImplementedError("CreateHyperParameterTuningJob: the local endpoint runs no tuning jobs")
+        return self._created(self.sagemaker_backend.create_local_tuning_job(dict(self._get_params())))
+
+    def describe_hyper_parameter_tuning_job(self) -> ActionResult:
+        return ActionResult(self.sagemaker_backend.describe_tuning_job(self._get_param("HyperParameterTuningJobName")))
+
+    def list_hyper_parameter_tuning_jobs(self) -> ActionResult:
+        return ActionResult(self.sagemaker_backend.list_tuning_jobs(dict(self._get_params())))
+
+    def stop_hyper_parameter_tuning_job(self) -> ActionResult:
+        self.sagemaker_backend.stop_tuning_job(self._get_param("HyperParameterTuningJobName"))
+        return EmptyResult()
+
+    def delete_hyper_parameter_tuning_job(self) -> ActionResult:
+        self.sagemaker_backend.delete_tuning_job(self._get_param("HyperParameterTuningJobName"))
+        return EmptyResult()
+
+    def list_training_jobs_for_hyper_parameter_tuning_job(self) -> ActionResult:
+        params = dict(self._get_params())
+        return ActionResult(self.sagemaker_backend.list_training_jobs_for_tuning_job(
+            params.pop("HyperParameterTuningJobName"), params))
+
+    # --- jobs moto would only record as Completed ------------------------------------------------
 
     def create_auto_ml_job_v2(self) -> ActionResult:
         raise NotImplementedError("CreateAutoMLJobV2: the local endpoint runs no AutoML jobs")

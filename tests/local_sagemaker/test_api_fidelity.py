@@ -159,12 +159,13 @@ def test_sdk_role_validation_passes_a_usable_role_and_refuses_a_narrow_one(endpo
 
 def test_jobs_the_endpoint_cannot_run_are_refused_not_passed(sagemaker) -> None:
     with pytest.raises(ClientError) as raised:
-        sagemaker.create_hyper_parameter_tuning_job(
-            HyperParameterTuningJobName=unique("tuning"),
-            HyperParameterTuningJobConfig={"Strategy": "Bayesian", "ResourceLimits": {"MaxParallelTrainingJobs": 1}},
+        sagemaker.create_compilation_job(
+            CompilationJobName=unique("compile"), RoleArn="arn:aws:iam::123456789012:role/SageMakerRole",
+            OutputConfig={"S3OutputLocation": "s3://bucket/compiled", "TargetDevice": "ml_m5"},
+            StoppingCondition={"MaxRuntimeInSeconds": 60},
         )
     assert raised.value.response["Error"]["Code"] == "NotImplemented"
-    assert "runs no tuning jobs" in raised.value.response["Error"]["Message"]
+    assert "compiles no models" in raised.value.response["Error"]["Message"]
 
 
 @pytest.mark.parametrize(

@@ -272,3 +272,24 @@ def test_a_failed_update_passes_the_endpoint_operator_as_on_aws_and_says_why(run
     assert f"Updating to endpoint configuration '{broken}' failed" in described["FailureReason"]
     body = csv_body(rows(2, 15))
     assert predictions(runtime, endpoint, body) == in_process(booster, body)
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["polling", "deferrable"])
+def test_tuning_operator_runs_the_trials_and_returns_the_best(run_dag, s3, bucket, sagemaker, deferrable: bool) -> None:
+    from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTuningOperator
+
+    from .test_tuning_jobs import tuning_name, xgboost_tuning
+
+    prefix = unique("operator-tuning")
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/train/train.csv", Body=_csv(150, 31))
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/validation/validation.csv", Body=_csv(60, 32))
+    name = tuning_name("operator-tune")
+    config = xgboost_tuning(bucket, prefix, name, maximum=3, parallel=2)
+    states, values, log = run_dag(lambda: SageMakerTuningOperator(
+        task_id="tune", config=config, check_interval=1, deferrable=deferrable))
+    assert states == {"tune": "success"}, log[-3000:]
+    description = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    assert description["HyperParameterTuningJobStatus"] == "Completed"
+    assert description["TrainingJobStatusCounters"]["Completed"] == 3
+    if not deferrable:  # the polling operator returns the description; the deferrable one the trigger's event
+        assert values["tune"]["Tuning"]["BestTrainingJob"]["TrainingJobName"] == description["BestTrainingJob"]["TrainingJobName"]

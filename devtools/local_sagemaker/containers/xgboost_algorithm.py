@@ -19,6 +19,8 @@ from container_run import ClientError, run_container
 INTEGER_HYPERPARAMETERS = {"num_round", "early_stopping_rounds", "max_depth", "num_class",
                            "max_leaves", "max_bin", "seed", "num_parallel_tree", "nthread",
                            "verbosity", "csv_weights"}
+# xgboost's own evaluation metrics, which a tuning objective may name (validation:auc).
+NATIVE_METRICS = {"auc", "aucpr", "error", "logloss", "mae", "map", "merror", "mlogloss", "ndcg", "rmse"}
 # Hyperparameters of the algorithm that are not xgboost training params.
 CONTROL_HYPERPARAMETERS = {"num_round", "early_stopping_rounds", "csv_weights", "save_model_on_termination",
                            "_kfold", "_num_cv_round", "_tuning_objective_metric"}
@@ -49,7 +51,23 @@ def read_hyperparameters(root: Path) -> tuple[dict[str, object], int, int | None
     params = {k: v for k, v in values.items() if k not in CONTROL_HYPERPARAMETERS}
     if isinstance(params.get("eval_metric"), str) and "," in str(params["eval_metric"]):
         params["eval_metric"] = str(params["eval_metric"]).split(",")  # type: ignore[assignment]
+    _add_tuning_objective(params, raw.get("_tuning_objective_metric"))
     return params, num_round, int(early) if early is not None else None  # type: ignore[arg-type]
+
+
+def _add_tuning_objective(params: dict[str, object], objective: object) -> None:
+    """A tuning job's trial gets `_tuning_objective_metric` (validation:auc): the container evaluates that
+    metric too, as AWS's does, so the objective is in the log whatever eval_metric says. Only xgboost's
+    own metrics are added; the container's extra ones (accuracy, f1, mse) are not emulated."""
+    if not objective:
+        return
+    metric = str(objective).split(":", 1)[-1]
+    if metric not in NATIVE_METRICS:
+        return
+    current = params.get("eval_metric")
+    metrics = list(current) if isinstance(current, list) else [str(current)] if current else []
+    if metric not in metrics:
+        params["eval_metric"] = [*metrics, metric]
 
 
 def load_channel(root: Path, channel: str, content_type: str):

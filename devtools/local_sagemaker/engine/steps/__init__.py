@@ -18,6 +18,7 @@ from .control import run_condition_step, run_fail_step
 from .job_steps import run_processing_step, run_training_step, run_transform_step
 from .model_steps import run_model_step, run_register_model_step
 from .step_runtime import StepRuntime
+from .tuning_step import run_tuning_step
 
 if TYPE_CHECKING:
     from ..definition_parser import StepDefinition
@@ -50,4 +51,6 @@ RUNNERS: dict[str, StepType] = {
     "Condition": StepType(run_condition_step, check=_check_condition),
     "Fail": StepType(run_fail_step),
     "Callback": StepType(run_callback_step),
+    "Tuning": StepType(run_tuning_step, ("HyperParameterTuningJobConfig", "TrainingJobDefinition",
+                                         "TrainingJobDefinitions")),
 }

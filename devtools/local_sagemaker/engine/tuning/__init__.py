@@ -1,0 +1,1 @@
+"""Hyperparameter tuning jobs: real training jobs, one per trial, chosen by a search strategy."""
