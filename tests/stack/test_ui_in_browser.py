@@ -17,7 +17,7 @@ import pytest
 
 from devtools.local_airflow.environment import PROJECT_ROOT, REGION
 from devtools.local_airflow.stack import ADMIN_USER
-from tests.stack.runs import SEEDED_DAYS
+from tests.stack.runs import SEEDED_DAYS, eventually
 from tests.support.constants import DAG_ID
 
 SCREENSHOTS = PROJECT_ROOT / ".artifacts" / "ui"
@@ -73,10 +73,10 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def wait_for_run(api, run_id: str, timeout: float = 300) -> str:
+def wait_for_run(api, run_id: str, timeout: float = 300, dag_id: str = DAG_ID) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id)}")["state"]
+        state = api.call(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id)}")["state"]
         if state in ("success", "failed"):
             return state
         time.sleep(2)
@@ -222,3 +222,43 @@ def test_a_person_sees_each_runs_data_day_and_outcome_first_and_the_reason_of_a_
     page.goto(f"{stack.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(empty['dag_run_id'])}")
     page.get_by_text(re.compile(rf"FAILED.* at choose_partition · data {missing}: No data for {missing}")).first.wait_for()
     shot(page, "09-failed-run-says-why")
+
+
+def test_a_person_sees_the_deploy_run_that_an_approval_started(stack, api, signed_in_page) -> None:
+    """The approval's asset event starts the deploy DAG under the scheduler: the model behind its endpoint."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from tests.support.declarations import CLASSIFICATION
+
+    page, deploy = signed_in_page, CLASSIFICATION.deploy.dag_id  # type: ignore[union-attr]
+    for dag_id in (DAG_ID, deploy):
+        api.wait_for_dag(dag_id)
+        api.call(f"/api/v2/dags/{dag_id}", body={"is_paused": False}, method="PATCH")
+    variable = CLASSIFICATION.settings_variable
+    saved = api.call(f"/api/v2/variables/{variable}")["value"]
+    # A registry group of its own: no champion yet, so the run's model is approved whatever ran before.
+    fresh = {**json.loads(saved), "model_package_group": "ui-deploy-models"}
+    api.call(f"/api/v2/variables/{variable}", body={"key": variable, "value": json.dumps(fresh)}, method="PATCH")
+    try:
+        day = (datetime.now(UTC).date() - timedelta(days=SEEDED_DAYS - 1)).isoformat()
+        status, training = trigger_for_day(api, day, {"wait_for_data_minutes": 0})
+        assert status == 200, training
+        assert wait_for_run(api, training["dag_run_id"]) == "success"
+        deploys = eventually(lambda: [run for run in api.call(f"/api/v2/dags/{deploy}/dagRuns")["dag_runs"]
+                                      if run["run_type"] == "asset_triggered"], "a deploy run started by the approval")
+        # Unpaused, the training DAG also ran its latest scheduled day: one or two approvals, deployed in turn.
+        assert {wait_for_run(api, run["dag_run_id"], dag_id=deploy) for run in deploys} == {"success"}
+        notes = [api.call(f"/api/v2/dags/{deploy}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}")["note"]
+                 for run in deploys]
+        deployed = [run for run, note in zip(deploys, notes, strict=True) if re.match(
+            r"\*\*DEPLOYED\*\* · data \d{4}-\d{2}-\d{2} · AUC 0\.\d{4} · package ui-deploy-models/\d+ \(Approved\)",
+            note)]
+        assert deployed, notes
+
+        page.goto(f"{stack.url}/dags/{deploy}/runs/{urllib.parse.quote(deployed[0]['dag_run_id'])}")
+        page.get_by_text(re.compile(r"DEPLOYED.* · data .* ui-deploy-models/")).first.wait_for()
+        shot(page, "10-deploy-run-started-by-the-approval")
+    finally:
+        api.call(f"/api/v2/variables/{variable}", body={"key": variable, "value": saved}, method="PATCH")
+        api.call(f"/api/v2/dags/{deploy}", body={"is_paused": True}, method="PATCH")
