@@ -29,6 +29,7 @@ _DAG_ID = re.compile(r"^[a-zA-Z0-9_.-]{1,250}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _PARAMETER = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")  # a pipeline parameter's name
 PROVENANCE_FIELDS = ("data_day", "pipeline_version", "data_fingerprint")
+SMOKE_TEST_METRICS = ("auc", "rmse", "mae", "accuracy")  # what smoke_metrics.METRICS computes
 
 
 class DeclarationError(ValueError):
@@ -285,6 +286,9 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
             holdout=section.matching("holdout", re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$"),
                                      "a path such as test/test.csv, beside the evaluation output"))
         section.close()
+        if metric.name not in SMOKE_TEST_METRICS:
+            raise DeclarationError(f"{file}: [deploy]: the smoke test computes {', '.join(SMOKE_TEST_METRICS)}, not "
+                                   f"the [metric] {metric.name!r}: name the metric as one of them, or drop [deploy]")
     if existing and settings:
         raise DeclarationError(f"{file}: [settings.{settings[0].key}]: a pipeline that exists already (existing = "
                                "true) keeps its own parameter defaults; the DAG sends values through [form] instead")

@@ -46,7 +46,7 @@ def endpoint_settings(values: Mapping[str, Any], source: str, declaration: Pipel
         ("endpoint_instance_count", _number(settings.instance_count, whole=True) and settings.instance_count >= 1,
          "a whole number, 1 or more"),
         ("smoke_test_tolerance", _number(settings.tolerance) and settings.tolerance >= 0,
-         f"a {declaration.metric.name.upper()} difference, 0 or more"),
+         f"a difference of {declaration.metric.name.upper()}, 0 or more"),
         ("smoke_test_p50_ms", _number(settings.p50_ms) and settings.p50_ms > 0, "milliseconds, more than 0"),
     ]
     for key, valid, allowed in checks:

@@ -75,6 +75,9 @@ def test_the_examples_declare_what_their_dags_need() -> None:
      "[registry] model_package_group", "letters, digits, hyphens"),
     (replaced("[metrics]\n", "[metrics]\nrmse = \"x.y\"\n"), "[metrics] rmse", "named twice"),
     (replaced("[data]\n", "[dataset]\n"), "[dataset]", "not a section this package knows"),
+    (lambda text: text.replace('name = "rmse"', 'name = "r2_score"') + '\n[deploy]\nholdout = "test/test.csv"\n',
+     "[deploy]", "the smoke test computes auc, rmse, mae, accuracy, not the [metric] 'r2_score'"),
+    (lambda text: text + '\n[deploy]\nholdout = "/test.csv"\n', "[deploy] holdout", "a path such as test/test.csv"),
     (replaced("pattern = '^ml\\.[a-z0-9]+\\.[a-z0-9]+$'", "pattern = '^ml\\.[a-z]+$'"),
      "[settings.instance_type] default", "does not match its pattern"),
 ])
