@@ -78,7 +78,7 @@ def approval_events(run_id: str) -> list[dict]:
     with create_session() as session:
         return [event.extra for event in session.scalars(
             select(AssetEvent).join(AssetModel, AssetModel.id == AssetEvent.asset_id).where(
-                AssetModel.uri == f"sagemaker://model-package-group/{CLASSIFICATION.model_package_group}",
+                AssetModel.name == f"sagemaker-model-package-group/{CLASSIFICATION.model_package_group}",
                 AssetEvent.source_run_id == run_id))]
 
 

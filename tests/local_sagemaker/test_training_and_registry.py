@@ -136,7 +136,7 @@ print(f'loss={0.25}')
 
 def test_training_image_it_cannot_emulate_fails_naming_it(sagemaker, s3, bucket) -> None:
     prefix = _seed(s3, bucket)
-    image = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
+    image = "382416733822.dkr.ecr.us-east-1.amazonaws.com/object2vec:1"  # a built-in algorithm not emulated
     name = create_pipeline(sagemaker, [_training_step(bucket, prefix, {"feature_dim": "4"}, image=image)])
     arn = sagemaker.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
     wait_for(sagemaker, arn)

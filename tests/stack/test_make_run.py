@@ -38,7 +38,7 @@ def test_the_main_job_shows_the_whole_loop_an_approved_model_deployed_smoke_test
     assert completed.returncode == 0, out[-3000:] + completed.stderr[-3000:]
     assert out.strip().splitlines()[-1].startswith("APPROVED: AUC 0.")
     assert out.strip().endswith("; model approved and DEPLOYED")
-    assert "Asset event sagemaker://model-package-group/classification-models: package version 1" in out
+    assert "Asset event sagemaker-model-package-group/classification-models: package version 1" in out
     assert re.search(r"Endpoint   ml-classification-pipeline-endpoint: InService, serving package classification-models/1",
                      out)
     assert re.search(r"Smoke test auc=0\.\d{4}, p50_ms=\d+\.\d{4}, package_auc=0\.\d{4}", out)
