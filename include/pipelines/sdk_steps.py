@@ -53,6 +53,31 @@ def s3_output(name: str, run_prefix: Any, source: str) -> Any:
         s3_uri=Join(on="/", values=[run_prefix, name]), local_path=source, s3_upload_mode="EndOfJob"))
 
 
+def xgboost_training_step(name: str, settings: PipelineSettings, session: Any, *, image: str, instance_type: Any,
+                          hyperparameters: dict[str, str], base_job_name: str, outputs: Any) -> Any:
+    """The built-in XGBoost trained on the preprocessing step's train and validation outputs (CSV, label first)."""
+    from sagemaker.mlops.workflow.steps import TrainingStep
+    from sagemaker.train.configs import Compute, InputData, OutputDataConfig
+    from sagemaker.train.model_trainer import ModelTrainer
+
+    trainer = ModelTrainer(
+        training_image=image,
+        role=settings.role_arn,
+        compute=Compute(instance_type=instance_type, instance_count=1, volume_size_in_gb=30),
+        output_data_config=OutputDataConfig(s3_output_path=settings.s3_uri("model-output")),
+        hyperparameters=dict(hyperparameters),
+        base_job_name=base_job_name,
+        sagemaker_session=session,
+    )
+    return TrainingStep(
+        name=name,
+        step_args=trainer.train(input_data_config=[
+            InputData(channel_name=split, data_source=outputs[split].S3Output.S3Uri, content_type="text/csv")
+            for split in ("train", "validation")
+        ]),
+    )
+
+
 def string_parameters(declaration: PipelineDeclaration, settings: PipelineSettings) -> dict[str, Any]:
     """The declared parameters as SDK parameters: the data's (defaulting to the whole prefix), the
     settings' (with the deployment's defaults) and the provenance the package records."""

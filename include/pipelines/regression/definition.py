@@ -33,9 +33,7 @@ XGBOOST_HYPERPARAMETERS = {
 def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris: dict[str, str]) -> Any:
     """Return the SDK Pipeline. `code_uris` maps script names to their S3 URIs (already uploaded)."""
     from sagemaker.mlops.workflow.pipeline import Pipeline
-    from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
-    from sagemaker.train.configs import Compute, InputData, OutputDataConfig
-    from sagemaker.train.model_trainer import ModelTrainer
+    from sagemaker.mlops.workflow.steps import ProcessingStep
 
     declaration = DECLARATION
     parameters = sdk_steps.string_parameters(declaration, settings)
@@ -53,22 +51,9 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
         ),
     )
     outputs = preprocess.properties.ProcessingOutputConfig.Outputs
-    trainer = ModelTrainer(
-        training_image=xgboost_image,
-        role=settings.role_arn,
-        compute=Compute(instance_type=instance_type, instance_count=1, volume_size_in_gb=30),
-        output_data_config=OutputDataConfig(s3_output_path=settings.s3_uri("model-output")),
-        hyperparameters=dict(XGBOOST_HYPERPARAMETERS),
-        base_job_name="train-regressor",
-        sagemaker_session=sagemaker_session,
-    )
-    train = TrainingStep(
-        name="TrainRegressor",
-        step_args=trainer.train(input_data_config=[
-            InputData(channel_name=split, data_source=outputs[split].S3Output.S3Uri, content_type="text/csv")
-            for split in ("train", "validation")
-        ]),
-    )
+    train = sdk_steps.xgboost_training_step(
+        "TrainRegressor", settings, sagemaker_session, image=xgboost_image, instance_type=instance_type,
+        hyperparameters=XGBOOST_HYPERPARAMETERS, base_job_name="train-regressor", outputs=outputs)
     model_artifacts = train.properties.ModelArtifacts.S3ModelArtifacts
     report = sdk_steps.evaluation_report(declaration)
     evaluate = ProcessingStep(
