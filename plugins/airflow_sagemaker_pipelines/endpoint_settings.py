@@ -13,7 +13,10 @@ from typing import Any, NamedTuple
 
 from .declarations import PipelineDeclaration
 
-_ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# At most 40: its models and configs are named after it (`<endpoint>-v<version>-<digest>`, 63 at most), so that
+# an IAM policy can name them (`model/<endpoint>-v*`).
+ENDPOINT_NAME_MAX = 40
+_ENDPOINT_NAME = re.compile(rf"^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,{ENDPOINT_NAME_MAX - 1}}}$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 ENDPOINT_KEYS = ("endpoint_name", "endpoint_instance_type", "endpoint_instance_count", "smoke_test_tolerance",
                  "smoke_test_p50_ms")
@@ -29,7 +32,8 @@ class EndpointSettings(NamedTuple):
 
 def endpoint_settings(values: Mapping[str, Any], source: str, declaration: PipelineDeclaration) -> EndpointSettings:
     """The endpoint keys of `values` (the settings Variable, parsed), with their defaults; errors name `source`."""
-    name = values.get("endpoint_name", f"{values.get('pipeline_name', declaration.name)}-endpoint"[:63])
+    default = f"{values.get('pipeline_name', declaration.name)}-endpoint"[:ENDPOINT_NAME_MAX].rstrip("-")
+    name = values.get("endpoint_name", default)
     settings = EndpointSettings(
         name=name,
         instance_type=values.get("endpoint_instance_type", "ml.m5.large"),
@@ -40,7 +44,7 @@ def endpoint_settings(values: Mapping[str, Any], source: str, declaration: Pipel
     )
     checks = [
         ("endpoint_name", isinstance(name, str) and bool(_ENDPOINT_NAME.match(name)),
-         "an endpoint name: letters, digits and hyphens, at most 63"),
+         f"an endpoint name: letters, digits and hyphens, at most {ENDPOINT_NAME_MAX}"),
         ("endpoint_instance_type", isinstance(settings.instance_type, str)
          and bool(_INSTANCE_TYPE.match(settings.instance_type)), "an ml.* instance type such as ml.m5.large"),
         ("endpoint_instance_count", _number(settings.instance_count, whole=True) and settings.instance_count >= 1,

@@ -3,7 +3,7 @@
 The calls are recorded as the hooks make them (every client the provider makes carries `AmPP/` in its
 user agent; the local endpoint's own clients do not), over the DAG's paths: approved, rejected by the
 quality gate (keeping a model unpromoted makes the approval's calls), and a failed step whose log is
-read, resumed and stopped. Each call is turned into the IAM request AWS authorizes (action, resource,
+read, resumed and stopped; and the deploy DAG's first deployment of the approved model. Each call is turned into the IAM request AWS authorizes (action, resource,
 condition keys), and the policy, filled in for this deployment, is evaluated by the local endpoint's
 IAM policy simulator.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +94,22 @@ AUTHORIZED_AS: dict[tuple[str, str], Callable[[dict[str, Any]], list[IamRequest]
        for operation in ("GetObject", "HeadObject")},
     ("s3", "PutObject"): lambda p: [("s3:PutObject", f"arn:aws:s3:::{p['Bucket']}/{p['Key']}", {})],
     ("sns", "Publish"): lambda p: [("sns:Publish", p.get("TopicArn") or p["TargetArn"], {})],
+    # The deploy DAG's.
+    ("sagemaker", "CreateModel"): lambda p: [
+        ("sagemaker:CreateModel", arn("sagemaker", f"model/{p['ModelName'].lower()}"), {}),
+        ("iam:PassRole", p["ExecutionRoleArn"], {"iam:PassedToService": "sagemaker.amazonaws.com"})],
+    ("sagemaker", "DescribeModel"): lambda p: [
+        ("sagemaker:DescribeModel", arn("sagemaker", f"model/{p['ModelName'].lower()}"), {})],
+    **{("sagemaker", operation): (lambda p, a=operation: [
+        (f"sagemaker:{a}", arn("sagemaker", f"endpoint-config/{p['EndpointConfigName'].lower()}"), {})])
+       for operation in ("CreateEndpointConfig", "DescribeEndpointConfig")},
+    **{("sagemaker", operation): (lambda p, a=operation: [
+        (f"sagemaker:{a}", arn("sagemaker", f"endpoint/{p['EndpointName'].lower()}"), {}),
+        *([(f"sagemaker:{a}", arn("sagemaker", f"endpoint-config/{p['EndpointConfigName'].lower()}"), {})]
+          if "EndpointConfigName" in p else [])])
+       for operation in ("CreateEndpoint", "UpdateEndpoint", "DescribeEndpoint", "DeleteEndpoint")},
+    ("sagemaker-runtime", "InvokeEndpoint"): lambda p: [
+        ("sagemaker:InvokeEndpoint", arn("sagemaker", f"endpoint/{p['EndpointName'].lower()}"), {})],
     ("logs", "DescribeLogStreams"): lambda p: [
         ("logs:DescribeLogStreams", arn("logs", f"log-group:{p['logGroupName']}:*"), {})],
     ("logs", "GetLogEvents"): lambda p: [
@@ -100,9 +117,12 @@ AUTHORIZED_AS: dict[tuple[str, str], Callable[[dict[str, Any]], list[IamRequest]
 }
 
 
+ENDPOINT = "iam-policy-endpoint"
+
+
 def policy_for(deployment: Any, topic_arn: str) -> str:
     text = POLICY.read_text()
-    for placeholder, value in (("MODEL_PACKAGE_GROUP", deployment.model_package_group),
+    for placeholder, value in (("ENDPOINT", ENDPOINT), ("MODEL_PACKAGE_GROUP", deployment.model_package_group),
                                ("PIPELINE_ROLE", ROLE_ARN.rsplit("/", 1)[-1]), ("PIPELINE", deployment.pipeline_name),
                                ("BUCKET", deployment.bucket), ("PREFIX", "pipeline"), ("REGION", REGION),
                                ("ACCOUNT", ACCOUNT), ("TOPIC", topic_arn.rsplit(":", 1)[-1])):
@@ -138,9 +158,17 @@ def fail_a_step_read_its_log_resume_and_stop(deployment: Any, endpoint_client: A
 
 
 def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_it_names(
-    run_training_dag, deployment, endpoint_client, notifications, airflow_calls
+    run_training_dag, deployment, endpoint_client, notifications, airflow_calls, dag_bag, capfd, monkeypatch
 ) -> None:
+    from tests.support.dag_runs import dag_runner
+    from tests.support.declarations import CLASSIFICATION
+
     assert run_training_dag().task_states["approve_model"] == "success"
+    settings = json.loads(os.environ["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"])
+    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS", json.dumps({**settings, "endpoint_name": ENDPOINT}))
+    runner = dag_runner(dag_bag.dags[CLASSIFICATION.deploy.dag_id], capfd)  # type: ignore[union-attr]
+    assert next(runner)(conf={"package_version": 1}).state == "success"
+    next(runner, None)
     assert run_training_dag(conf={"min_auc_threshold": 0.99}).task_states["reject_model"] == "success"
     fail_a_step_read_its_log_resume_and_stop(deployment, endpoint_client)
     assert len(executions_of(endpoint_client, deployment.pipeline_name)) == 3
@@ -151,7 +179,8 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
                 for request in AUTHORIZED_AS[(service, operation)](parameters)]
     assert {action for action, _, _ in requests} >= {"sagemaker:CreatePipeline", "iam:PassRole", "s3:PutObject",
                                                      "sagemaker:UpdateModelPackage", "sns:Publish", "logs:GetLogEvents",
-                                                     "sagemaker:RetryPipelineExecution"}
+                                                     "sagemaker:RetryPipelineExecution", "sagemaker:CreateModel",
+                                                     "sagemaker:CreateEndpoint", "sagemaker:InvokeEndpoint"}
     policy = policy_for(deployment, notifications["topic_arn"])
     iam = endpoint_client("iam")
     refused = {request: decision for request, decision in decisions(iam, policy, requests).items()
@@ -163,6 +192,8 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
               ("sagemaker:StartPipelineExecution", arn("sagemaker", "pipeline/another-teams-pipeline"), {}),
               ("s3:PutObject", f"arn:aws:s3:::{deployment.bucket}/raw-data/ds=2024-03-01/x.csv", {}),
               ("iam:PassRole", ROLE_ARN, {"iam:PassedToService": "ec2.amazonaws.com"}),
-              ("sagemaker:UpdateModelPackage", arn("sagemaker", "model-package/another-group/1"), {})]
+              ("sagemaker:UpdateModelPackage", arn("sagemaker", "model-package/another-group/1"), {}),
+              ("sagemaker:UpdateEndpoint", arn("sagemaker", "endpoint/another-teams-endpoint"), {}),
+              ("sagemaker:InvokeEndpoint", arn("sagemaker", "endpoint/another-teams-endpoint"), {})]
     assert set(decisions(iam, policy, beyond).values()) == {"implicitDeny"}
     json.loads(policy)  # what `aws iam create-policy --policy-document` reads

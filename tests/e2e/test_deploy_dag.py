@@ -27,7 +27,7 @@ def run_deploy_dag(dag_bag, capfd) -> Iterator[Any]:
 
 
 def endpoint_name(deployment: Any) -> str:
-    return f"{deployment.pipeline_name}-endpoint"  # the settings' default: <pipeline_name>-endpoint
+    return f"{deployment.pipeline_name}-endpoint"[:40].rstrip("-")  # the default: <pipeline_name>-endpoint, 40 at most
 
 
 def served_package(sagemaker: Any, endpoint: str) -> str:

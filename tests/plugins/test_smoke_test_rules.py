@@ -72,7 +72,8 @@ def test_the_endpoint_settings_default_from_the_pipeline() -> None:
 
 
 @pytest.mark.parametrize(("key", "value", "allowed"), [
-    ("endpoint_name", "my_endpoint", "an endpoint name: letters, digits and hyphens, at most 63"),
+    ("endpoint_name", "my_endpoint", "an endpoint name: letters, digits and hyphens, at most 40"),
+    ("endpoint_name", "e" * 41, "an endpoint name: letters, digits and hyphens, at most 40"),
     ("endpoint_instance_type", "m5.large", "an ml.* instance type"),
     ("endpoint_instance_count", 0, "a whole number, 1 or more"),
     ("endpoint_instance_count", 1.5, "a whole number, 1 or more"),

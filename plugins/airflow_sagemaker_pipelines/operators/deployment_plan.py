@@ -80,8 +80,8 @@ class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
                                        "to compare with; nothing was changed")
         package_value = self._package_value(report_uri, arn)
         settings_digest = hashlib.sha256(f"{endpoint.instance_type}/{endpoint.instance_count}".encode()).hexdigest()
-        model_name = f"{endpoint.name[:50]}-v{version}"
-        config_name = f"{endpoint.name[:40]}-v{version}-{settings_digest[:8]}"
+        model_name = f"{endpoint.name}-v{version}"
+        config_name = f"{endpoint.name}-v{version}-{settings_digest[:8]}"
         action, previous_config, previous_package = self._endpoint_state(endpoint.name, config_name, version)
         rule = self.declaration.metric
         plan: DeploymentPlan = {
