@@ -17,8 +17,8 @@ from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, 
 
 from .engine.errors import RequestError
 from .engine.jobs.lifecycle import JobContext
-from .engine.tuning.request_checks import check_tuning_request
 from .engine.tuning.run import TERMINAL_TUNING_STATUSES, TuningJobRun, rank
+from .engine.tuning.tuning_checks import check_tuning_request
 from .pagination import paginate
 
 

@@ -35,8 +35,8 @@ from ..job_store import JobStore, now
 from ..jobs.kinds import TRAINING
 from ..jobs.lifecycle import FAILURE_REASON_LIMIT, JobContext, JobRun
 from ..jobs.training import REQUEST_FIELDS, run_training_job, training_request
-from .request_checks import TrainingDefinition
 from .strategies import STRATEGIES, Strategy, Values
+from .tuning_checks import TrainingDefinition
 
 TERMINAL_TUNING_STATUSES = ("Completed", "Failed", "Stopped")
 RELEASE_TIMEOUT_SECONDS = 5.0
