@@ -12,9 +12,12 @@ import argparse
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devtools.local_airflow.environment import BUCKET
+
+if TYPE_CHECKING:
+    from airflow_sagemaker_pipelines.declarations import DeploySpec
 
 
 def approval_event(db_path: Path, asset_uri: str) -> dict[str, Any] | None:
@@ -43,11 +46,10 @@ def deploy_after_approval(env: dict[str, str], options: argparse.Namespace, repo
           f"(data {event.get('data_day')}, {str(event.get('metric')).upper()} {event.get('value')})")
     returncode, _ = dags_test(env, options, declaration.deploy.dag_id, None,
                               {"package_version": event["model_package_version"]}, airflow_home / "deploy-test.log")
-    return _summarize_deployment(clients, queue_url, f"{declaration.name}-endpoint", declaration.deploy.holdout,
-                                 returncode)
+    return _summarize_deployment(clients, queue_url, f"{declaration.name}-endpoint", declaration.deploy, returncode)
 
 
-def _summarize_deployment(clients: dict[str, Any], queue_url: str, endpoint: str, holdout: str,
+def _summarize_deployment(clients: dict[str, Any], queue_url: str, endpoint: str, deploy: DeploySpec,
                           returncode: int) -> tuple[bool, str]:
     sagemaker = clients["sagemaker"]
     try:
@@ -67,7 +69,7 @@ def _summarize_deployment(clients: dict[str, Any], queue_url: str, endpoint: str
         print(f"Smoke test {shown or '-'}")
         print(f"Deploy     {deploy_report['outcome']}" + (f": {deploy_report['error']}" if deploy_report.get("error")
                                                           else ""))
-    row, label = _held_out_row(clients, package_arn, holdout)
+    row, label = _held_out_row(clients, package_arn, deploy)
     answer = clients["sagemaker-runtime"].invoke_endpoint(EndpointName=endpoint, ContentType="text/csv",
                                                            Body=row.encode())["Body"].read().decode().strip()
     print(f"Prediction {row} -> {answer} (its label: {label})")
@@ -85,11 +87,11 @@ def _deploy_report(clients: dict[str, Any], queue_url: str) -> dict[str, Any] | 
     return received[1] if received else None
 
 
-def _held_out_row(clients: dict[str, Any], package_arn: str, holdout: str) -> tuple[str, str]:
+def _held_out_row(clients: dict[str, Any], package_arn: str, deploy: DeploySpec) -> tuple[str, str]:
     """A held-out row of the package's own day (its features, and its label), beside its evaluation report."""
     package = clients["sagemaker"].describe_model_package(ModelPackageName=package_arn)
     report_uri = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-    key = report_uri.removeprefix(f"s3://{BUCKET}/").rsplit("/", 2)[0] + "/" + holdout
+    key = deploy.holdout_uri(report_uri).removeprefix(f"s3://{BUCKET}/")
     first = clients["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read().decode().splitlines()[0]
     label, features = first.split(",", 1)
     return features, label

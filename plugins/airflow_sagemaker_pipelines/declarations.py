@@ -84,6 +84,10 @@ class DeploySpec(NamedTuple):
     # evaluation output: `<folder>/<evaluation output>/<report>` is its ModelQuality report.
     holdout: str
 
+    def holdout_uri(self, report_uri: str) -> str:
+        """Where a package's held-out rows are, from its ModelQuality report's URI."""
+        return f"{report_uri.rsplit('/', 2)[0]}/{self.holdout}"
+
 
 class PipelineDeclaration(NamedTuple):
     """A pipeline's declaration as read from its folder: what its DAG family is built from."""

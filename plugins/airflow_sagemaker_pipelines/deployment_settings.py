@@ -65,6 +65,24 @@ class PipelineSettings:
         return dict(self.parameters)
 
 
+def read_settings_variable(key: str) -> tuple[Any, str]:
+    """The settings Variable, parsed (Airflow would call bad JSON "not set"), and how errors name it;
+    a ValueError when it is unset or not JSON."""
+    import json
+
+    from airflow.sdk import Variable
+
+    source = f"Airflow Variable {key}"
+    text = Variable.get(key, default=None)
+    if text is None:
+        raise ValueError(f"{source} is not set: give it a JSON object such as "
+                         '{"bucket": "my-ml-bucket", "role_arn": "arn:aws:iam::123456789012:role/SageMakerPipelineRole"}')
+    try:
+        return json.loads(text), source
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{source} is not valid JSON: {error}") from None
+
+
 def settings_from_mapping(values: object, region: str, source: str,
                           declaration: PipelineDeclaration) -> PipelineSettings:
     """PipelineSettings from a JSON-like mapping (an Airflow Variable); errors name `source` and the key."""

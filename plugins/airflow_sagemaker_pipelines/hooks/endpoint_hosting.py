@@ -12,9 +12,9 @@ from functools import cached_property
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 from botocore.exceptions import ClientError
 
+from .model_registry import ModelRegistryHook
 from .transient_errors import StandardRetries
 
 
@@ -25,8 +25,9 @@ def _missing(error: ClientError) -> bool:
         "Could not find" in message or "does not exist" in message)
 
 
-class EndpointHostingHook(StandardRetries, SageMakerHook):
-    """SageMaker hosting through the Airflow AWS connection: endpoints, their configs and models."""
+class EndpointHostingHook(ModelRegistryHook):
+    """SageMaker hosting through the Airflow AWS connection: endpoints, their configs and models (and the
+    registry's packages they serve)."""
 
     def find_endpoint(self, name: str) -> dict[str, Any] | None:
         try:

@@ -19,6 +19,11 @@ APPROVAL_DESCRIPTION_MAX = 1024
 METADATA_VALUE_MAX = 256  # CustomerMetadataProperties values
 
 
+def model_package_version(package_arn: str) -> int:
+    """arn:...:model-package/<group>/<version> -> version."""
+    return int(package_arn.rsplit("/", 1)[-1])
+
+
 class ModelRegistryHook(StandardRetries, SageMakerHook):
     """Model packages, read and approved through the Airflow AWS connection."""
 

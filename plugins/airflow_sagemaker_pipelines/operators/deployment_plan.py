@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from ..hooks.endpoint_hosting import EndpointHostingHook
+from ..hooks.model_registry import model_package_version
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -21,11 +21,6 @@ if TYPE_CHECKING:
     from ..payloads import DeploymentPlan
 
 IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
-
-
-def package_version(package_arn: str) -> int:
-    """arn:...:model-package/<group>/<version> -> version."""
-    return int(package_arn.rsplit("/", 1)[-1])
 
 
 class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
@@ -59,18 +54,21 @@ class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
         self.rollback = rollback
 
     def execute(self, context: Context) -> DeploymentPlan:
-        from ..deployment_settings import settings_from_mapping
+        from ..champion import package_provenance
+        from ..deployment_settings import read_settings_variable, settings_from_mapping
         from ..endpoint_settings import endpoint_settings
 
-        values, source = self._settings()
         try:
+            values, source = read_settings_variable(self.settings_variable)
+            if not isinstance(values, dict):
+                raise ValueError(f"{source} must be a JSON object, got {values!r}")
             pipeline = settings_from_mapping(values, self.hook.conn_region_name or "us-east-1", source,
                                              self.declaration)
             endpoint = endpoint_settings(values, source, self.declaration)
         except ValueError as error:
             raise AirflowFailException(str(error)) from None
         package = self._package(pipeline.model_package_group, context)
-        arn, version = package["ModelPackageArn"], package_version(package["ModelPackageArn"])
+        arn, version = package["ModelPackageArn"], model_package_version(package["ModelPackageArn"])
         if package["ModelApprovalStatus"] != ApprovalStatus.APPROVED.value:
             raise AirflowFailException(f"Model package {arn} is {package['ModelApprovalStatus']}: only an Approved "
                                        "package is deployed; nothing was changed")
@@ -86,11 +84,11 @@ class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
         rule = self.declaration.metric
         plan: DeploymentPlan = {
             "endpoint_name": endpoint.name, "action": action, "model_package_arn": arn,
-            "model_package_version": version, "data_day": (package.get("CustomerMetadataProperties") or {}).get(
-                self.declaration.provenance.get("data_day", "DataDay")),
+            "model_package_version": version,
+            "data_day": package_provenance(package, self.declaration.provenance).get("data_day"),
             "metric": {"name": rule.name, "better": rule.better, "range": list(rule.range) if rule.range else None},
             "package_value": package_value,
-            "holdout_uri": f"{report_uri.rsplit('/', 2)[0]}/{self.declaration.deploy.holdout}",  # type: ignore[union-attr]
+            "holdout_uri": self.declaration.deploy.holdout_uri(report_uri),  # type: ignore[union-attr]
             "model_name": model_name, "config_name": config_name, "role_arn": pipeline.role_arn,
             "instance_type": endpoint.instance_type, "instance_count": endpoint.instance_count,
             "tolerance": endpoint.tolerance, "p50_budget_ms": endpoint.p50_ms,
@@ -99,21 +97,6 @@ class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
         self.log.info("Deploying %s (version %d, %s %.4f) to %s: %s; it served %s before", arn, version,
                       rule.name.upper(), package_value, endpoint.name, action, previous_package or "nothing")
         return plan
-
-    def _settings(self) -> tuple[dict[str, Any], str]:
-        from airflow.sdk import Variable
-
-        source = f"Airflow Variable {self.settings_variable}"
-        text = Variable.get(self.settings_variable, default=None)
-        if text is None:
-            raise AirflowFailException(f"{source} is not set: give it a JSON object with bucket and role_arn")
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise AirflowFailException(f"{source} is not valid JSON: {error}") from None
-        if not isinstance(values, dict):
-            raise AirflowFailException(f"{source} must be a JSON object, got {values!r}")
-        return values, source
 
     def _package(self, group: str, context: Context) -> dict[str, Any]:
         wanted = self.package_version
@@ -124,16 +107,16 @@ class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
                 raise AirflowFailException(f"package_version={wanted!r}: expected a model package version, "
                                            "a whole number such as 3") from None
             arn = next((summary["ModelPackageArn"] for summary in self._packages(group)
-                        if package_version(summary["ModelPackageArn"]) == number), None)
+                        if model_package_version(summary["ModelPackageArn"]) == number), None)
             if arn is None:
                 raise AirflowFailException(f"Model package group {group} has no version {number}; nothing was changed")
-            return self.hook.conn.describe_model_package(ModelPackageName=arn)
+            return self.hook.describe_package(arn)
         announced = self._announced_package(context)
         if announced:
-            return self.hook.conn.describe_model_package(ModelPackageName=announced)
-        for summary in self._packages(group):
-            if summary.get("ModelApprovalStatus") == ApprovalStatus.APPROVED.value:
-                return self.hook.conn.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+            return self.hook.describe_package(announced)
+        newest = next(self.hook.approved_packages(group), None)
+        if newest is not None:
+            return newest
         raise AirflowFailException(f"Model package group {group} has no Approved package: nothing to deploy")
 
     def _packages(self, group: str) -> list[dict[str, Any]]:
@@ -141,7 +124,7 @@ class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
         paginator = self.hook.conn.get_paginator("list_model_packages")
         summaries = [summary for page in paginator.paginate(ModelPackageGroupName=group)
                      for summary in page["ModelPackageSummaryList"]]
-        return sorted(summaries, key=lambda summary: package_version(summary["ModelPackageArn"]), reverse=True)
+        return sorted(summaries, key=lambda summary: model_package_version(summary["ModelPackageArn"]), reverse=True)
 
     def _announced_package(self, context: Context) -> str | None:
         """The package of the newest approval among the asset events that triggered this run."""
@@ -177,7 +160,7 @@ class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
         served = self.hook.served_package(current)
         if current == config_name:
             return "unchanged", current, served
-        if served and package_version(served) > version and not self.rollback:
+        if served and model_package_version(served) > version and not self.rollback:
             raise AirflowFailException(
                 f"Endpoint {name} serves {served}, newer than version {version}: an older package is deployed only "
                 "when asked for as a rollback (the form's rollback); nothing was changed")

@@ -36,6 +36,19 @@ def failure_reason(context: Context, task_id: str) -> str:
     return context["ti"].xcom_pull(task_ids=task_id, key=FAILURE_KEY) or f"{task_id} failed (its log says why)"
 
 
+def read_holdout(operator: AwsBaseOperator, uri: str, limit: int) -> tuple[list[float], list[str]]:
+    """The held-out rows at `uri` (labels, feature rows), read through the operator's connection."""
+    from ..hooks.provider_clients import S3Hook
+    from ..smoke_metrics import SmokeTestError, holdout_rows
+
+    s3 = S3Hook(aws_conn_id=operator.aws_conn_id, region_name=operator.region_name, verify=operator.verify,
+                config=operator.hook.config)
+    bucket, key = s3.parse_s3_url(uri)
+    if not s3.check_for_key(key, bucket):
+        raise SmokeTestError(f"the held-out rows {uri} do not exist ([deploy] holdout of the declaration)")
+    return holdout_rows(s3.read_key(key, bucket), limit)
+
+
 def _fail(context: Context, reason: str) -> AirflowFailException:
     context["ti"].xcom_push(key=FAILURE_KEY, value=reason)
     return AirflowFailException(reason)
@@ -91,7 +104,7 @@ class SmokeTestOperator(AwsBaseOperator[EndpointHostingHook]):
         plan: DeploymentPlan = self.plan
         name, metric = plan["endpoint_name"], plan["metric"]
         try:
-            labels, rows = self._holdout(plan["holdout_uri"])
+            labels, rows = read_holdout(self, plan["holdout_uri"], SMOKE_TEST_ROWS)
             scores, latencies = [], []
             for start in range(0, len(rows), ROWS_PER_REQUEST):
                 batch = rows[start:start + ROWS_PER_REQUEST]
@@ -122,17 +135,6 @@ class SmokeTestOperator(AwsBaseOperator[EndpointHostingHook]):
             raise _fail(context, f"Smoke test of {name}: median latency {result['p50_ms']:.1f} ms is over the budget "
                                  f"of {plan['p50_budget_ms']:g} ms")
         return result
-
-    def _holdout(self, uri: str) -> tuple[list[float], list[str]]:
-        from ..hooks.provider_clients import S3Hook
-        from ..smoke_metrics import SmokeTestError, holdout_rows
-
-        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
-                    config=self.hook.config)
-        bucket, key = s3.parse_s3_url(uri)
-        if not s3.check_for_key(key, bucket):
-            raise SmokeTestError(f"the held-out rows {uri} do not exist ([deploy] holdout of the declaration)")
-        return holdout_rows(s3.read_key(key, bucket), SMOKE_TEST_ROWS)
 
 
 class RollbackEndpointOperator(AwsBaseOperator[EndpointHostingHook]):
@@ -189,13 +191,9 @@ class RollbackEndpointOperator(AwsBaseOperator[EndpointHostingHook]):
                                    f"which answers ({answer}). Why: {reason}")
 
     def _prove_it_answers(self, plan: DeploymentPlan) -> str:
-        from ..hooks.provider_clients import S3Hook
-        from ..smoke_metrics import holdout_rows, parse_scores
+        from ..smoke_metrics import parse_scores
 
-        s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
-                    config=self.hook.config)
-        bucket, key = s3.parse_s3_url(plan["holdout_uri"])
-        _, rows = holdout_rows(s3.read_key(key, bucket), 5)
+        _, rows = read_holdout(self, plan["holdout_uri"], 5)
         body, content_type, seconds = self.hook.invoke(plan["endpoint_name"], "\n".join(rows))
         scores = parse_scores(body, content_type, len(rows))
         return f"{len(scores)} held-out rows scored in {seconds * 1000:.0f} ms"

@@ -17,7 +17,6 @@ from airflow.providers.amazon.aws.operators.sagemaker import (
     SageMakerModelOperator,
     serialize,
 )
-from airflow.providers.amazon.aws.utils import trim_none_values
 
 from ..hooks.endpoint_hosting import EndpointHostingHook
 from ..links import SageMakerEndpointLink
@@ -81,6 +80,5 @@ class DeployEndpointOperator(SageMakerEndpointOperator):
                     "Endpoint": serialize(endpoint)}
         self.check_interval = max(1, round(float(self.poll_seconds)))
         self.operation = "update" if endpoint is not None else "create"
-        self.config = trim_none_values(self.config)
         self.log.info("%s endpoint %s with %s", "Updating" if endpoint else "Creating", name, target)
         return super().execute(context)

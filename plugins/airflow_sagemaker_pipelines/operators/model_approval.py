@@ -10,7 +10,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
 
 from ..evaluation_report import MetricPaths
-from ..hooks.model_registry import ModelRegistryHook
+from ..hooks.model_registry import ModelRegistryHook, model_package_version
 from ..payloads import ApprovalResult, Decision
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class ModelPackageApprovalOperator(AwsBaseOperator[ModelRegistryHook]):
             return
         basis = decision.get("basis") or {}
         extra = {"model_package_arn": self.model_package_arn,
-                 "model_package_version": int(str(self.model_package_arn).rsplit("/", 1)[-1]),
+                 "model_package_version": model_package_version(str(self.model_package_arn)),
                  "data_day": (basis.get("candidate") or {}).get("data_day"),
                  "metric": (basis.get("metric") or {}).get("name"), "value": basis.get("value"),
                  "outcome": decision["outcome"]}

@@ -3,7 +3,6 @@ pipeline, when it was created elsewhere)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -46,19 +45,12 @@ class UpsertPipelineOperator(AwsBaseOperator[PipelineDefinitionHook]):
         self.settings_variable = settings_variable
 
     def execute(self, context: Context) -> PipelineRef:
-        from airflow.sdk import Variable
+        from ..deployment_settings import read_settings_variable
 
-        source = f"Airflow Variable {self.settings_variable}"
-        text = Variable.get(self.settings_variable, default=None)  # parsed here: Airflow would call bad JSON "not set"
-        if text is None:
-            raise AirflowFailException(
-                f"{source} is not set: give it a JSON object such as "
-                '{"bucket": "my-ml-bucket", "role_arn": "arn:aws:iam::123456789012:role/SageMakerPipelineRole"}'
-            )
         try:
-            values = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise AirflowFailException(f"{source} is not valid JSON: {error}") from None
+            values, source = read_settings_variable(self.settings_variable)
+        except ValueError as error:
+            raise AirflowFailException(str(error)) from None
         return self.upsert(values, source)
 
     def upsert(self, values: Mapping[str, Any], source: str) -> PipelineRef:
