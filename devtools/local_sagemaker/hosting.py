@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from .engine.hosting.serving_errors import DeploymentFailure, InvocationRefused,
 from .engine.interruption import RESTART_REASON
 from .engine.job_store import now
 from .engine.jobs.lifecycle import FAILURE_REASON_LIMIT, JobContext
+from .pagination import paginate
 from .persistence.changes import state_changes
 
 SERVING_STATUSES = ("InService", "Updating")  # an updating endpoint serves its old config
@@ -211,6 +213,22 @@ class Hosting:
             raise ValidationError(f'Could not find model "{self._arn("model", model_name)}".')
         del self._models[model_name]
 
+    def list_model_summaries(self, options: dict[str, Any]) -> dict[str, Any]:
+        """ListModels with its filters, sort and pages (moto's lists every model whatever the request asks)."""
+        contains = (options.get("NameContains") or "").lower()
+        after, before = options.get("CreationTimeAfter"), options.get("CreationTimeBefore")
+        summaries = [{"ModelName": model.model_name, "ModelArn": model.arn, "CreationTime": _aware(model.creation_time)}
+                     for model in list(self._models.values())]
+        summaries = [summary for summary in summaries
+                     if contains in summary["ModelName"].lower()
+                     and (after is None or summary["CreationTime"] > _aware(after))
+                     and (before is None or summary["CreationTime"] < _aware(before))]
+        sort_by = options.get("SortBy") or "CreationTime"
+        summaries.sort(key=lambda summary: summary["ModelName" if sort_by == "Name" else "CreationTime"],
+                       reverse=(options.get("SortOrder") or "Descending") == "Descending")
+        page, token = paginate(summaries, options.get("MaxResults"), options.get("NextToken"))
+        return {"Models": page, **({"NextToken": token} if token else {})}
+
     def _endpoint(self, endpoint_name: str) -> FakeEndpoint:
         endpoint = self.endpoints.get(endpoint_name)
         if endpoint is None:
@@ -360,6 +378,11 @@ class Hosting:
 
     def _arn(self, kind: str, name: str) -> str:
         return arn_formatter(kind, name, self.account_id, self.region_name)
+
+
+def _aware(moment: datetime) -> datetime:
+    """moto stamps models with naive UTC times; a request's bounds arrive aware."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _set_pending(endpoint: FakeEndpoint, config_name: str) -> None:

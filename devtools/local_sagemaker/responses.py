@@ -205,6 +205,9 @@ class LocalSageMakerResponse(SageMakerResponse):
         raise NotImplementedError("CreateCompilationJob: the local endpoint compiles no models")
 
     # --- hosting (hosting.py) ------------------------------------------------------------------
+    def list_models(self) -> ActionResult:
+        return ActionResult(self.sagemaker_backend.list_model_summaries(dict(self._get_params())))
+
     def update_endpoint(self) -> ActionResult:
         if self._get_param("DeploymentConfig") and (self._get_param("DeploymentConfig") or {}).get("RollingUpdatePolicy"):
             raise NotImplementedError("UpdateEndpoint DeploymentConfig.RollingUpdatePolicy: the local endpoint updates "

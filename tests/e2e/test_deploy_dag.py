@@ -102,8 +102,8 @@ def test_an_approved_model_is_deployed_and_smoke_tested_a_second_run_changes_not
     assert again.state == "success", again.task_states
     assert again.xcoms[("choose_model", "return_value")]["action"] == "unchanged"
     assert again.note.startswith("**UNCHANGED**")
-    assert len(sagemaker.list_models(NameContains=deployment.pipeline_name)["Models"]) == 1
-    assert len(sagemaker.list_endpoint_configs(NameContains=deployment.pipeline_name[:30])["EndpointConfigs"]) == 1
+    assert len(sagemaker.list_models(NameContains=endpoint)["Models"]) == 1
+    assert len(sagemaker.list_endpoint_configs(NameContains=endpoint)["EndpointConfigs"]) == 1
 
     pending = package_like(sagemaker, package, status="PendingManualApproval")
     refused = run_deploy_dag(conf={"package_version": int(pending.rsplit("/", 1)[-1])})
@@ -112,7 +112,7 @@ def test_an_approved_model_is_deployed_and_smoke_tested_a_second_run_changes_not
     assert "is PendingManualApproval: only an Approved package is deployed" in refused.log
     assert refused.note.startswith("**FAILED** at choose_model")
     assert served_package(sagemaker, endpoint) == package
-    assert len(sagemaker.list_models(NameContains=deployment.pipeline_name)["Models"]) == 1
+    assert len(sagemaker.list_models(NameContains=endpoint)["Models"]) == 1
 
 
 def test_an_update_serves_every_invocation_and_a_bad_model_or_a_failed_update_is_rolled_back(

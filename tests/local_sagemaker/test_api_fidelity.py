@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -77,6 +78,28 @@ def test_model_without_vpc_config_is_described_without_it_and_the_sdk_parses_it(
     assert "VpcConfig" not in sagemaker.describe_model(ModelName=name)
     model = Model.get(model_name=name, session=boto_session, region="us-east-1")
     assert model.model_name == name and model.primary_container.image == XGBOOST_IMAGE
+
+
+def test_models_are_listed_by_name_and_creation_time_newest_first_a_page_at_a_time(sagemaker) -> None:
+    prefix = unique("listed")
+    names = [f"{prefix}-{n}" for n in range(3)]
+    for name in names:
+        sagemaker.create_model(ModelName=name, ExecutionRoleArn=ROLE,
+                               PrimaryContainer={"Image": XGBOOST_IMAGE, "ModelDataUrl": "s3://b/model.tar.gz"})
+    sagemaker.create_model(ModelName=unique("other"), ExecutionRoleArn=ROLE,
+                           PrimaryContainer={"Image": XGBOOST_IMAGE, "ModelDataUrl": "s3://b/model.tar.gz"})
+
+    listed = sagemaker.list_models(NameContains=prefix.upper())["Models"]  # the filter ignores case
+    assert [model["ModelName"] for model in listed] == names[::-1]  # newest first, AWS's default
+    assert set(listed[0]) == {"ModelName", "ModelArn", "CreationTime"}  # a ModelSummary, not the whole model
+    by_name = sagemaker.list_models(NameContains=prefix, SortBy="Name", SortOrder="Ascending")["Models"]
+    assert [model["ModelName"] for model in by_name] == names
+    first = sagemaker.list_models(NameContains=prefix, MaxResults=2)
+    rest = sagemaker.list_models(NameContains=prefix, MaxResults=2, NextToken=first["NextToken"])
+    assert [m["ModelName"] for m in first["Models"] + rest["Models"]] == names[::-1] and "NextToken" not in rest
+    hour_before = listed[-1]["CreationTime"] - timedelta(hours=1)
+    assert len(sagemaker.list_models(NameContains=prefix, CreationTimeAfter=hour_before)["Models"]) == 3
+    assert sagemaker.list_models(NameContains=prefix, CreationTimeBefore=hour_before)["Models"] == []
 
 
 def test_model_package_group_is_deleted_once_it_holds_no_packages(sagemaker) -> None:
