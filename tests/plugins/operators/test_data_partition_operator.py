@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -51,10 +50,22 @@ def test_an_empty_partition_fails_at_once_when_not_waited_for_naming_the_prefix(
 
 
 def test_a_partition_that_fills_while_the_run_waits_is_read_once_it_holds_data(
-    run_tasks, endpoint_client, seeded_bucket
+    run_tasks, endpoint_client, seeded_bucket, monkeypatch
 ) -> None:
+    from airflow_sagemaker_pipelines.triggers.data_partition import DataPartitionTrigger
+
     key = "raw-data/ds=2024-02-02/late.csv"
-    threading.Timer(1.5, lambda: endpoint_client("s3").put_object(Bucket=seeded_bucket, Key=key, Body=b"a,b\n1,2\n")).start()
+    looks: list[bool] = []
+    holds_data = DataPartitionTrigger._holds_data
+
+    async def data_lands_after_the_first_empty_look(self, hook, client) -> bool:  # on the event, not a guessed delay
+        found = await holds_data(self, hook, client)
+        looks.append(found)
+        if len(looks) == 1 and not found:
+            endpoint_client("s3").put_object(Bucket=seeded_bucket, Key=key, Body=b"a,b\n1,2\n")
+        return found
+
+    monkeypatch.setattr(DataPartitionTrigger, "_holds_data", data_lands_after_the_first_empty_look)
 
     result = run_tasks(lambda: partition_task(seeded_bucket, wait_for_data_minutes=5, poll_seconds=0.3),
                        logical_date=datetime(2024, 2, 2, tzinfo=UTC))
@@ -62,6 +73,7 @@ def test_a_partition_that_fills_while_the_run_waits_is_read_once_it_holds_data(
     assert result.task_states["partition"] == "success", result.log[-3000:]
     assert result.xcoms[("partition", "objects")] == 1
     assert "No data for 2024-02-02 at" in result.log and "waiting up to 5 min" in result.log
+    assert looks == [False, True]  # waited in the trigger, and read the data at its next look
 
 
 def test_a_partition_still_empty_after_the_wait_fails_at_once_saying_how_long_it_waited(run_tasks, seeded_bucket) -> None:
