@@ -348,7 +348,8 @@ def deploy_dag(declaration: PipelineDeclaration) -> DAG:
         CreateModelOperator,
         DeployEndpointOperator,
     )
-    from .operators.notify_deployment import NotifyDeploymentOperator, record_failure
+    from .operators.notify_deployment import NotifyDeploymentOperator
+    from .run_failures import record_failure
 
     assert declaration.deploy is not None
     poll = "{{ var.value.get('sagemaker_pipelines_poll_seconds', 30) }}"
@@ -400,6 +401,108 @@ def deploy_dag(declaration: PipelineDeclaration) -> DAG:
     return dag
 
 
+SCORING_DOC = """
+### Score {name}'s data, one data day per run
+
+One run per **data day** at `{cron}` (UTC), after training: the run for day D scores
+`s3://<bucket>/{prefix}/ds=D/` once D is over; a backfill scores each day of its range.
+
+1. **choose_model** picks the model **live for the day**: of `{group}`'s Approved packages, the one
+   that learned from the latest day before D (by the data day each recorded; with the setting
+   `scoring_uses_same_day_model`, D itself included). So a backfill scores each day with the model
+   of its time. The form's **model = champion** scores with the newest Approved package instead.
+   A day with no such model fails with the reason; nothing is created.
+2. **choose_partition** waits for the day's data (the form's "Wait for the data").
+3. **prepare_input** rewrites the day's CSV files as the model takes them ({features}), each row
+   with its id{id_doc}; a malformed file fails here, naming the file, the row and the column.
+4. **create_model** creates the model from the package (kept when it exists).
+5. **score** runs the batch transform job, named after the day and the model version: a retry or a
+   clear attaches to it, or reuses its output, and never starts a second one; the wait is deferred.
+6. **publish_scores** copies the scores (`<id>,<score>` lines) to `s3://<bucket>/{output}/ds=D/`, each
+   object carrying the model package version in its metadata, with `_summary.json`; it compares
+   the distribution with the day before's (a large shift is a warning, not a failure).
+7. **notify**: SCORED (rows, share flagged positive, model version, duration, console link, the
+   shift) or FAILED with the reason, on the run's note and to people.
+
+Settings: the JSON Variable `{settings_variable}` (`scoring_name`, `scoring_instance_type`,
+`scoring_instance_count`, `scoring_uses_same_day_model`, `score_shift_psi`).
+"""
+
+
+def scoring_dag(declaration: PipelineDeclaration) -> DAG:
+    """The pipeline's scoring DAG: each data day scored by a batch transform with the model live for it."""
+    from .operators.batch_transform import IdempotentTransformOperator
+    from .operators.endpoint_deployment import CreateModelOperator
+    from .operators.notify_scoring import NotifyScoringOperator
+    from .operators.scoring_input import PrepareScoringInputOperator
+    from .operators.scoring_output import PublishScoresOperator
+    from .operators.scoring_plan import ChooseScoringModelOperator
+    from .run_failures import record_failure
+    from .timetables import DataDayTimetable
+
+    spec = declaration.scoring
+    assert spec is not None
+    with DAG(
+        dag_id=spec.dag_id,
+        description=f"Score each day of {declaration.name}'s data with the model live for it (batch transform)",
+        doc_md=SCORING_DOC.format(
+            name=declaration.name, cron=spec.cron, prefix=declaration.data_prefix,
+            group=declaration.model_package_group, features=", ".join(spec.features),
+            id_doc=f" (its `{spec.id_column}`)" if spec.id_column else " (its file and line)",
+            output=spec.output_prefix, settings_variable=declaration.settings_variable),
+        schedule=DataDayTimetable(spec.cron, timezone="UTC"),
+        start_date=ANY_DAY,
+        catchup=False,
+        max_active_runs=3,
+        tags=["sagemaker", "mlops", "scoring", *declaration.tags],
+        render_template_as_native_obj=True,
+        default_args={**DEFAULT_ARGS, "on_failure_callback": record_failure},
+        params={
+            "model": Param("live", type="string", enum=["live", "champion"], title="Model",
+                           description="live: the model live for the day (approved before it); champion: the "
+                                       "group's newest Approved model."),
+            "wait_for_data_minutes": Param(
+                360, type="integer", minimum=0, maximum=1440, title="Wait for the data (minutes)",
+                description="How long the run waits for its data to land before it fails (0: fail at once)."),
+            "notify": Param(True, type="boolean", title="Notify", description="Send the scoring report."),
+        },
+    ) as dag:
+        plan = ChooseScoringModelOperator(
+            task_id="choose_model", declaration=declaration, settings_variable=declaration.settings_variable,
+            model="{{ params.model }}", retries=0)
+        partition = DataPartitionOperator(
+            task_id="choose_partition", bucket=plan.output["bucket"], partition_uri=declaration.partition_uri,
+            first_day=declaration.first_day, wait_for_data_minutes="{{ params.wait_for_data_minutes }}")
+        rows = PrepareScoringInputOperator(
+            task_id="prepare_input", partition_uri=partition.output["input_data_url"],
+            input_uri=plan.output["input_uri"], features=spec.features, id_column=spec.id_column)
+        model = CreateModelOperator(task_id="create_model", config={
+            "ModelName": plan.output["model_name"], "ExecutionRoleArn": plan.output["role_arn"],
+            "PrimaryContainer": {"ModelPackageName": plan.output["model_package_arn"]}})
+        score = IdempotentTransformOperator(
+            task_id="score", poll_seconds="{{ var.value.get('sagemaker_pipelines_poll_seconds', 30) }}", retries=1,
+            config={
+                "TransformJobName": plan.output["job_name"], "ModelName": plan.output["model_name"],
+                "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                                   "S3Uri": rows.output["input_uri"]}},
+                                   "ContentType": "text/csv", "SplitType": "Line"},
+                "TransformOutput": {"S3OutputPath": plan.output["staging_uri"], "AssembleWith": "Line",
+                                    "Accept": "text/csv"},
+                "TransformResources": {"InstanceType": plan.output["instance_type"],
+                                       "InstanceCount": plan.output["instance_count"]},
+                "BatchStrategy": "MultiRecord",
+                # The row's id stays out of the model's input and comes back beside its score.
+                "DataProcessing": {"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"},
+            })
+        publish = PublishScoresOperator(task_id="publish_scores", plan=plan.output, transform=score.output)
+        notify = NotifyScoringOperator(
+            task_id="notify", plan=plan.output, result=publish.output,
+            steps=[plan.task_id, partition.task_id, rows.task_id, model.task_id, score.task_id, publish.task_id])
+        plan >> partition >> rows >> model >> score >> publish
+        [plan, partition, rows, model, score, publish] >> notify
+    return dag
+
+
 def family_dag_ids(declaration: PipelineDeclaration) -> list[str]:
     """The ids of the DAGs `pipeline_dags` builds, known without building them."""
     return declaration.dag_ids
@@ -407,4 +510,5 @@ def family_dag_ids(declaration: PipelineDeclaration) -> list[str]:
 
 def pipeline_dags(declaration: PipelineDeclaration) -> list[DAG]:
     """Every DAG of the pipeline's family, as its declaration asks."""
-    return [training_dag(declaration), *([deploy_dag(declaration)] if declaration.deploy else [])]
+    return [training_dag(declaration), *([deploy_dag(declaration)] if declaration.deploy else []),
+            *([scoring_dag(declaration)] if declaration.scoring else [])]

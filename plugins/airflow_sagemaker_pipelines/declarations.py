@@ -89,6 +89,20 @@ class DeploySpec(NamedTuple):
         return f"{report_uri.rsplit('/', 2)[0]}/{self.holdout}"
 
 
+class ScoringSpec(NamedTuple):
+    """The scoring DAG of a pipeline: one batch transform per data day, with the model live for that day."""
+
+    dag_id: str
+    cron: str  # daily, after training's: it scores the day training learned from the day before
+    features: tuple[str, ...]  # the columns the model takes, in the order it was trained on
+    id_column: str | None  # a column written beside each score; else the row's file and line
+    positive_threshold: float | None  # a score at or above it is flagged positive (classification)
+    output_prefix: str  # scores/ds=<day>/ under the bucket
+
+    def scores_prefix(self, day: date) -> str:
+        return f"{self.output_prefix}/ds={day.isoformat()}/"
+
+
 class PipelineDeclaration(NamedTuple):
     """A pipeline's declaration as read from its folder: what its DAG family is built from."""
 
@@ -117,6 +131,7 @@ class PipelineDeclaration(NamedTuple):
     form: tuple[FormParameter, ...] = ()
     settings: tuple[SettingParameter, ...] = ()
     deploy: DeploySpec | None = None  # a deploy DAG, started by each approval
+    scoring: ScoringSpec | None = None  # a scoring DAG, one batch transform per data day
 
     @property
     def key(self) -> str:
@@ -125,8 +140,9 @@ class PipelineDeclaration(NamedTuple):
 
     @property
     def dag_ids(self) -> list[str]:
-        """Every DAG of the family: training, and deploy where declared."""
-        return [self.dag_id, *([self.deploy.dag_id] if self.deploy else [])]
+        """Every DAG of the family: training, and deploy and scoring where declared."""
+        return [self.dag_id, *([self.deploy.dag_id] if self.deploy else []),
+                *([self.scoring.dag_id] if self.scoring else [])]
 
     @property
     def file(self) -> Path:
@@ -212,7 +228,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
     except tomllib.TOMLDecodeError as error:
         raise DeclarationError(f"{file}: not valid TOML ({error})") from None
     sections = {"pipeline", "schedule", "data", "evaluation", "metric", "metrics", "counts", "registry",
-                "provenance", "form", "settings", "deploy"}
+                "provenance", "form", "settings", "deploy", "scoring"}
     unknown = sorted(set(document) - sections)
     if unknown:
         raise DeclarationError(f"{file}: [{unknown[0]}] is not a section this package knows; allowed: "
@@ -293,6 +309,12 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
         if metric.name not in SMOKE_TEST_METRICS:
             raise DeclarationError(f"{file}: [deploy]: the smoke test computes {', '.join(SMOKE_TEST_METRICS)}, not "
                                    f"the [metric] {metric.name!r}: name the metric as one of them, or drop [deploy]")
+    scoring = _scoring(file, document["scoring"], key, partitioning, cron, provenance) if "scoring" in document \
+        else None
+    if scoring and (f"{scoring.output_prefix}/".startswith(f"{data_prefix}/")
+                    or f"{data_prefix}/".startswith(f"{scoring.output_prefix}/")):
+        raise DeclarationError(f"{file}: [scoring] output_prefix: {scoring.output_prefix!r} overlaps the data's prefix "
+                               f"{data_prefix!r}: the scores would be read as data")
     if existing and settings:
         raise DeclarationError(f"{file}: [settings.{settings[0].key}]: a pipeline that exists already (existing = "
                                "true) keeps its own parameter defaults; the DAG sends values through [form] instead")
@@ -304,8 +326,46 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
         counts=counts, model_package_group=group, register_step=register_step,
         approval_status_parameter=approval_parameter,
         provenance={name: parameter for name, parameter in provenance.items() if parameter},
-        form=_form(file, document.get("form")), settings=settings, deploy=deploy,
+        form=_form(file, document.get("form")), settings=settings, deploy=deploy, scoring=scoring,
     )
+
+
+_DAILY_CRON = "a daily cron expression such as '0 2 * * *'"
+_COLUMN = re.compile(r"^[^,\"\r\n]+$")  # a CSV header's name
+
+
+def _scoring(file: Path, table: Any, key: str, partitioning: str, training_cron: str | None,
+             provenance: Mapping[str, str | None]) -> ScoringSpec:
+    section = _Section(file, "scoring", table)
+    if partitioning != "daily":
+        raise DeclarationError(f"{file}: [scoring]: scoring runs once per data day: [schedule] partitioning must be "
+                               "daily")
+    if not provenance.get("data_day"):
+        raise DeclarationError(f"{file}: [scoring]: the model live on a day is found by the day each package "
+                               "learned from: declare [provenance] data_day")
+    minute, hour = (training_cron or "0 0 * * *").split()[:2]
+    cron = section.take("cron", str, f"{minute} {(int(hour) + 2) % 24} * * *", allowed=_DAILY_CRON)
+    fields = cron.split()
+    if len(fields) != 5 or fields[2:] != ["*", "*", "*"] or not all(f.isdigit() for f in fields[:2]):
+        raise section.error("cron", f"{cron!r}: expected {_DAILY_CRON}")
+    features = section.take("features", list, allowed="the model's input columns in training order, such as "
+                                                      "[\"age\", \"income\"]")
+    if not features or not all(isinstance(f, str) and _COLUMN.match(f) for f in features) \
+            or len(set(features)) != len(features):
+        raise section.error("features", f"{features!r}: expected the model's input columns (distinct CSV column "
+                                        "names) in training order")
+    id_column = section.take("id_column", str, None, allowed="a CSV column name")
+    if id_column is not None and (not _COLUMN.match(id_column) or id_column in features):
+        raise section.error("id_column", f"{id_column!r}: expected a CSV column name that is not a feature")
+    threshold = section.take("positive_threshold", (int, float), None, allowed="a score, such as 0.5")
+    spec = ScoringSpec(
+        dag_id=section.matching("dag_id", _DAG_ID, "letters, digits, _ . -", f"{key}_scoring"),
+        cron=cron, features=tuple(features), id_column=id_column,
+        positive_threshold=None if threshold is None else float(threshold),
+        output_prefix=section.matching("output_prefix", re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$"),
+                                       "an S3 key prefix such as scores (no leading or trailing /)", "scores"))
+    section.close()
+    return spec
 
 
 def _metric_rule(section: _Section) -> MetricRule:

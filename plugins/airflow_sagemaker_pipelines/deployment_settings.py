@@ -18,6 +18,7 @@ from typing import Any
 from .declarations import PipelineDeclaration
 from .endpoint_settings import ENDPOINT_KEYS
 from .payloads import PipelineDeployment
+from .scoring_settings import SCORING_KEYS
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
@@ -91,7 +92,8 @@ def settings_from_mapping(values: object, region: str, source: str,
     if not isinstance(values, dict):
         raise ValueError(f"{source} must be a JSON object with at least {', '.join(required or ('bucket',))}, "
                          f"got {values!r}")
-    allowed = {*_COMMON, *declared, *(ENDPOINT_KEYS if declaration.deploy else ())}
+    allowed = {*_COMMON, *declared, *(ENDPOINT_KEYS if declaration.deploy else ()),
+               *(SCORING_KEYS if declaration.scoring else ())}
     unknown = sorted(set(values) - allowed)
     if unknown:
         raise ValueError(f"{source} has unknown keys {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")

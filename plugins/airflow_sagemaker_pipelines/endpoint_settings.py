@@ -47,11 +47,11 @@ def endpoint_settings(values: Mapping[str, Any], source: str, declaration: Pipel
          f"an endpoint name: letters, digits and hyphens, at most {ENDPOINT_NAME_MAX}"),
         ("endpoint_instance_type", isinstance(settings.instance_type, str)
          and bool(_INSTANCE_TYPE.match(settings.instance_type)), "an ml.* instance type such as ml.m5.large"),
-        ("endpoint_instance_count", _number(settings.instance_count, whole=True) and settings.instance_count >= 1,
+        ("endpoint_instance_count", is_number(settings.instance_count, whole=True) and settings.instance_count >= 1,
          "a whole number, 1 or more"),
-        ("smoke_test_tolerance", _number(settings.tolerance) and settings.tolerance >= 0,
+        ("smoke_test_tolerance", is_number(settings.tolerance) and settings.tolerance >= 0,
          f"a difference of {declaration.metric.name.upper()}, 0 or more"),
-        ("smoke_test_p50_ms", _number(settings.p50_ms) and settings.p50_ms > 0, "milliseconds, more than 0"),
+        ("smoke_test_p50_ms", is_number(settings.p50_ms) and settings.p50_ms > 0, "milliseconds, more than 0"),
     ]
     for key, valid, allowed in checks:
         if not valid:
@@ -59,6 +59,6 @@ def endpoint_settings(values: Mapping[str, Any], source: str, declaration: Pipel
     return settings._replace(tolerance=float(settings.tolerance), p50_ms=float(settings.p50_ms))
 
 
-def _number(value: object, whole: bool = False) -> bool:
+def is_number(value: object, whole: bool = False) -> bool:
     kinds = (int,) if whole else (int, float)
     return isinstance(value, kinds) and not isinstance(value, bool)

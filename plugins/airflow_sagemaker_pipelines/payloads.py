@@ -184,3 +184,62 @@ class SmokeTestResult(TypedDict):
     requests: int
     sample_row: str  # one held-out row (features) and what the endpoint answered for it
     sample_prediction: float
+
+
+class ScoringPlan(TypedDict):
+    """Which model scores a data day, and where everything goes (ChooseScoringModelOperator)."""
+
+    data_day: str
+    bucket: str
+    model_package_arn: str
+    model_package_version: int
+    model_data_day: str | None  # the day the model learned from
+    choice: Literal["live", "champion"]  # the model live for the day, or the group's newest Approved
+    model_name: str
+    job_name: str  # the day's and the model's: a retry or clear attaches to it (an attempt after a failed one)
+    role_arn: str
+    instance_type: str
+    instance_count: int
+    input_uri: str  # the model's input: the partition's features, one object per data file
+    staging_uri: str  # the transform jobs' outputs, one folder per job, before they are published
+    scores_uri: str  # scores/ds=<day>/
+    previous_scores_uri: str  # the day before's, to compare the distribution with
+    positive_threshold: float | None
+    shift_psi: float
+
+
+class ScoringInput(TypedDict):
+    """The partition's rows, as the model takes them (PrepareScoringInputOperator)."""
+
+    input_uri: str
+    files: int
+    rows: int
+
+
+class ScoreSummary(TypedDict):
+    """A day's scores in a few numbers, written beside them (`_summary.json`) for the next day to compare."""
+
+    rows: int
+    mean: float
+    minimum: float
+    maximum: float
+    positive_share: float | None  # of scores at or above the positive threshold
+    edges: list[float]  # the histogram's bin edges
+    counts: list[int]
+
+
+class ScoringResult(TypedDict):
+    """What a scoring run wrote and how the scores compare with the day before's (PublishScoresOperator)."""
+
+    data_day: str
+    scores_uri: str
+    objects: int
+    job_name: str
+    model_package_arn: str
+    model_package_version: int
+    seconds: float  # the transform job's own duration
+    console_url: str  # the transform job's page
+    summary: ScoreSummary
+    previous_day: str | None  # the day compared with; None when it has no scores
+    psi: float | None  # population stability index against it
+    shifted: bool  # psi above the setting: a warning, not a failure

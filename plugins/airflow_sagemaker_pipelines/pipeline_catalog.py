@@ -103,11 +103,16 @@ def _check_unclaimed(declaration: PipelineDeclaration, claimed: dict[tuple[str, 
               ("model_package_group", "registry", declaration.model_package_group)]
     if declaration.deploy:
         wanted.append(("dag_id", "deploy", declaration.deploy.dag_id))
+    if declaration.scoring:
+        wanted.append(("dag_id", "scoring", declaration.scoring.dag_id))
     for what, section, value in wanted:
         other = claimed.get((what, value))
         if other is not None:
             raise DeclarationError(f"{declaration.file}: [{section}] {what}: {value!r} is already "
                                    f"{'a DAG id' if what == 'dag_id' else f'the {what}'} of {other.file}")
-    if declaration.deploy and declaration.deploy.dag_id == declaration.dag_id:
-        raise DeclarationError(f"{declaration.file}: [deploy] dag_id: {declaration.dag_id!r} is the training DAG's "
-                               "id too")
+    own = [("pipeline", declaration.dag_id), *([("deploy", declaration.deploy.dag_id)] if declaration.deploy else []),
+           *([("scoring", declaration.scoring.dag_id)] if declaration.scoring else [])]
+    for index, (section, dag_id) in enumerate(own):
+        first = next(other for other, taken in own[:index + 1] if taken == dag_id)
+        if first != section:
+            raise DeclarationError(f"{declaration.file}: [{section}] dag_id: {dag_id!r} is the [{first}] DAG's id too")

@@ -17,13 +17,15 @@ from typing import Any
 
 from airflow.listeners import hookimpl
 
+from .run_report import OUTCOME_TITLES
+
 log = logging.getLogger(__name__)
 
 RUN_NOTE_KEY = "run_note"
 NOTE_MAX = 1000  # the API's limit on a run note
 # What separates the outcome this listener writes from what a person wrote below it.
 SEPARATOR = "\n\n---\n"
-_OURS = re.compile(r"^\*\*(APPROVED|REJECTED|GATE FAILED|NOT PROMOTED|UNCHANGED|FAILED)\*\*")
+_OURS = re.compile(r"^\*\*(" + "|".join(map(re.escape, OUTCOME_TITLES.values())) + r")\*\*")
 
 
 def merged_note(existing: str | None, outcome: str) -> str:

@@ -23,6 +23,8 @@ OUTCOME_TITLES = {
     # A deploy run's.
     "deployed": "DEPLOYED",
     "rolled_back": "ROLLED BACK",  # the new model failed its checks: the endpoint serves the previous one again
+    # A scoring run's.
+    "scored": "SCORED",
 }
 
 

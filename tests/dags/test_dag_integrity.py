@@ -52,7 +52,7 @@ def any_dag(request, dag_bag):
 
 def test_dags_import_without_errors(parse_report: dict) -> None:
     assert parse_report["import_errors"] == {}
-    assert parse_report["dag_ids"] == ["classification_deploy", REGRESSION_DAG_ID, DAG_ID]
+    assert parse_report["dag_ids"] == ["classification_deploy", "classification_scoring", REGRESSION_DAG_ID, DAG_ID]
 
 
 def test_the_plugin_loads_from_the_plugins_folder_and_the_links_resolve(parse_report: dict) -> None:

@@ -20,6 +20,7 @@ def register_package(
     data_day: str | None = None,
     pipeline_version: str | None = None,
     data_fingerprint: str | None = None,
+    model_data_url: str | None = None,
 ) -> str:
     """A package in `group` (created if missing) whose ModelQuality report says `auc`; its ARN."""
     sagemaker, s3 = endpoint_client("sagemaker"), endpoint_client("s3")
@@ -32,7 +33,8 @@ def register_package(
     request: dict[str, Any] = {
         "ModelPackageGroupName": group,
         "ModelApprovalStatus": status,
-        "InferenceSpecification": {"Containers": [{"Image": XGBOOST_IMAGE}], "SupportedContentTypes": ["text/csv"],
+        "InferenceSpecification": {"Containers": [{"Image": XGBOOST_IMAGE,
+                                                   **({"ModelDataUrl": model_data_url} if model_data_url else {})}], "SupportedContentTypes": ["text/csv"],
                                    "SupportedResponseMIMETypes": ["text/csv"]},
         "ModelMetrics": {"ModelQuality": {"Statistics": {"ContentType": "application/json",
                                                          "S3Uri": f"s3://{bucket}/{key}"}}},

@@ -43,6 +43,17 @@ def fingerprint(objects: list[dict[str, Any]]) -> str:
     return digest.hexdigest()[:16]
 
 
+def refuse_a_day_without_data(day: date, first_day: date | None) -> None:
+    """A day before the first day of data, or one not over yet, fails the task at once with the reason."""
+    if first_day is not None and day < first_day:
+        raise AirflowFailException(f"The data starts on {first_day}: {day} is before it, there is nothing to "
+                                   f"read; trigger a day from {first_day} on")
+    today = datetime.now(UTC).date()
+    if day >= today:
+        raise AirflowFailException(f"{day} is not over yet (today is {today}, UTC): its data is complete once the "
+                                   "day has ended; trigger an earlier day")
+
+
 class DataPartitionOperator(AwsBaseOperator[S3Hook]):
     """Choose the run's partition and check that it holds data; returns a DataPartition (multiple outputs).
 
@@ -120,13 +131,7 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
         return run_data_day(context.get("data_interval_start"), context["dag_run"].run_after)
 
     def _refuse_a_day_without_data(self, day: date) -> None:
-        if self.first_day is not None and day < self.first_day:
-            raise AirflowFailException(f"The data starts on {self.first_day}: {day} is before it, there is nothing to "
-                                       f"train on; trigger a day from {self.first_day} on")
-        today = datetime.now(UTC).date()
-        if day >= today:
-            raise AirflowFailException(f"{day} is not over yet (today is {today}, UTC): its data is complete once the "
-                                       "day has ended; trigger an earlier day")
+        refuse_a_day_without_data(day, self.first_day)
 
     def _uri(self, day: date) -> str:
         uri = self.input_data_url or self.partition_uri(self.bucket, day if self.partitioned else None)

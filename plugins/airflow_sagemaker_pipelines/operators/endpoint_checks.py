@@ -13,27 +13,16 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from ..hooks.endpoint_hosting import EndpointHostingHook
+from ..run_failures import FAILURE_KEY, failed_tasks, failure_reason
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..payloads import DeploymentPlan, SmokeTestResult
 
-FAILURE_KEY = "failure"
 ROLLED_BACK = "Rolled back:"  # how a rollback's reason says the previous model serves again
 SMOKE_TEST_ROWS = 400  # held-out rows invoked, at most
 ROWS_PER_REQUEST = 50
-
-
-def failed_tasks(context: Context, task_ids: Sequence[str]) -> list[str]:
-    """Which of `task_ids` failed in this run, in their order."""
-    ti = context["ti"]
-    states = ti.get_task_states(dag_id=ti.dag_id, task_ids=list(task_ids), run_ids=[ti.run_id]).get(ti.run_id, {})
-    return [task_id for task_id in task_ids if states.get(task_id) == "failed"]
-
-
-def failure_reason(context: Context, task_id: str) -> str:
-    return context["ti"].xcom_pull(task_ids=task_id, key=FAILURE_KEY) or f"{task_id} failed (its log says why)"
 
 
 def read_holdout(operator: AwsBaseOperator, uri: str, limit: int) -> tuple[list[float], list[str]]:

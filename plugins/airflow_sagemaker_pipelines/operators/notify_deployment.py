@@ -8,20 +8,14 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
 from ..notifications import notifications_enabled, send_report
-from .endpoint_checks import FAILURE_KEY, ROLLED_BACK, failed_tasks, failure_reason
+from ..run_failures import failed_tasks, failure_reason
+from .endpoint_checks import ROLLED_BACK
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from ..payloads import DeploymentPlan, SmokeTestResult
     from ..run_report import RunReport
-
-
-def record_failure(context: Any) -> None:
-    """A task's on_failure_callback: its error as its `failure` XCom, unless it pushed a reason of its own."""
-    ti = context["ti"]
-    if not ti.xcom_pull(task_ids=ti.task_id, key=FAILURE_KEY):
-        ti.xcom_push(key=FAILURE_KEY, value=str(context.get("exception") or "failed (see its log)"))
 
 
 class NotifyDeploymentOperator(BaseOperator):

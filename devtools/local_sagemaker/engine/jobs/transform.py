@@ -120,6 +120,14 @@ def _model_container(sagemaker: Any, model_name: str) -> dict[str, Any]:
     except ClientError as error:
         raise StepFailure(f"ModelName '{model_name}': {error.response['Error'].get('Message')}") from None
     container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+    if container.get("ModelPackageName"):  # a model made from a registered package runs the package's container
+        try:
+            package = sagemaker.describe_model_package(ModelPackageName=container["ModelPackageName"])
+        except ClientError as error:
+            raise StepFailure(f"Model '{model_name}': {error.response['Error'].get('Message')}") from None
+        packaged = dict(((package.get("InferenceSpecification") or {}).get("Containers") or [{}])[0])
+        packaged["Environment"] = {**(packaged.get("Environment") or {}), **(container.get("Environment") or {})}
+        container = packaged
     if not container.get("ModelDataUrl"):
         raise StepFailure(f"Model '{model_name}' has no ModelDataUrl: the local endpoint needs the model artifacts")
     return container
