@@ -110,6 +110,17 @@ AUTHORIZED_AS: dict[tuple[str, str], Callable[[dict[str, Any]], list[IamRequest]
        for operation in ("CreateEndpoint", "UpdateEndpoint", "DescribeEndpoint", "DeleteEndpoint")},
     ("sagemaker-runtime", "InvokeEndpoint"): lambda p: [
         ("sagemaker:InvokeEndpoint", arn("sagemaker", f"endpoint/{p['EndpointName'].lower()}"), {})],
+    # The scoring DAG's.
+    **{("sagemaker", operation): (lambda p, a=operation: [
+        (f"sagemaker:{a}", arn("sagemaker", f"transform-job/{p['TransformJobName'].lower()}"), {})])
+       for operation in ("CreateTransformJob", "DescribeTransformJob")},
+    ("s3", "CopyObject"): lambda p: [
+        ("s3:GetObject", f"arn:aws:s3:::{p['CopySource']['Bucket']}/{p['CopySource']['Key']}", {}),
+        ("s3:PutObject", f"arn:aws:s3:::{p['Bucket']}/{p['Key']}", {})],
+    # SageMakerHook.create_transform_job checks the input's bucket first; AWS authorizes HeadBucket as ListBucket.
+    ("s3", "HeadBucket"): lambda p: [("s3:ListBucket", f"arn:aws:s3:::{p['Bucket']}", {})],
+    ("s3", "DeleteObjects"): lambda p: [
+        ("s3:DeleteObject", f"arn:aws:s3:::{p['Bucket']}/{item['Key']}", {}) for item in p["Delete"]["Objects"]],
     ("logs", "DescribeLogStreams"): lambda p: [
         ("logs:DescribeLogStreams", arn("logs", f"log-group:{p['logGroupName']}:*"), {})],
     ("logs", "GetLogEvents"): lambda p: [
@@ -118,11 +129,12 @@ AUTHORIZED_AS: dict[tuple[str, str], Callable[[dict[str, Any]], list[IamRequest]
 
 
 ENDPOINT = "iam-policy-endpoint"
+SCORING = "iam-policy-scoring"
 
 
 def policy_for(deployment: Any, topic_arn: str) -> str:
     text = POLICY.read_text()
-    for placeholder, value in (("ENDPOINT", ENDPOINT), ("MODEL_PACKAGE_GROUP", deployment.model_package_group),
+    for placeholder, value in (("ENDPOINT", ENDPOINT), ("SCORING", SCORING), ("MODEL_PACKAGE_GROUP", deployment.model_package_group),
                                ("PIPELINE_ROLE", ROLE_ARN.rsplit("/", 1)[-1]), ("PIPELINE", deployment.pipeline_name),
                                ("BUCKET", deployment.bucket), ("PREFIX", "pipeline"), ("REGION", REGION),
                                ("ACCOUNT", ACCOUNT), ("TOPIC", topic_arn.rsplit(":", 1)[-1])):
@@ -169,6 +181,15 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
     runner = dag_runner(dag_bag.dags[CLASSIFICATION.deploy.dag_id], capfd)  # type: ignore[union-attr]
     assert next(runner)(conf={"package_version": 1}).state == "success"
     next(runner, None)
+    # The day scored with the model trained on it (the only one there is), twice: the second reuses the first's job.
+    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS", json.dumps(
+        {**settings, "scoring_name": SCORING, "scoring_uses_same_day_model": True}))
+    runner = dag_runner(dag_bag.dags[CLASSIFICATION.scoring.dag_id], capfd)  # type: ignore[union-attr]
+    score = next(runner)
+    assert score().state == "success"
+    endpoint_client("s3").put_object(Bucket=deployment.bucket, Key="scores/ds=2024-03-01/gone.csv", Body=b"x,0.5\n")
+    assert score(conf={"model": "champion"}).state == "success"  # and deletes the scores of a file that is gone
+    next(runner, None)
     assert run_training_dag(conf={"min_auc_threshold": 0.99}).task_states["reject_model"] == "success"
     fail_a_step_read_its_log_resume_and_stop(deployment, endpoint_client)
     assert len(executions_of(endpoint_client, deployment.pipeline_name)) == 3
@@ -180,7 +201,8 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
     assert {action for action, _, _ in requests} >= {"sagemaker:CreatePipeline", "iam:PassRole", "s3:PutObject",
                                                      "sagemaker:UpdateModelPackage", "sns:Publish", "logs:GetLogEvents",
                                                      "sagemaker:RetryPipelineExecution", "sagemaker:CreateModel",
-                                                     "sagemaker:CreateEndpoint", "sagemaker:InvokeEndpoint"}
+                                                     "sagemaker:CreateEndpoint", "sagemaker:InvokeEndpoint",
+                                                     "sagemaker:CreateTransformJob", "s3:DeleteObject"}
     policy = policy_for(deployment, notifications["topic_arn"])
     iam = endpoint_client("iam")
     refused = {request: decision for request, decision in decisions(iam, policy, requests).items()
@@ -194,6 +216,8 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
               ("iam:PassRole", ROLE_ARN, {"iam:PassedToService": "ec2.amazonaws.com"}),
               ("sagemaker:UpdateModelPackage", arn("sagemaker", "model-package/another-group/1"), {}),
               ("sagemaker:UpdateEndpoint", arn("sagemaker", "endpoint/another-teams-endpoint"), {}),
-              ("sagemaker:InvokeEndpoint", arn("sagemaker", "endpoint/another-teams-endpoint"), {})]
+              ("sagemaker:InvokeEndpoint", arn("sagemaker", "endpoint/another-teams-endpoint"), {}),
+              ("sagemaker:CreateTransformJob", arn("sagemaker", "transform-job/another-teams-job"), {}),
+              ("s3:DeleteObject", f"arn:aws:s3:::{deployment.bucket}/raw-data/ds=2024-03-01/dataset.csv", {})]
     assert set(decisions(iam, policy, beyond).values()) == {"implicitDeny"}
     json.loads(policy)  # what `aws iam create-policy --policy-document` reads

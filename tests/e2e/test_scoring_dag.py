@@ -4,6 +4,7 @@ the model that was live for it, published under scores/ds=<day>/ with the model'
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -136,10 +137,10 @@ def test_a_backfill_across_a_champion_change_scores_each_day_with_the_model_of_i
     assert len(transform_jobs(endpoint_client, scoring)) == 3
 
 
-def test_a_day_with_no_model_before_it_fails_with_the_reason_and_creates_nothing(
-    run_scoring_dag, scoring, endpoint_client
+def test_a_day_with_no_model_before_it_fails_with_the_reason_unless_the_same_days_model_may_score_it(
+    run_scoring_dag, scoring, endpoint_client, monkeypatch
 ) -> None:
-    approved_model(endpoint_client, scoring, "2024-03-01", seed=5)  # learned from the day itself: not live for it
+    same_day = approved_model(endpoint_client, scoring, "2024-03-01", seed=5)  # learned from the day itself
 
     run = run_scoring_dag(day=date(2024, 3, 1))
     assert run.state == "failed" and run.task_states["choose_model"] == "failed"
@@ -149,6 +150,15 @@ def test_a_day_with_no_model_before_it_fails_with_the_reason_and_creates_nothing
     assert run.note.startswith(f"**FAILED** at choose_model: {reason}")
     assert transform_jobs(endpoint_client, scoring) == []
     assert published(endpoint_client, scoring["bucket"], "2024-03-01")["objects"] == {}
+
+    # The settings say a day is scored by the model trained on it, once approved.
+    settings = json.loads(os.environ["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"])
+    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS",
+                       json.dumps({**settings, "scoring_uses_same_day_model": True}))
+    scored = run_scoring_dag(day=date(2024, 3, 1))
+    assert scored.state == "success", scored.task_states
+    [written] = published(endpoint_client, scoring["bucket"], "2024-03-01")["objects"].values()
+    assert written["metadata"]["model-package-arn"] == same_day
 
 
 def test_a_malformed_partition_fails_naming_the_file_row_and_column(run_scoring_dag, scoring, endpoint_client) -> None:
