@@ -123,8 +123,17 @@ def main(argv: list[str] | None = None) -> int:
 
             with phases.timed("deploy run", "the deploy DAG, for the approval's asset event"):
                 deployed, why = deploy_after_approval(env, options, report, airflow_home, clients, queue_url)
-            print(f"\n{verdict}" + (" and DEPLOYED" if deployed else f"; NOT DEPLOYED: {why}"))
-            return 0 if deployed or report["outcome"] not in ("approved", "unchanged") else 1
+            scored, not_scored = False, "only an approved model scores"
+            if deployed and options.declaration.scoring is not None:
+                from devtools.local_airflow.run_scoring import score_the_day
+
+                with phases.timed("scoring run", "the scoring DAG, the day scored by a batch transform"):
+                    scored, not_scored = score_the_day(env, options, airflow_home, clients, queue_url)
+            print(f"\n{verdict}" + (" and DEPLOYED" if deployed else f"; NOT DEPLOYED: {why}")
+                  + ("" if not deployed or options.declaration.scoring is None else
+                     " and the day SCORED" if scored else f"; NOT SCORED: {not_scored}"))
+            return 0 if (deployed and (scored or options.declaration.scoring is None)) \
+                or report["outcome"] not in ("approved", "unchanged") else 1
     finally:
         if os.environ.get("KEEP_AIRFLOW_HOME"):
             print(f"Airflow home kept in {airflow_home}")

@@ -37,7 +37,10 @@ def test_the_main_job_shows_the_whole_loop_an_approved_model_deployed_smoke_test
     out = completed.stdout
     assert completed.returncode == 0, out[-3000:] + completed.stderr[-3000:]
     assert out.strip().splitlines()[-1].startswith("APPROVED: AUC 0.")
-    assert out.strip().endswith("; model approved and DEPLOYED")
+    assert out.strip().endswith("; model approved and DEPLOYED and the day SCORED")
+    assert re.search(r"Scores     s3://\S+/scores/ds=2024-03-01/dataset\.csv: \d+ rows by model package version 1, "
+                     r"\d+\.\d% flagged positive", out)
+    assert re.search(r"dataset\.csv:2,0\.\d+   dataset\.csv:3,0\.\d+   \.\.\.", out)
     assert "Asset event sagemaker-model-package-group/classification-models: package version 1" in out
     assert re.search(r"Endpoint   ml-classification-pipeline-endpoint: InService, serving package classification-models/1",
                      out)
