@@ -272,3 +272,31 @@ def test_trigger_survives_serialization_to_the_triggerer() -> None:
     rebuilt = PipelineExecutionTrigger(**kwargs)
     assert rebuilt.serialize() == (classpath, kwargs)
     assert (rebuilt.deadline, rebuilt.stop_on_kill, rebuilt.waiter_delay) == (123.0, False, 0.2)
+
+
+def test_waits_on_one_connection_share_one_client_and_each_gets_its_own_event(
+    aws_default_connection, sagemaker, monkeypatch
+) -> None:
+    pipeline = create_pipeline(sagemaker, condition_chain(1))
+    arns = [start(sagemaker, pipeline) for _ in range(20)]
+    for arn in arns:
+        wait_for(sagemaker, arn)
+    opened = []
+    get_async_conn = PipelineExecutionHook.get_async_conn
+
+    async def counted(self):
+        opened.append(self.aws_conn_id)
+        return await get_async_conn(self)
+
+    monkeypatch.setattr(PipelineExecutionHook, "get_async_conn", counted)
+
+    async def run_all() -> list[dict[str, Any]]:
+        async def event_of(arn: str) -> dict[str, Any]:
+            async for event in trigger_for(arn).run():
+                return event.payload
+            raise AssertionError("no event")
+        return await asyncio.gather(*(event_of(arn) for arn in arns))
+
+    events = asyncio.run(run_all())
+    assert [event["value"] for event in events] == arns and {event["status"] for event in events} == {"success"}
+    assert opened == ["aws_default"]  # one client for the 20 waits

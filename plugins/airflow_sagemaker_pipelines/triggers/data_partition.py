@@ -14,6 +14,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from ..hooks.provider_clients import S3Hook
+from ..hooks.shared_async_clients import shared_client
 from ..hooks.transient_errors import DEFAULT_OUTAGE_BUDGET_SECONDS, OutageClock
 
 
@@ -51,7 +52,7 @@ class DataPartitionTrigger(BaseTrigger):
                       config=self.botocore_config)
         outages = OutageClock(DEFAULT_OUTAGE_BUDGET_SECONDS)
         where = f"s3://{self.bucket}/{self.prefix}"
-        async with await hook.get_async_conn() as client:
+        async with shared_client(hook, self.botocore_config) as client:
             while True:
                 try:
                     found = await self._holds_data(hook, client)

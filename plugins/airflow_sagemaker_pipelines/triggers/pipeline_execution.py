@@ -20,6 +20,7 @@ from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTri
 from airflow.triggers.base import TriggerEvent
 
 from ..hooks.pipeline_execution import PipelineExecutionHook
+from ..hooks.shared_async_clients import shared_client
 from ..hooks.transient_errors import DEFAULT_OUTAGE_BUDGET_SECONDS, OutageClock
 from ..statuses import UnknownStatusError, execution_outcome
 from ..step_progress import ExecutionFailure, StepProgress, execution_failure
@@ -94,7 +95,7 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
         hook = self.hook()
         outages = OutageClock(self.outage_budget)
         status = "Unknown"
-        async with await hook.get_async_conn() as conn:
+        async with shared_client(hook, self.botocore_config) as conn:
             for _ in range(self.attempts):
                 # The deferring task has just looked: the first poll waits one interval too, so that
                 # Airflow has recorded the deferral before the trigger can fire.
@@ -170,7 +171,7 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
             return
         self.log.info("The task was marked failed: stopping %s", self.pipeline_execution_arn)
         hook = self.hook()
-        async with await hook.get_async_conn() as conn:
+        async with shared_client(hook, self.botocore_config) as conn:
             await hook.stop_pipeline_async(conn, self.pipeline_execution_arn)
         from ..notifications import report_marked_failed
 
