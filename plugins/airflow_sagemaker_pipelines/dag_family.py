@@ -431,7 +431,7 @@ Settings: the JSON Variable `{settings_variable}` (`scoring_name`, `scoring_inst
 
 def scoring_dag(declaration: PipelineDeclaration) -> DAG:
     """The pipeline's scoring DAG: each data day scored by a batch transform with the model live for it."""
-    from .operators.batch_transform import IdempotentTransformOperator
+    from .operators.scoring_transform import IdempotentTransformOperator
     from .operators.endpoint_deployment import CreateModelOperator
     from .operators.notify_scoring import NotifyScoringOperator
     from .operators.scoring_input import PrepareScoringInputOperator
