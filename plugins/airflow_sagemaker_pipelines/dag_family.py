@@ -431,12 +431,12 @@ Settings: the JSON Variable `{settings_variable}` (`scoring_name`, `scoring_inst
 
 def scoring_dag(declaration: PipelineDeclaration) -> DAG:
     """The pipeline's scoring DAG: each data day scored by a batch transform with the model live for it."""
-    from .operators.scoring_transform import IdempotentTransformOperator
     from .operators.endpoint_deployment import CreateModelOperator
     from .operators.notify_scoring import NotifyScoringOperator
     from .operators.scoring_input import PrepareScoringInputOperator
     from .operators.scoring_output import PublishScoresOperator
     from .operators.scoring_plan import ChooseScoringModelOperator
+    from .operators.scoring_transform import IdempotentTransformOperator
     from .run_failures import record_failure
     from .timetables import DataDayTimetable
 

@@ -29,6 +29,7 @@ from tests.support.declarations import CLASSIFICATION, REGRESSION
 
 pytestmark = pytest.mark.xdist_group("runtime-environment")
 DEPLOY_DAG_ID = CLASSIFICATION.deploy.dag_id  # type: ignore[union-attr]
+SCORING_DAG_ID = CLASSIFICATION.scoring.dag_id  # type: ignore[union-attr]
 DEVELOPMENT_ONLY = ("sagemaker", "moto", "pytest", "xgboost", "sklearn", "pandas", "playwright", "devtools", "tests")
 LINKS = ["Local endpoint execution", "SageMaker Pipeline Execution"]
 
@@ -75,11 +76,12 @@ def airflow_json(python: str, environment: dict[str, str], *args: str) -> object
 
 
 def assert_loaded_as_a_deployment_loads_it(report: dict, python: str) -> None:
-    assert report["import_errors"] == {} and report["dag_ids"] == sorted([DAG_ID, REGRESSION.dag_id, DEPLOY_DAG_ID])
+    assert report["import_errors"] == {} and report["dag_ids"] == sorted([*CLASSIFICATION.dag_ids, *REGRESSION.dag_ids])
     assert report["plugins"] == ["airflow_sagemaker_pipelines"] and report["plugin_errors"] == {}
     for dag_id in (DAG_ID, REGRESSION.dag_id):
         assert report["links"][dag_id] == {"start_execution": LINKS, "wait_for_execution": LINKS}
     assert report["links"][DEPLOY_DAG_ID] == {"deploy_endpoint": ["SageMaker Endpoint"]}
+    assert report["links"][SCORING_DAG_ID] == {"score": ["Amazon SageMaker Transform Job Details"]}
     assert report["sdk_modules"] == [] and report["heavy_modules"] == [] and report["clients_created"] == []
     assert Path(python).parents[1] in Path(report["package_file"]).parents or "plugins" in report["package_file"]
 

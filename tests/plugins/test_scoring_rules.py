@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from airflow_sagemaker_pipelines.declarations import DeclarationError, load_declaration
-from airflow_sagemaker_pipelines.operators.scoring_transform import IdempotentTransformOperator
 from airflow_sagemaker_pipelines.operators.scoring_input import MalformedData, model_rows
+from airflow_sagemaker_pipelines.operators.scoring_transform import IdempotentTransformOperator
 from airflow_sagemaker_pipelines.score_distribution import UNIT_EDGES, population_stability_index, summarise
 from airflow_sagemaker_pipelines.scoring_settings import scoring_settings
 from botocore.exceptions import ClientError
