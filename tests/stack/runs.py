@@ -59,7 +59,8 @@ class Api:
         request = urllib.request.Request(f"{self.stack.url}{path}", method=method, headers=headers,
                                          data=json.dumps(body).encode() if body is not None else None)
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            return json.loads(response.read())
+            answer = response.read()
+            return json.loads(answer) if answer else None  # a DELETE answers 204, no content
 
     def wait_for_dag(self, dag_id: str, timeout: float = 90) -> dict:
         """The dag-processor parses dags/ shortly after it starts."""

@@ -170,6 +170,7 @@ def requests(records: list[bytes], strategy: str, max_payload: float, where: str
     limit = max_payload * MEGABYTE if max_payload else None  # 0: no limit (streaming)
     batches: list[tuple[int, bytes]] = []
     current: list[bytes] = []
+    size = 0  # of `current`, kept as it grows (summing it per record made a batch quadratic)
     first = 0
     for index, record in enumerate(records):
         if limit is not None and len(record) > limit:
@@ -177,10 +178,11 @@ def requests(records: list[bytes], strategy: str, max_payload: float, where: str
                 f"{where}, record {index + 1}: {len(record)} bytes is more than MaxPayloadInMB ({max_payload:g} MB); "
                 "raise MaxPayloadInMB or split the input (SplitType Line)"
             )
-        if current and (strategy == "SingleRecord" or (limit is not None and sum(map(len, current)) + len(record) > limit)):
+        if current and (strategy == "SingleRecord" or (limit is not None and size + len(record) > limit)):
             batches.append((first, b"".join(current)))
-            current, first = [], index
+            current, first, size = [], index, 0
         current.append(record)
+        size += len(record)
     if current:
         batches.append((first, b"".join(current)))
     return batches
