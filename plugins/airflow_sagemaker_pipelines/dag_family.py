@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
-from airflow.sdk import DAG, Asset, AsyncCallback, DeadlineAlert, Param, XComArg
+from airflow.sdk import DAG, Asset, Param, XComArg
 
 from .declarations import PipelineDeclaration
 from .notifications import FailureNotification
@@ -180,7 +180,6 @@ def training_tasks(declaration: PipelineDeclaration) -> dict[str, Any]:
         input_data_url="{{ params.input_data_url }}",
         first_day=declaration.first_day,
         wait_for_data_minutes="{{ params.wait_for_data_minutes }}",
-        check_deadline=True,
     )
     parameters: dict[str, Any] = {declaration.data_parameter: partition.output["input_data_url"]}
     if rule.parameter:
@@ -303,19 +302,9 @@ def training_dag(declaration: PipelineDeclaration) -> DAG:
         user_defined_macros={"as_fraction": as_fraction},  # 0.75 or 75 (%) -> 0.75
         default_args={**DEFAULT_ARGS, "on_failure_callback": FailureNotification()},
         params=training_params(declaration),
-        deadline=late_run_deadline(declaration),
     ) as dag:
         training_tasks(declaration)
     return dag
-
-
-def late_run_deadline(declaration: PipelineDeclaration) -> DeadlineAlert:
-    """A LATE alert when a run is still going the deadline Variable's hours after it was queued (deadline_alerts.py)."""
-    from .deadline_alerts import RunQueuedPlusDeadlineHours, alert_late_run
-
-    return DeadlineAlert(reference=RunQueuedPlusDeadlineHours(), interval=timedelta(0), name="late run",
-                         callback=AsyncCallback(alert_late_run, kwargs={
-                             "pipeline_name": declaration.name, "settings_variable": declaration.settings_variable}))
 
 
 def model_package_asset(declaration: PipelineDeclaration) -> Asset:
