@@ -33,7 +33,7 @@ def get_provider_info() -> dict[str, Any]:
                          "pipeline_execution", "provider_clients", "shared_async_clients", "transient_errors"),
         "operators": modules("operators", "data_partition", "deployment_plan", "endpoint_checks",
                              "endpoint_deployment", "evaluation", "model_approval", "model_decision", "notify_deployment",
-                             "notify_run", "notify_scoring", "scoring_input", "scoring_output", "scoring_plan",
+                             "notify_run", "notify_scoring", "run_leaf_report", "scoring_input", "scoring_output", "scoring_plan",
                              "scoring_transform", "start_pipeline", "upsert_pipeline"),
         "sensors": modules("sensors", "pipeline_execution"),
         "triggers": modules("triggers", "data_partition", "pipeline_execution"),

@@ -16,10 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 from airflow_sagemaker_pipelines import execution_identity
 
-from devtools.local_airflow.environment import airflow_cli
+from devtools.local_airflow.environment import REGION, airflow_cli
 from devtools.local_airflow.processes import log_tail
+from devtools.local_airflow.seed_local_stack import QUEUE_NAME
 from devtools.local_airflow.stack import ADMIN_USER, LocalAirflowStack
 from tests.support.constants import DAG_ID
 
@@ -195,3 +197,19 @@ def unclean_stop(stack: LocalAirflowStack) -> str:
             tail = log_tail(stack.process_set.log_paths[name]).splitlines()
             report += [f"{name} exited {code}:", *(f"  | {line}" for line in tail)]
     return "\n".join(report)
+
+
+def reports_about(stack: LocalAirflowStack, subject: str, run_id: str) -> list[str]:
+    """The reports with this subject about this run that reached the stack's SNS topic (its SQS queue); the
+    queue is drained (every message read is deleted)."""
+
+    sqs = boto3.session.Session(region_name=REGION).client("sqs", endpoint_url=stack.endpoint_url)
+    queue = sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"]
+    found = []
+    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+        for message in batch:
+            body = json.loads(message["Body"])
+            if body.get("Subject", "").startswith(subject) and run_id in body["Message"]:
+                found.append(body["Message"])
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    return found

@@ -10,9 +10,8 @@ import boto3
 import pytest
 
 from devtools.local_airflow.environment import BUCKET, REGION
-from devtools.local_airflow.seed_local_stack import QUEUE_NAME
 from devtools.sample_data.partitions import seed_partitions
-from tests.stack.runs import eventually, run_state, task_instance, trigger
+from tests.stack.runs import eventually, reports_about, run_state, task_instance, trigger
 from tests.support.constants import DAG_ID
 from tests.support.declarations import partition_uri
 
@@ -38,16 +37,7 @@ def execution_of(api, run_id: str) -> str:
 
 def failure_reports(stack, run_id: str) -> list[str]:
     """[FAILED] reports of this run that reached the stack's SNS topic (its SQS queue), drained."""
-    sqs = boto3.session.Session(region_name=REGION).client("sqs", endpoint_url=stack.endpoint_url)
-    queue = sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"]
-    found = []
-    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
-        for message in batch:
-            body = json.loads(message["Body"])
-            if body.get("Subject", "").startswith("[FAILED]") and run_id in body["Message"]:
-                found.append(body["Message"])
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-    return found
+    return reports_about(stack, "[FAILED]", run_id)
 
 
 @pytest.mark.timeout(600)

@@ -50,9 +50,8 @@ async def shared_client(hook: Any, botocore_config: dict | None = None) -> Async
         shared.users -= 1
         if shared.users == 0:
             _clients.pop(key, None)
-            if shared.context is not None:
-                # Closed even when the last user is being cancelled: no client outlives its users.
-                await asyncio.shield(shared.context.__aexit__(None, None, None))
+            if shared.context is not None:  # no client outlives its users
+                await shared.context.__aexit__(None, None, None)
 
 
 def open_clients() -> int:

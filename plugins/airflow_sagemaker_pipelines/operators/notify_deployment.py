@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
-
-from ..notifications import notifications_enabled, send_report
 from ..run_failures import failed_tasks, failure_reason
 from .endpoint_checks import ROLLED_BACK
+from .run_leaf_report import RunLeafReportOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -18,41 +16,23 @@ if TYPE_CHECKING:
     from ..run_report import RunReport
 
 
-class NotifyDeploymentOperator(BaseOperator):
-    """Whatever happened before it (trigger rule all_done): the run's note and the report; then, when the
-    deployment failed or was rolled back, it fails too, so that the run (whose leaf it is) is failed.
+class NotifyDeploymentOperator(RunLeafReportOperator):
+    """DEPLOYED, UNCHANGED, ROLLED BACK or FAILED on the run's note and to people; it fails when the deployment
+    failed or was rolled back (RunLeafReportOperator).
 
     :param plan: the DeploymentPlan (templated; an XComArg; None when the package was refused).
     :param smoke_test: the SmokeTestResult (templated; None when it did not run).
-    :param steps: the deploy's task ids in order: the first with a `failure` XCom is where it failed.
     :param console_url: the endpoint's console page (templated).
-    :param aws_conn_id: for SNS.
     """
 
     template_fields: Sequence[str] = ("plan", "smoke_test", "console_url")
+    failing = ("failed", "rolled_back")
 
-    def __init__(self, *, plan: Any, smoke_test: Any, steps: Sequence[str], console_url: Any = None,
-                 aws_conn_id: str | None = "aws_default", **kwargs: Any) -> None:
-        kwargs.setdefault("trigger_rule", "all_done")
+    def __init__(self, *, plan: Any, smoke_test: Any, console_url: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan = plan
         self.smoke_test = smoke_test
-        self.steps = list(steps)
         self.console_url = console_url
-        self.aws_conn_id = aws_conn_id
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        report = self.report(context)
-        context["ti"].xcom_push(key="run_note", value=report.note)
-        sent = False
-        if notifications_enabled(context):
-            errors = send_report(report, context, self.aws_conn_id)
-            if errors:
-                raise AirflowException(f"the report could not be sent: {'; '.join(errors)}")
-            sent = True
-        if report.outcome in ("failed", "rolled_back"):  # this task is the run's leaf: the run fails with it
-            raise AirflowFailException(f"{report.title}: {report.error} (reported)")
-        return {"subject": report.subject, "sent": sent, "run_note": report.note}
 
     def report(self, context: Context) -> RunReport:
         from ..run_report import RunReport

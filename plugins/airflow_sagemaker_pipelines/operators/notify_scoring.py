@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
-
-from ..notifications import notifications_enabled, send_report
 from ..run_failures import failed_tasks, failure_reason
+from .run_leaf_report import RunLeafReportOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -40,39 +38,19 @@ def scoring_summary(plan: ScoringPlan, result: ScoringResult) -> str:
     return "\n".join(lines)
 
 
-class NotifyScoringOperator(BaseOperator):
-    """Whatever happened before it (trigger rule all_done): the run's note and the report; then, when a task
-    failed, it fails too, so that the run (whose leaf it is) is failed.
+class NotifyScoringOperator(RunLeafReportOperator):
+    """SCORED or FAILED on the run's note and to people; it fails when the scoring failed (RunLeafReportOperator).
 
     :param plan: the ScoringPlan (templated; None when no model could be chosen).
     :param result: the ScoringResult (templated; None when the scores were not published).
-    :param steps: the scoring's task ids in order: the first that failed is where the run failed.
-    :param aws_conn_id: for SNS.
     """
 
     template_fields: Sequence[str] = ("plan", "result")
 
-    def __init__(self, *, plan: Any, result: Any, steps: Sequence[str], aws_conn_id: str | None = "aws_default",
-                 **kwargs: Any) -> None:
-        kwargs.setdefault("trigger_rule", "all_done")
+    def __init__(self, *, plan: Any, result: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan = plan
         self.result = result
-        self.steps = list(steps)
-        self.aws_conn_id = aws_conn_id
-
-    def execute(self, context: Context) -> dict[str, Any]:
-        report = self.report(context)
-        context["ti"].xcom_push(key="run_note", value=report.note)
-        sent = False
-        if notifications_enabled(context):
-            errors = send_report(report, context, self.aws_conn_id)
-            if errors:
-                raise AirflowException(f"the report could not be sent: {'; '.join(errors)}")
-            sent = True
-        if report.outcome == "failed":  # this task is the run's leaf: the run fails with it
-            raise AirflowFailException(f"{report.title}: {report.error} (reported)")
-        return {"subject": report.subject, "sent": sent, "run_note": report.note}
 
     def report(self, context: Context) -> RunReport:
         from ..run_report import RunReport
