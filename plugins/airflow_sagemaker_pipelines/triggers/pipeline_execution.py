@@ -171,7 +171,8 @@ class PipelineExecutionTrigger(SageMakerPipelineTrigger):
             return
         self.log.info("The task was marked failed: stopping %s", self.pipeline_execution_arn)
         hook = self.hook()
-        async with shared_client(hook, self.botocore_config) as conn:
+        # A client of its own: the watch's shared one may be closing as the watch is cancelled.
+        async with await hook.get_async_conn() as conn:
             await hook.stop_pipeline_async(conn, self.pipeline_execution_arn)
         from ..notifications import report_marked_failed
 
