@@ -196,6 +196,7 @@ class LocalAirflowStack:
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
             "AIRFLOW__CORE__PARALLELISM": "8",  # LocalExecutor forks this many workers up front; 3 runs at once use at most 6
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "SAGEMAKER_PIPELINES_LATE_RUN_ALERTS": "true",  # a scheduler runs the deadlines (dags test cannot)
         })
         if self.redis is not None:
             env.update({

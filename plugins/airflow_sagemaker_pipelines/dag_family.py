@@ -8,12 +8,13 @@ same tasks. What a run does is explained in `TRAINING_DOC`, filled in with the p
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from airflow.providers.amazon.aws.utils.sagemaker import ApprovalStatus
-from airflow.sdk import DAG, Asset, Param, XComArg
+from airflow.sdk import DAG, Asset, AsyncCallback, DeadlineAlert, Param, XComArg
 
 from .declarations import PipelineDeclaration
 from .notifications import FailureNotification
@@ -34,6 +35,7 @@ REGISTRY_POOL = "sagemaker_model_registry"  # one slot: decisions on the registr
 # Airflow creates no task for a run before the DAG's start date: a run for such a day would be an empty
 # green success. So every DAG starts long before its data, and choose_partition says why it refuses a day.
 ANY_DAY = datetime(2000, 1, 1, tzinfo=UTC)
+LATE_RUN_ALERTS_SWITCH = "SAGEMAKER_PIPELINES_LATE_RUN_ALERTS"  # env: false turns the training DAGs' deadlines off
 # The task each decision leads to; a re-run of an approved day (unchanged) confirms the approval.
 BRANCHES = {"approved": "approve_model", "unchanged": "approve_model", "rejected": "reject_model",
             "not_promoted": "keep_unpromoted"}
@@ -180,6 +182,7 @@ def training_tasks(declaration: PipelineDeclaration) -> dict[str, Any]:
         input_data_url="{{ params.input_data_url }}",
         first_day=declaration.first_day,
         wait_for_data_minutes="{{ params.wait_for_data_minutes }}",
+        check_deadline=True,
     )
     parameters: dict[str, Any] = {declaration.data_parameter: partition.output["input_data_url"]}
     if rule.parameter:
@@ -302,9 +305,31 @@ def training_dag(declaration: PipelineDeclaration) -> DAG:
         user_defined_macros={"as_fraction": as_fraction},  # 0.75 or 75 (%) -> 0.75
         default_args={**DEFAULT_ARGS, "on_failure_callback": FailureNotification()},
         params=training_params(declaration),
+        deadline=late_run_deadline(declaration) if late_run_alerts_on() else None,
     ) as dag:
         training_tasks(declaration)
     return dag
+
+
+def late_run_alerts_on() -> bool:
+    """Whether training DAGs carry their late-run deadline: yes, unless LATE_RUN_ALERTS_SWITCH says false.
+
+    Airflow 3.3.2's `airflow dags test` (dag.test) fails every successful run of a DAG with a deadline
+    as it ends; a process that runs DAGs that way turns the deadlines off with this switch.
+    """
+    value = os.environ.get(LATE_RUN_ALERTS_SWITCH, "true").strip().lower()
+    if value not in ("true", "false"):
+        raise ValueError(f"{LATE_RUN_ALERTS_SWITCH}={value!r} is invalid: expected true (the default) or false")
+    return value == "true"
+
+
+def late_run_deadline(declaration: PipelineDeclaration) -> DeadlineAlert:
+    """A LATE alert when a run is still going the deadline Variable's hours after it was queued (deadline_alerts.py)."""
+    from .deadline_alerts import RunQueuedPlusDeadlineHours, alert_late_run
+
+    return DeadlineAlert(reference=RunQueuedPlusDeadlineHours(), interval=timedelta(0), name="late run",
+                         callback=AsyncCallback(alert_late_run, kwargs={
+                             "pipeline_name": declaration.name, "settings_variable": declaration.settings_variable}))
 
 
 def model_package_asset(declaration: PipelineDeclaration) -> Asset:

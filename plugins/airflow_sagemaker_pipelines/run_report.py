@@ -25,6 +25,8 @@ OUTCOME_TITLES = {
     "rolled_back": "ROLLED BACK",  # the new model failed its checks: the endpoint serves the previous one again
     # A scoring run's.
     "scored": "SCORED",
+    # A training run past its deadline, still going (an alert, not an outcome: no note is written).
+    "late": "LATE",
 }
 
 

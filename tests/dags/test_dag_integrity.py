@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 
 import pytest
+from airflow_sagemaker_pipelines.dag_family import LATE_RUN_ALERTS_SWITCH
 
 from tests.conftest import PROJECT_ROOT
 from tests.support.constants import DAG_ID
@@ -71,6 +72,21 @@ def test_dags_load_alike_under_every_deferral_setting(parse_report: dict, settin
     tasks = report["deferrable"][DAG_ID]
     assert tasks["start_execution"] is False  # it only starts
     assert tasks["wait_for_execution"] is True  # the package's design: the wait defers unless told otherwise
+
+
+def test_training_dags_carry_a_late_run_deadline_unless_it_is_switched_off(parse_report: dict) -> None:
+    assert not any(parse_report["deadlines"].values())  # the tests run DAGs with dag.test(): switched off
+    report = project_dags({LATE_RUN_ALERTS_SWITCH: "true"})
+    assert report["deadlines"] == {DAG_ID: ["late run"], REGRESSION_DAG_ID: ["late run"],
+                                   "classification_deploy": [], "classification_scoring": []}
+    assert report["links"] == parse_report["links"]  # they serialize with their deadline
+
+
+def test_a_late_run_switch_that_is_not_true_or_false_is_an_import_error_naming_it() -> None:
+    report = project_dags({LATE_RUN_ALERTS_SWITCH: "sometimes"})
+    assert report["dag_ids"] == []
+    assert any(f"{LATE_RUN_ALERTS_SWITCH}='sometimes' is invalid: expected true (the default) or false" in error
+               for error in report["import_errors"].values()), report["import_errors"]
 
 
 def test_parsing_imports_no_sagemaker_sdk_and_creates_no_aws_client(parse_report: dict) -> None:

@@ -74,7 +74,7 @@ def _passed_role(parameters: dict[str, Any]) -> list[IamRequest]:
 # How AWS authorizes each call the package makes: (service, operation) -> the IAM requests it needs.
 AUTHORIZED_AS: dict[tuple[str, str], Callable[[dict[str, Any]], list[IamRequest]]] = {
     **{("sagemaker", operation): (lambda p, a=operation: [(f"sagemaker:{a}", _pipeline(p), {})])
-       for operation in ("DescribePipeline", "StartPipelineExecution")},
+       for operation in ("DescribePipeline", "StartPipelineExecution", "ListPipelineExecutions")},
     **{("sagemaker", operation): (lambda p, a=operation: [(f"sagemaker:{a}", _pipeline(p), {}), *_passed_role(p)])
        for operation in ("CreatePipeline", "UpdatePipeline")},
     **{("sagemaker", operation): (lambda p, a=operation: [(f"sagemaker:{a}", _execution(p), {})])

@@ -41,6 +41,7 @@ PARSE_PROBE = textwrap.dedent("""
         "clients_created": created,
         "deferrable": {dag_id: {task.task_id: bool(getattr(task, "deferrable", False)) for task in dag.tasks}
                        for dag_id, dag in bag.dags.items()},
+        "deadlines": {dag_id: [alert.name for alert in dag.deadline or []] for dag_id, dag in bag.dags.items()},
         "plugins": sorted(plugin.name for plugin in plugins),
         "plugin_errors": plugin_errors,
         "links": links,

@@ -70,6 +70,8 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
     :param first_day: the first day the DAG has data for; earlier days are refused.
     :param wait_for_data_minutes: how long an empty partition is waited for (templated; 0: not at all).
     :param poll_seconds: seconds between two looks at an empty partition.
+    :param check_deadline: check the late-run deadline's Variable first (deadline_alerts.py): a bad one fails the
+        run here, before anything starts.
     """
 
     aws_hook_class = S3Hook
@@ -78,7 +80,7 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
     def __init__(
         self, *, bucket: str, partition_uri: PartitionLocator, partitioned: bool = True,
         input_data_url: str | None = None, first_day: date | None = None, wait_for_data_minutes: int | float | str = 0, poll_seconds: float = 60,
-        **kwargs: Any,
+        check_deadline: bool = False, **kwargs: Any,
     ) -> None:
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
@@ -89,8 +91,18 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
         self.first_day = first_day
         self.wait_for_data_minutes = wait_for_data_minutes
         self.poll_seconds = poll_seconds
+        self.check_deadline = check_deadline
 
     def execute(self, context: Context) -> DataPartition:
+        if self.check_deadline:
+            from airflow.sdk import Variable
+
+            from ..deadline_alerts import DEADLINE_VARIABLE, deadline_hours
+
+            try:
+                deadline_hours(Variable.get(DEADLINE_VARIABLE, default=None))
+            except ValueError as error:
+                raise AirflowFailException(f"{error}; nothing was started") from None
         day = self._day(context)
         if self.partitioned:
             self._refuse_a_day_without_data(day)
