@@ -2,7 +2,9 @@
 
 `python -m devtools.local_airflow.seed_local_stack --endpoint-url URL [--days 14]` seeds the
 last `days` daily partitions (up to yesterday, UTC) of every example pipeline into the bucket, and creates the
-notification topic with an SQS queue subscribed, so that the run reports can be read back.
+notification topic with an SQS queue subscribed, so that the run reports can be read back. A pipeline
+that declares [events] gets its queue, and the bucket notifies it of every object created under the
+pipeline's data prefix (set after the seeding: the seeded days announce nothing).
 Idempotent: running it again rewrites the same partitions and finds the same topic and queue.
 """
 
@@ -29,6 +31,32 @@ def topic_with_queue(sns: Any, sqs: Any) -> tuple[str, str]:
     return topic_arn, queue_url
 
 
+def new_data_notifications(s3: Any, sqs: Any, bucket: str, declarations: list[Any]) -> dict[str, str]:
+    """Each [events] queue, and the bucket's ObjectCreated notifications for its data prefix sent to it, as
+    README "Train when the data lands" sets them up on AWS. Returns the queue URLs by queue name."""
+    import json
+
+    urls, configurations = {}, []
+    for declaration in declarations:
+        if declaration.events is None:
+            continue
+        url = sqs.create_queue(QueueName=declaration.events.queue)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Sid": "TheBucketNotifiesNewData", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": arn,
+            "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"}}}]}
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+        configurations.append({
+            "Id": f"{declaration.key}-new-data", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": f"{declaration.data_prefix}/"}]}}})
+        urls[declaration.events.queue] = url
+    if configurations:
+        s3.put_bucket_notification_configuration(Bucket=bucket,
+                                                 NotificationConfiguration={"QueueConfigurations": configurations})
+    return urls
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.local_airflow.seed_local_stack",
                                      description=__doc__.splitlines()[0])
@@ -52,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     topic_arn, queue_url = topic_with_queue(session.client("sns", endpoint_url=options.endpoint_url),
                                             session.client("sqs", endpoint_url=options.endpoint_url))
     print(f"SNS topic {topic_arn} -> SQS {queue_url}")
+    queues = new_data_notifications(s3, session.client("sqs", endpoint_url=options.endpoint_url), BUCKET,
+                                    [declaration(pipeline) for pipeline in sample_pipelines()])
+    for name, url in queues.items():
+        print(f"New objects in s3://{BUCKET} -> SQS {name} ({url})")
     return 0
 
 

@@ -413,9 +413,10 @@ def _work_dir() -> Any:
 
 
 def install() -> None:
-    """Make moto build SageMaker (and IAM, SageMaker Runtime) backends from this package's classes."""
+    """Make moto build SageMaker (and IAM, SageMaker Runtime, S3) backends from this package's classes."""
     from .iam import install_iam
     from .invoke_endpoint import install_runtime
+    from .s3 import install_s3
 
     backends = moto_models.sagemaker_backends
     if backends.backend is not LocalSageMakerBackend:
@@ -423,6 +424,7 @@ def install() -> None:
         backends.clear()  # regions already built from moto's class are rebuilt from ours
     install_iam()
     install_runtime()
+    install_s3()
 
 
 def installed_backends() -> list[LocalSageMakerBackend]:

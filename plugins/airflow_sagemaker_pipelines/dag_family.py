@@ -158,9 +158,12 @@ def training_params(declaration: PipelineDeclaration) -> dict[str, Param]:
     return params
 
 
-def training_tasks(declaration: PipelineDeclaration) -> dict[str, Any]:
+def training_tasks(declaration: PipelineDeclaration, new_partition: XComArg | None = None) -> dict[str, Any]:
     """The training sequence, in the DAG being defined: upsert (or find) the pipeline, choose the data,
-    start, wait, read, decide, approve or reject, notify. Returns the tasks by task id."""
+    start, wait, read, decide, approve or reject, notify. Returns the tasks by task id.
+
+    `new_partition` (a NewPartition) makes it a new-data run's: its day, and the execution of the day's
+    scheduled training run."""
     form = MetricForm.of(declaration)
     rule = declaration.metric
     metric: MetricSpec = {"name": rule.name, "better": rule.better,
@@ -182,6 +185,7 @@ def training_tasks(declaration: PipelineDeclaration) -> dict[str, Any]:
         input_data_url="{{ params.input_data_url }}",
         first_day=declaration.first_day,
         wait_for_data_minutes="{{ params.wait_for_data_minutes }}",
+        data_day=new_partition["data_day"] if new_partition is not None else None,
         check_deadline=True,
     )
     parameters: dict[str, Any] = {declaration.data_parameter: partition.output["input_data_url"]}
@@ -201,6 +205,7 @@ def training_tasks(declaration: PipelineDeclaration) -> dict[str, Any]:
         pipeline_name=pipeline.output["pipeline_name"],
         data_day=partition.output["data_day"],
         pipeline_params=parameters,
+        execution_of=new_partition["execution_of"] if new_partition is not None else None,
     )
     wait_for_execution = PipelineExecutionSensor(
         task_id="wait_for_execution",
@@ -330,6 +335,66 @@ def late_run_deadline(declaration: PipelineDeclaration) -> DeadlineAlert:
     return DeadlineAlert(reference=RunQueuedPlusDeadlineHours(), interval=timedelta(0), name="late run",
                          callback=AsyncCallback(alert_late_run, kwargs={
                              "pipeline_name": declaration.name, "settings_variable": declaration.settings_variable}))
+
+
+NEW_DATA_DOC = """
+### Train {name} as soon as a day's data lands
+
+The bucket notifies the SQS queue `{queue}` of every object created under `{prefix}/` (README,
+"Train when the data lands"); this DAG's asset watcher reads the queue in the triggerer and starts a
+run when objects of a partition `{prefix}/ds=YYYY-MM-DD/` arrive. Messages that are not such
+notifications (S3's test event, other keys, anything not JSON) are logged and dropped.
+
+1. **read_new_partition** picks the newest day the run's notifications name (the others are logged:
+   their scheduled runs train them), or the form's `data_day` for a run triggered by hand.
+2. Then the tasks of `{training_dag_id}`, on that day. The execution belongs to `{training_dag_id}`'s
+   scheduled run for the day: that run, this one and any repeated notification of the day all get
+   the same SageMaker execution back; none starts a second one.
+"""
+
+
+def new_data_dag(declaration: PipelineDeclaration) -> DAG:
+    """The pipeline's new-data DAG: the training tasks, on each partition as soon as S3 announces it."""
+    from .operators.new_partition import ReadNewPartitionOperator
+
+    assert declaration.events is not None and declaration.cron is not None
+    with DAG(
+        dag_id=declaration.events.dag_id,
+        description=f"Train {declaration.name} as soon as a day's data lands in S3 (notifications on "
+                    f"SQS {declaration.events.queue})",
+        doc_md=NEW_DATA_DOC.format(name=declaration.name, queue=declaration.events.queue,
+                                   prefix=declaration.data_prefix, training_dag_id=declaration.dag_id),
+        schedule=[new_data_asset(declaration)],
+        start_date=ANY_DAY,
+        catchup=False,
+        max_active_runs=3,
+        tags=["sagemaker", "mlops", "training", "events", *declaration.tags],
+        render_template_as_native_obj=True,
+        user_defined_macros={"as_fraction": as_fraction},
+        default_args={**DEFAULT_ARGS, "on_failure_callback": FailureNotification()},
+        params={"data_day": Param(None, type=["null", "string"], format="date", title="Data day",
+                                  description="Only for a run triggered by hand: the day to train on (YYYY-MM-DD)."),
+                **training_params(declaration)},
+    ) as dag:
+        new_partition = ReadNewPartitionOperator(
+            task_id="read_new_partition",
+            doc_md="The day the run's S3 notifications announce (the newest), and the execution it shares.",
+            training_dag_id=declaration.dag_id, cron=declaration.cron, data_day="{{ params.data_day }}")
+        tasks = training_tasks(declaration, new_partition.output)
+        new_partition >> tasks["find_pipeline" if declaration.existing else "upsert_pipeline"]
+    return dag
+
+
+def new_data_asset(declaration: PipelineDeclaration) -> Asset:
+    """The pipeline's raw data as an asset, watched in the triggerer: each new partition is an event."""
+    from airflow.sdk import AssetWatcher
+
+    from .triggers.new_partitions import NewPartitionTrigger
+
+    assert declaration.events is not None
+    trigger = NewPartitionTrigger(queue_name=declaration.events.queue, data_prefix=declaration.data_prefix)
+    return Asset(name=f"s3-data/{declaration.key}/{declaration.data_prefix}",
+                 watchers=[AssetWatcher(name=f"{declaration.key}_new_data", trigger=trigger)])
 
 
 def model_package_asset(declaration: PipelineDeclaration) -> Asset:
@@ -535,5 +600,6 @@ def family_dag_ids(declaration: PipelineDeclaration) -> list[str]:
 
 def pipeline_dags(declaration: PipelineDeclaration) -> list[DAG]:
     """Every DAG of the pipeline's family, as its declaration asks."""
-    return [training_dag(declaration), *([deploy_dag(declaration)] if declaration.deploy else []),
+    return [training_dag(declaration), *([new_data_dag(declaration)] if declaration.events else []),
+            *([deploy_dag(declaration)] if declaration.deploy else []),
             *([scoring_dag(declaration)] if declaration.scoring else [])]

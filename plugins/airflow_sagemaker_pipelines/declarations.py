@@ -103,6 +103,13 @@ class ScoringSpec(NamedTuple):
         return f"{self.output_prefix}/ds={day.isoformat()}/"
 
 
+class EventsSpec(NamedTuple):
+    """The new-data DAG of a pipeline: a run as soon as a partition's objects land (S3 notifications to SQS)."""
+
+    dag_id: str
+    queue: str  # the SQS queue the bucket's ObjectCreated notifications for the data's prefix go to
+
+
 class PipelineDeclaration(NamedTuple):
     """A pipeline's declaration as read from its folder: what its DAG family is built from."""
 
@@ -132,6 +139,7 @@ class PipelineDeclaration(NamedTuple):
     settings: tuple[SettingParameter, ...] = ()
     deploy: DeploySpec | None = None  # a deploy DAG, started by each approval
     scoring: ScoringSpec | None = None  # a scoring DAG, one batch transform per data day
+    events: EventsSpec | None = None  # a DAG that trains as soon as a partition lands
 
     @property
     def key(self) -> str:
@@ -140,9 +148,9 @@ class PipelineDeclaration(NamedTuple):
 
     @property
     def dag_ids(self) -> list[str]:
-        """Every DAG of the family: training, and deploy and scoring where declared."""
-        return [self.dag_id, *([self.deploy.dag_id] if self.deploy else []),
-                *([self.scoring.dag_id] if self.scoring else [])]
+        """Every DAG of the family: training, and new-data, deploy and scoring where declared."""
+        return [self.dag_id, *([self.events.dag_id] if self.events else []),
+                *([self.deploy.dag_id] if self.deploy else []), *([self.scoring.dag_id] if self.scoring else [])]
 
     @property
     def file(self) -> Path:
@@ -228,7 +236,8 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
     except tomllib.TOMLDecodeError as error:
         raise DeclarationError(f"{file}: not valid TOML ({error})") from None
     sections = {"pipeline", "schedule", "data", "evaluation", "metric", "metrics", "counts", "registry",
-                "provenance", "form", "settings", "deploy", "scoring"}
+                "provenance", "form", "settings", "deploy", "scoring",
+                "events"}
     unknown = sorted(set(document) - sections)
     if unknown:
         raise DeclarationError(f"{file}: [{unknown[0]}] is not a section this package knows; allowed: "
@@ -315,6 +324,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
                     or f"{data_prefix}/".startswith(f"{scoring.output_prefix}/")):
         raise DeclarationError(f"{file}: [scoring] output_prefix: {scoring.output_prefix!r} overlaps the data's prefix "
                                f"{data_prefix!r}: the scores would be read as data")
+    events = _events(file, document["events"], key, partitioning) if "events" in document else None
     if existing and settings:
         raise DeclarationError(f"{file}: [settings.{settings[0].key}]: a pipeline that exists already (existing = "
                                "true) keeps its own parameter defaults; the DAG sends values through [form] instead")
@@ -327,6 +337,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
         approval_status_parameter=approval_parameter,
         provenance={name: parameter for name, parameter in provenance.items() if parameter},
         form=_form(file, document.get("form")), settings=settings, deploy=deploy, scoring=scoring,
+        events=events,
     )
 
 
@@ -364,6 +375,19 @@ def _scoring(file: Path, table: Any, key: str, partitioning: str, training_cron:
         positive_threshold=None if threshold is None else float(threshold),
         output_prefix=section.matching("output_prefix", re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$"),
                                        "an S3 key prefix such as scores (no leading or trailing /)", "scores"))
+    section.close()
+    return spec
+
+
+def _events(file: Path, table: Any, key: str, partitioning: str) -> EventsSpec:
+    section = _Section(file, "events", table)
+    if partitioning != "daily":
+        raise DeclarationError(f"{file}: [events]: a notification names the partition it trains on: [schedule] "
+                               "partitioning must be daily")
+    spec = EventsSpec(
+        dag_id=section.matching("dag_id", _DAG_ID, "letters, digits, _ . -", f"{key}_on_new_data"),
+        queue=section.matching("queue", re.compile(r"^[A-Za-z0-9_-]{1,80}$"),
+                               "an SQS queue's name (not its URL): 1-80 letters, digits, - and _ (a standard queue)"))
     section.close()
     return spec
 

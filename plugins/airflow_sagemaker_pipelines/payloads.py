@@ -47,6 +47,24 @@ class DataPartition(TypedDict):
     bytes: int
 
 
+class NewPartition(TypedDict):
+    """The partition a new-data run trains on, from its S3 notifications (ReadNewPartitionOperator)."""
+
+    data_day: str  # YYYY-MM-DD: the newest day the run's notifications named
+    keys: list[str]  # the objects announced for it
+    # The run whose execution this is: the training DAG's scheduled run for the day, so the day's run and
+    # every notification about it lead to one execution.
+    execution_of: ExecutionOwner
+    other_days: list[str]  # older days announced with it: their own scheduled runs train them
+
+
+class ExecutionOwner(TypedDict):
+    """The DAG run an execution's idempotency token and display name derive from."""
+
+    dag_id: str
+    run_id: str
+
+
 class ExecutionSummary(TypedDict):
     """How the execution ended (PipelineExecutionSensor)."""
 

@@ -105,13 +105,16 @@ def _check_unclaimed(declaration: PipelineDeclaration, claimed: dict[tuple[str, 
         wanted.append(("dag_id", "deploy", declaration.deploy.dag_id))
     if declaration.scoring:
         wanted.append(("dag_id", "scoring", declaration.scoring.dag_id))
+    if declaration.events:
+        wanted.append(("dag_id", "events", declaration.events.dag_id))
     for what, section, value in wanted:
         other = claimed.get((what, value))
         if other is not None:
             raise DeclarationError(f"{declaration.file}: [{section}] {what}: {value!r} is already "
                                    f"{'a DAG id' if what == 'dag_id' else f'the {what}'} of {other.file}")
     own = [("pipeline", declaration.dag_id), *([("deploy", declaration.deploy.dag_id)] if declaration.deploy else []),
-           *([("scoring", declaration.scoring.dag_id)] if declaration.scoring else [])]
+           *([("scoring", declaration.scoring.dag_id)] if declaration.scoring else []),
+           *([("events", declaration.events.dag_id)] if declaration.events else [])]
     for index, (section, dag_id) in enumerate(own):
         first = next(other for other, taken in own[:index + 1] if taken == dag_id)
         if first != section:

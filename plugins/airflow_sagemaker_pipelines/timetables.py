@@ -14,7 +14,7 @@ The plugin registers it (a custom timetable must be, to be serialized).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.timetables.interval import CronDataIntervalTimetable
@@ -53,6 +53,14 @@ class DataDayTimetable(CronDataIntervalTimetable):
         if own_day.end <= datetime.now(UTC):
             return own_day
         return super().infer_manual_data_interval(run_after=run_after)
+
+    def scheduled_run_id(self, day: date) -> str:
+        """The id of the scheduled run for a data day (whether or not it exists): the day's interval ends
+        on the next day at the cron's time, when the run is due."""
+        from airflow.utils.types import DagRunType
+
+        due = datetime(day.year, day.month, day.day, self.run_hour, self.run_minute, tzinfo=UTC) + timedelta(days=1)
+        return DagRunType.SCHEDULED.generate_run_id(suffix=f"{RUN_ID_DAY_PREFIX}{day.isoformat()}__{due.isoformat()}")
 
     def generate_run_id(self, *, run_type: Any, run_after: Any, data_interval: Any, **extra: Any) -> str:
         if data_interval is None:  # a run with no data interval: Airflow's own name

@@ -53,7 +53,8 @@ def any_dag(request, dag_bag):
 
 def test_dags_import_without_errors(parse_report: dict) -> None:
     assert parse_report["import_errors"] == {}
-    assert parse_report["dag_ids"] == ["classification_deploy", "classification_scoring", REGRESSION_DAG_ID, DAG_ID]
+    assert parse_report["dag_ids"] == ["classification_deploy", "classification_on_new_data", "classification_scoring", REGRESSION_DAG_ID,
+                                        DAG_ID]
 
 
 def test_the_plugin_loads_from_the_plugins_folder_and_the_links_resolve(parse_report: dict) -> None:
@@ -78,7 +79,8 @@ def test_training_dags_carry_a_late_run_deadline_unless_it_is_switched_off(parse
     assert not any(parse_report["deadlines"].values())  # the tests run DAGs with dag.test(): switched off
     report = project_dags({LATE_RUN_ALERTS_SWITCH: "true"})
     assert report["deadlines"] == {DAG_ID: ["late run"], REGRESSION_DAG_ID: ["late run"],
-                                   "classification_deploy": [], "classification_scoring": []}
+                                   "classification_deploy": [], "classification_on_new_data": [],
+                                   "classification_scoring": []}
     assert report["links"] == parse_report["links"]  # they serialize with their deadline
 
 

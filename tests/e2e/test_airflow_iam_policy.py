@@ -3,13 +3,15 @@
 The calls are recorded as the hooks make them (every client the provider makes carries `AmPP/` in its
 user agent; the local endpoint's own clients do not), over the DAG's paths: approved, rejected by the
 quality gate (keeping a model unpromoted makes the approval's calls), and a failed step whose log is
-read, resumed and stopped; and the deploy DAG's first deployment of the approved model. Each call is turned into the IAM request AWS authorizes (action, resource,
+read, resumed and stopped; the deploy DAG's first deployment of the approved model, the scoring DAG, and the
+new-data watcher reading its queue. Each call is turned into the IAM request AWS authorizes (action, resource,
 condition keys), and the policy, filled in for this deployment, is evaluated by the local endpoint's
 IAM policy simulator.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -94,6 +96,10 @@ AUTHORIZED_AS: dict[tuple[str, str], Callable[[dict[str, Any]], list[IamRequest]
        for operation in ("GetObject", "HeadObject")},
     ("s3", "PutObject"): lambda p: [("s3:PutObject", f"arn:aws:s3:::{p['Bucket']}/{p['Key']}", {})],
     ("sns", "Publish"): lambda p: [("sns:Publish", p.get("TopicArn") or p["TargetArn"], {})],
+    # The new-data watcher's (a triggerer's); AWS authorizes DeleteMessageBatch as DeleteMessage.
+    ("sqs", "GetQueueUrl"): lambda p: [("sqs:GetQueueUrl", arn("sqs", p["QueueName"]), {})],
+    ("sqs", "ReceiveMessage"): lambda p: [("sqs:ReceiveMessage", arn("sqs", p["QueueUrl"].rsplit("/", 1)[-1]), {})],
+    ("sqs", "DeleteMessageBatch"): lambda p: [("sqs:DeleteMessage", arn("sqs", p["QueueUrl"].rsplit("/", 1)[-1]), {})],
     # The deploy DAG's.
     ("sagemaker", "CreateModel"): lambda p: [
         ("sagemaker:CreateModel", arn("sagemaker", f"model/{p['ModelName'].lower()}"), {}),
@@ -130,11 +136,13 @@ AUTHORIZED_AS: dict[tuple[str, str], Callable[[dict[str, Any]], list[IamRequest]
 
 ENDPOINT = "iam-policy-endpoint"
 SCORING = "iam-policy-scoring"
+NEW_DATA_QUEUE = "iam-policy-new-data"
 
 
 def policy_for(deployment: Any, topic_arn: str) -> str:
     text = POLICY.read_text()
-    for placeholder, value in (("ENDPOINT", ENDPOINT), ("SCORING", SCORING), ("MODEL_PACKAGE_GROUP", deployment.model_package_group),
+    for placeholder, value in (("ENDPOINT", ENDPOINT), ("SCORING", SCORING), ("NEW_DATA_QUEUE", NEW_DATA_QUEUE),
+                               ("MODEL_PACKAGE_GROUP", deployment.model_package_group),
                                ("PIPELINE_ROLE", ROLE_ARN.rsplit("/", 1)[-1]), ("PIPELINE", deployment.pipeline_name),
                                ("BUCKET", deployment.bucket), ("PREFIX", "pipeline"), ("REGION", REGION),
                                ("ACCOUNT", ACCOUNT), ("TOPIC", topic_arn.rsplit(":", 1)[-1])):
@@ -169,6 +177,24 @@ def fail_a_step_read_its_log_resume_and_stop(deployment: Any, endpoint_client: A
     hook.stop_pipeline(arn, fail_if_not_running=False)
 
 
+def watch_new_data(endpoint_client: Any) -> None:
+    """What the new-data DAG's asset watcher does when a partition lands: find the queue, read, delete."""
+    from airflow_sagemaker_pipelines.triggers.new_partitions import NewPartitionTrigger
+
+    sqs = endpoint_client("sqs")
+    url = sqs.create_queue(QueueName=NEW_DATA_QUEUE)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"Records": [{
+        "eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"object": {"key": "raw-data/ds=2024-03-01/a"}}}]}))
+
+    async def first_event() -> Any:
+        runner = NewPartitionTrigger(queue_name=NEW_DATA_QUEUE, data_prefix="raw-data", wait_time_seconds=1).run()
+        event = await anext(runner)
+        await runner.aclose()
+        return event
+
+    assert asyncio.run(first_event()).payload == {"partitions": {"2024-03-01": ["raw-data/ds=2024-03-01/a"]}}
+
+
 def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_it_names(
     run_training_dag, deployment, endpoint_client, notifications, airflow_calls, dag_bag, capfd, monkeypatch
 ) -> None:
@@ -192,6 +218,7 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
     next(runner, None)
     assert run_training_dag(conf={"min_auc_threshold": 0.99}).task_states["reject_model"] == "success"
     fail_a_step_read_its_log_resume_and_stop(deployment, endpoint_client)
+    watch_new_data(endpoint_client)
     assert len(executions_of(endpoint_client, deployment.pipeline_name)) == 3
 
     unknown = sorted({(service, operation) for service, operation, _ in airflow_calls} - set(AUTHORIZED_AS))
@@ -202,7 +229,8 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
                                                      "sagemaker:UpdateModelPackage", "sns:Publish", "logs:GetLogEvents",
                                                      "sagemaker:RetryPipelineExecution", "sagemaker:CreateModel",
                                                      "sagemaker:CreateEndpoint", "sagemaker:InvokeEndpoint",
-                                                     "sagemaker:CreateTransformJob", "s3:DeleteObject"}
+                                                     "sagemaker:CreateTransformJob", "s3:DeleteObject",
+                                                     "sqs:ReceiveMessage", "sqs:DeleteMessage"}
     policy = policy_for(deployment, notifications["topic_arn"])
     iam = endpoint_client("iam")
     refused = {request: decision for request, decision in decisions(iam, policy, requests).items()
@@ -218,6 +246,8 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
               ("sagemaker:UpdateEndpoint", arn("sagemaker", "endpoint/another-teams-endpoint"), {}),
               ("sagemaker:InvokeEndpoint", arn("sagemaker", "endpoint/another-teams-endpoint"), {}),
               ("sagemaker:CreateTransformJob", arn("sagemaker", "transform-job/another-teams-job"), {}),
-              ("s3:DeleteObject", f"arn:aws:s3:::{deployment.bucket}/raw-data/ds=2024-03-01/dataset.csv", {})]
+              ("s3:DeleteObject", f"arn:aws:s3:::{deployment.bucket}/raw-data/ds=2024-03-01/dataset.csv", {}),
+              ("sqs:ReceiveMessage", arn("sqs", "another-teams-queue"), {}),
+              ("sqs:SendMessage", arn("sqs", NEW_DATA_QUEUE), {})]
     assert set(decisions(iam, policy, beyond).values()) == {"implicitDeny"}
     json.loads(policy)  # what `aws iam create-policy --policy-document` reads

@@ -78,6 +78,12 @@ def test_the_examples_declare_what_their_dags_need() -> None:
     (lambda text: text.replace('name = "rmse"', 'name = "r2_score"') + '\n[deploy]\nholdout = "test/test.csv"\n',
      "[deploy]", "the smoke test computes auc, rmse, mae, accuracy, not the [metric] 'r2_score'"),
     (lambda text: text + '\n[deploy]\nholdout = "/test.csv"\n', "[deploy] holdout", "a path such as test/test.csv"),
+    (lambda text: text + '\n[events]\nqueue = "https://sqs.eu-west-1.amazonaws.com/1/q"\n', "[events] queue",
+     "an SQS queue's name (not its URL)"),
+    (lambda text: text + "\n[events]\n", "[events] queue", "missing; expected an SQS queue's name"),
+    (lambda text: text.replace('partitioning = "daily"', 'partitioning = "none"').replace('cron = "0 2 * * *"\n', "")
+     .replace("first_day = 2024-01-01\n", "") + '\n[events]\nqueue = "q"\n',
+     "[events]", "partitioning must be daily"),
     (replaced("pattern = '^ml\\.[a-z0-9]+\\.[a-z0-9]+$'", "pattern = '^ml\\.[a-z]+$'"),
      "[settings.instance_type] default", "does not match its pattern"),
 ])

@@ -42,3 +42,19 @@ def test_run_ids_start_with_the_data_day() -> None:
 def test_a_cron_that_is_not_daily_is_refused_by_name(cron: str) -> None:
     with pytest.raises(ValueError, match="expected a daily cron expression"):
         DataDayTimetable(cron, timezone="UTC")
+
+
+@pytest.mark.parametrize("cron", ["0 0 * * *", "30 2 * * *", "59 23 * * *"])
+def test_the_scheduled_run_id_of_a_day_is_the_one_the_scheduler_gives_that_days_run(cron: str) -> None:
+    from airflow.timetables.base import DataInterval, TimeRestriction
+    from airflow.utils.types import DagRunType
+
+    timetable = DataDayTimetable(cron, timezone="UTC")
+    day = date(2024, 3, 1)
+    before = timetable.infer_manual_data_interval(run_after=pendulum.datetime(2024, 2, 29))
+    info = timetable.next_dagrun_info(last_automated_data_interval=DataInterval(before.start, before.end),
+                                      restriction=TimeRestriction(earliest=None, latest=None, catchup=True))
+    assert info is not None and info.data_interval.start.date() == day
+    scheduled = timetable.generate_run_id(run_type=DagRunType.SCHEDULED, run_after=info.run_after,
+                                          data_interval=info.data_interval)
+    assert timetable.scheduled_run_id(day) == scheduled and data_day_of_run_id(scheduled) == "2024-03-01"

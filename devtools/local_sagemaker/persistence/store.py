@@ -75,7 +75,7 @@ class StateStore:
             for account_id, regions in accounts.items():
                 account_backends = backends[account_id]
                 for region, backend in regions.items():
-                    dict.__setitem__(account_backends, region, backend)
+                    dict.__setitem__(account_backends, region, _as_installed_class(backend, backends.backend))
         return list(loaded)
 
     # --- changes and snapshots -------------------------------------------------------------
@@ -180,3 +180,12 @@ class StateStore:
             return dumps(accounts, None)
         self.s3_objects.start_snapshot()
         return dumps(accounts, self.s3_objects)
+
+
+def _as_installed_class(backend: Any, installed: type) -> Any:
+    """A backend saved before the endpoint extended its service's moto class (S3's notifications, IAM's
+    simulator) comes back as the extension: those subclasses add methods and no state, so only its
+    class changes (one with state of its own, the SageMaker backend, was always saved as itself)."""
+    if type(backend) is not installed and issubclass(installed, type(backend)):
+        backend.__class__ = installed
+    return backend

@@ -43,11 +43,14 @@ def fingerprint(objects: list[dict[str, Any]]) -> str:
     return digest.hexdigest()[:16]
 
 
-def refuse_a_day_without_data(day: date, first_day: date | None) -> None:
-    """A day before the first day of data, or one not over yet, fails the task at once with the reason."""
+def refuse_a_day_without_data(day: date, first_day: date | None, landed: bool = False) -> None:
+    """A day before the first day of data, or one not over yet (unless its data is known to have landed),
+    fails the task at once with the reason."""
     if first_day is not None and day < first_day:
         raise AirflowFailException(f"The data starts on {first_day}: {day} is before it, there is nothing to "
                                    f"read; trigger a day from {first_day} on")
+    if landed:
+        return
     today = datetime.now(UTC).date()
     if day >= today:
         raise AirflowFailException(f"{day} is not over yet (today is {today}, UTC): its data is complete once the "
@@ -70,17 +73,20 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
     :param first_day: the first day the DAG has data for; earlier days are refused.
     :param wait_for_data_minutes: how long an empty partition is waited for (templated; 0: not at all).
     :param poll_seconds: seconds between two looks at an empty partition.
+    :param data_day: the day to train on instead of the run's (templated; YYYY-MM-DD): a new-data run's day,
+        which its notifications say has data, so it is not refused for not being over.
     :param check_deadline: check the late-run deadline's Variable first (deadline_alerts.py): a bad one fails the
         run here, before anything starts.
     """
 
     aws_hook_class = S3Hook
-    template_fields: Sequence[str] = aws_template_fields("bucket", "input_data_url", "wait_for_data_minutes")
+    template_fields: Sequence[str] = aws_template_fields("bucket", "input_data_url", "wait_for_data_minutes",
+                                                           "data_day")
 
     def __init__(
         self, *, bucket: str, partition_uri: PartitionLocator, partitioned: bool = True,
         input_data_url: str | None = None, first_day: date | None = None, wait_for_data_minutes: int | float | str = 0, poll_seconds: float = 60,
-        check_deadline: bool = False, **kwargs: Any,
+        data_day: str | None = None, check_deadline: bool = False, **kwargs: Any,
     ) -> None:
         kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
@@ -91,6 +97,7 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
         self.first_day = first_day
         self.wait_for_data_minutes = wait_for_data_minutes
         self.poll_seconds = poll_seconds
+        self.data_day = data_day
         self.check_deadline = check_deadline
 
     def execute(self, context: Context) -> DataPartition:
@@ -138,12 +145,17 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
         return self._partition(day, uri, objects)
 
     def _day(self, context: Context) -> date:
+        if self.data_day:
+            try:
+                return date.fromisoformat(str(self.data_day))
+            except ValueError:
+                raise AirflowFailException(f"data_day={self.data_day!r}: expected a day, YYYY-MM-DD") from None
         if not self.partitioned:
             return context["dag_run"].run_after.date()
         return run_data_day(context.get("data_interval_start"), context["dag_run"].run_after)
 
     def _refuse_a_day_without_data(self, day: date) -> None:
-        refuse_a_day_without_data(day, self.first_day)
+        refuse_a_day_without_data(day, self.first_day, landed=bool(self.data_day))
 
     def _uri(self, day: date) -> str:
         uri = self.input_data_url or self.partition_uri(self.bucket, day if self.partitioned else None)

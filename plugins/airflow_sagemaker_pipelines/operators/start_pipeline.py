@@ -12,6 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from ..execution_identity import client_request_token, execution_display_name, retry_request_token
 from ..hooks.pipeline_execution import PipelineExecutionHook
 from ..links import LocalEndpointExecutionLink, SageMakerPipelineExecutionLink, persist_execution_link
+from ..payloads import ExecutionOwner
 from ..statuses import EXECUTION_RESUMABLE, execution_outcome
 
 if TYPE_CHECKING:
@@ -38,14 +39,18 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
         strings (templated; values may be XComArgs).
     :param data_day: the day of data the run trains on, shown first in the display name (templated).
     :param description: the execution's description (templated); defaults to naming the DAG run.
+    :param execution_of: the DAG run (dag_id, run_id) the token and display name derive from instead of this
+        one (templated): a new-data run names the day's scheduled training run, so both get one execution.
     """
 
     aws_hook_class = PipelineExecutionHook
-    template_fields: Sequence[str] = aws_template_fields("pipeline_name", "pipeline_params", "data_day", "description")
+    template_fields: Sequence[str] = aws_template_fields("pipeline_name", "pipeline_params", "data_day", "description",
+                                                           "execution_of")
     operator_extra_links = (SageMakerPipelineExecutionLink(), LocalEndpointExecutionLink())
     console_link_key = SageMakerPipelineExecutionLink.key  # the XCom the link is built from
 
-    def __init__(self, *, data_day: str | None = None, description: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, data_day: str | None = None, description: str | None = None,
+                 execution_of: ExecutionOwner | None = None, **kwargs: Any) -> None:
         # Only starting: never waits, never defers, whatever `[operators] default_deferrable` or the
         # DAG's default_args say (both are given to the provider's class explicitly, so neither applies).
         waits = {name: kwargs.pop(name) for name in ("wait_for_completion", "deferrable") if kwargs.get(name)}
@@ -59,9 +64,13 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
         super().__init__(wait_for_completion=False, deferrable=False, **kwargs)
         self.data_day = data_day
         self.description = description
+        self.execution_of = execution_of
 
     def execute(self, context: Context) -> str:
         dag_id, run_id = context["dag"].dag_id, context["run_id"]
+        if self.execution_of:
+            dag_id, run_id = self.execution_of["dag_id"], self.execution_of["run_id"]
+            self.log.info("This run's execution is that of %s run %s (one execution per data day)", dag_id, run_id)
         # Every try walks the run's attempts from the first: the dead ones are resumed or passed
         # over, so a retry after a lost response lands on the live one. (An automatic retry can
         # only meet a dead execution when it failed within the retry delay; it is resumed then too.)
@@ -72,7 +81,7 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
                 self.display_name,
                 self.pipeline_params,
                 client_request_token=client_request_token(dag_id, run_id, self.pipeline_name, attempt),
-                description=self.description or f"Airflow DAG {dag_id}, run {run_id}, attempt {attempt + 1}",
+                description=self.description or self._description(context, attempt),
             )
             status = self.hook.describe_pipeline_exec(arn)["PipelineExecutionStatus"]
             if execution_outcome(status) != "unsuccessful":  # running, or succeeded: this run's execution
@@ -85,6 +94,12 @@ class StartPipelineExecutionOperator(SageMakerStartPipelineOperator):
         self.log.info("Pipeline %s execution %s (display name %s, %s)", self.pipeline_name, arn, self.display_name, status)
         persist_execution_link(context, self, arn)
         return arn
+
+    def _description(self, context: Context, attempt: int) -> str:
+        started_by = f"Airflow DAG {context['dag'].dag_id}, run {context['run_id']}"
+        if self.execution_of:
+            started_by += f", for {self.execution_of['dag_id']} run {self.execution_of['run_id']}"
+        return f"{started_by}, attempt {attempt + 1}"
 
     def _resumed(self, arn: str, status: str, context: Context) -> bool:
         """Retry a Failed or Stopped execution of this run when that redoes what the run asks for."""
