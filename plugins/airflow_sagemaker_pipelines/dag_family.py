@@ -22,6 +22,7 @@ from .operators.data_partition import DataPartitionOperator
 from .operators.evaluation import ReadEvaluationMetricsOperator
 from .operators.model_approval import ModelPackageApprovalOperator
 from .operators.model_decision import DECISION_KEY, ModelDecisionBranchOperator
+from .operators.model_review import REVIEW_KEY, ModelReviewOperator
 from .operators.notify_run import NotifyRunOperator
 from .operators.start_pipeline import StartPipelineExecutionOperator
 from .operators.upsert_pipeline import UpsertPipelineOperator
@@ -37,8 +38,11 @@ REGISTRY_POOL = "sagemaker_model_registry"  # one slot: decisions on the registr
 ANY_DAY = datetime(2000, 1, 1, tzinfo=UTC)
 LATE_RUN_ALERTS_SWITCH = "SAGEMAKER_PIPELINES_LATE_RUN_ALERTS"  # env: false turns the training DAGs' deadlines off
 # The task each decision leads to; a re-run of an approved day (unchanged) confirms the approval.
-BRANCHES = {"approved": "approve_model", "unchanged": "approve_model", "rejected": "reject_model",
+# An approval goes through review_model, which asks a person first in the form's manual mode.
+BRANCHES = {"approved": "review_model", "unchanged": "review_model", "rejected": "reject_model",
             "not_promoted": "keep_unpromoted"}
+APPROVALS = {"approved": "approve_model", "unchanged": "approve_model", "rejected": "reject_model",
+             "not_promoted": "keep_unpromoted"}
 DEFAULT_ARGS = {
     "owner": "ml-platform",
     "retries": 2,
@@ -70,7 +74,10 @@ SageMaker pipeline `{name}` ({origin}), declared in `{file}`.
    the threshold, when the pipeline's gate said no, or when it is worse than the champion by more
    than the margin; **not promoted** when it learned from an older day than the champion (a
    backfill) or from the same data and pipeline; **unchanged** when it is the approved model
-   already; else **approved**. **approve_model** / **reject_model** / **keep_unpromoted** set the
+   already; else **approved**. An approval goes through **review_model**: at once in the form's
+   `approval_mode` auto; in manual, a person answers in the Airflow UI (Required actions): Approve,
+   or Reject (no answer within `approval_timeout_hours` rejects), with a comment for the package.
+   **approve_model** / **reject_model** / **keep_unpromoted** set the
    package's status with the reason and this run's id; approving checks the champion again first.
    A model trained on an older day than the approved one is never approved: backfills fill in the
    registry's history (each day's package, metrics and decision), they never demote the live model.
@@ -154,6 +161,13 @@ def training_params(declaration: PipelineDeclaration) -> dict[str, Param]:
         params["model_approval_status"] = Param(
             ApprovalStatus.PENDING_MANUAL_APPROVAL.value, type="string", enum=[s.value for s in ApprovalStatus],
             title="Registration status", description="The status the pipeline registers the model with.")
+    params["approval_mode"] = Param(
+        "auto", type="string", enum=["auto", "manual"], title="Approval",
+        description="auto: the rules approve. manual: a model the rules approve waits for a person's Approve or "
+                    "Reject in the Airflow UI (the run's Required actions); a model they reject is never offered.")
+    params["approval_timeout_hours"] = Param(
+        24, type="number", exclusiveMinimum=0, maximum=720, title="Approval timeout (hours)",
+        description="In manual mode: how long a person has to answer; no answer rejects the model.")
     params["notify"] = Param(True, type="boolean", title="Notify", description="Send the run report (SNS, email, Slack).")
     return params
 
@@ -245,6 +259,18 @@ def training_tasks(declaration: PipelineDeclaration, new_partition: XComArg | No
         **champion_check,
     )
     decision = XComArg(decide_model, key=DECISION_KEY)
+    review = ModelReviewOperator(
+        task_id="review_model",
+        doc_md="The rules approve the model: approve it (auto mode), or ask a person in the Airflow UI first (manual).",
+        decision=decision,
+        evaluation=read_metrics.output,
+        approval_mode="{{ params.approval_mode }}",
+        timeout_hours="{{ params.approval_timeout_hours }}",
+        approve_task="approve_model",
+        metric=rule.name,
+        console_link=XComArg(start_execution, key=StartPipelineExecutionOperator.console_link_key),
+        retries=0,  # a retry would ask the person again
+    )
     announced = [model_package_asset(declaration)] if declaration.deploy else []
     approvals = {
         task_id: ModelPackageApprovalOperator(
@@ -252,7 +278,8 @@ def training_tasks(declaration: PipelineDeclaration, new_partition: XComArg | No
             doc_md=f"Set the registered model package to {status.value}, with the decision's reason.",
             pool=REGISTRY_POOL,
             model_package_arn=read_metrics.output["model_package_arn"],
-            decision=decision,
+            # An approval's decision is the review's (it names the reviewer, if one answered).
+            decision=XComArg(review, key=DECISION_KEY) if status == ApprovalStatus.APPROVED else decision,
             approval_status=status.value,
             # The approval is the deploy DAG's schedule: an asset event carrying the package.
             outlets=announced if status == ApprovalStatus.APPROVED else [],
@@ -267,14 +294,17 @@ def training_tasks(declaration: PipelineDeclaration, new_partition: XComArg | No
         trigger_rule="none_failed_min_one_success",
         evaluation=read_metrics.output,
         decision=decision,
-        approvals={outcome: approvals[task_id].output for outcome, task_id in BRANCHES.items()},
+        approvals={outcome: approvals[task_id].output for outcome, task_id in APPROVALS.items()},
+        review=XComArg(review, key=REVIEW_KEY),
         console_link=XComArg(start_execution, key=StartPipelineExecutionOperator.console_link_key),
         data_day=partition.output["data_day"],
         metric=rule.name,
     )
     pipeline >> partition >> start_execution >> wait_for_execution >> read_metrics >> decide_model
-    decide_model >> list(approvals.values()) >> notify
-    tasks = [pipeline, partition, start_execution, wait_for_execution, read_metrics, decide_model,
+    decide_model >> [review, approvals["reject_model"], approvals["keep_unpromoted"]]
+    review >> approvals["approve_model"]
+    [review, *approvals.values()] >> notify
+    tasks = [pipeline, partition, start_execution, wait_for_execution, read_metrics, decide_model, review,
              *approvals.values(), notify]
     return {task.task_id: task for task in tasks}
 

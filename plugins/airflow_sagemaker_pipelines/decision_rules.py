@@ -55,7 +55,8 @@ def _day(name: str, value: str | None) -> date | None:
 
 def _decision(outcome: Outcome, reason: str, champion: Champion | None) -> Decision:
     return {"outcome": outcome, "approval_status": _STATUS[outcome], "reason": reason,
-            "champion_arn": champion["arn"] if champion else None}
+            "champion_arn": champion["arn"] if champion else None,
+            "champion_value": champion["value"] if champion else None}
 
 
 def _same_training(candidate: PackageProvenance, champion: PackageProvenance) -> bool:

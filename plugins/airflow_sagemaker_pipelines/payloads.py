@@ -145,6 +145,7 @@ class Decision(TypedDict):
     approval_status: str  # the ModelApprovalStatus the candidate package gets
     reason: str
     champion_arn: str | None  # the approved model it was compared with
+    champion_value: NotRequired[float | None]  # its value of the metric
     basis: NotRequired[DecisionBasis]
 
 
@@ -156,6 +157,16 @@ class ApprovalResult(TypedDict):
     model_package_arn: str | None
     approval_status: str | None  # the package's status afterwards; None when there is no package
     changed: bool  # whether this task changed the registry (a re-run of a decided day changes nothing)
+
+
+class ModelReview(TypedDict):
+    """What a person said about the candidate the rules approve (ModelReviewOperator)."""
+
+    mode: Literal["auto", "manual"]  # auto: nobody was asked
+    answer: Literal["approved", "rejected"] | None  # None in auto mode
+    reviewer: str | None  # who answered; None when nobody did in time
+    comment: str
+    result: ApprovalResult | None  # the package rejected by the review itself; None otherwise
 
 
 class RunSummary(TypedDict):

@@ -27,6 +27,8 @@ OUTCOME_TITLES = {
     "scored": "SCORED",
     # A training run past its deadline, still going (an alert, not an outcome: no note is written).
     "late": "LATE",
+    # A training run whose candidate waits for a person's approval in the Airflow UI (an alert too).
+    "awaiting_approval": "AWAITING APPROVAL",
 }
 
 

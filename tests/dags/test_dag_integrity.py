@@ -117,6 +117,18 @@ def test_every_task_has_owner_doc_timeout_retries_and_failure_callback(any_dag, 
     assert task.on_failure_callback
 
 
+def test_an_approval_goes_through_the_review_which_asks_only_for_a_comment_and_never_retries(any_dag) -> None:
+    review, decide = any_dag.get_task("review_model"), any_dag.get_task("decide_model")
+    assert review.owner == "ml-platform" and review.doc_md and review.on_failure_callback
+    assert review.retries == 0  # a retry would ask the person again
+    assert sorted(review.serialized_params) == ["comment"] and review.options == ["Approve", "Reject"]
+    assert review.defaults == ["Reject"]  # what no answer within the timeout chooses
+    assert decide.branches["approved"] == decide.branches["unchanged"] == "review_model"
+    assert any_dag.get_task("approve_model").upstream_task_ids >= {"review_model"}
+    assert "decide_model" not in any_dag.get_task("approve_model").upstream_task_ids  # else its branch skips it
+    assert any_dag.params["approval_mode"] == "auto"
+
+
 def test_sagemaker_tasks_share_the_pool_and_the_wait_is_deferred(any_dag) -> None:
     dag = any_dag
     for task_id in SAGEMAKER_TASKS:
@@ -138,6 +150,8 @@ def test_sagemaker_tasks_share_the_pool_and_the_wait_is_deferred(any_dag) -> Non
         ("input_data_url", "http://example.com/data", "does not match"),
         ("model_approval_status", "approved", "is not one of"),
         ("notify", "yes", "is not of type 'boolean'"),
+        ("approval_mode", "sometimes", "'sometimes' is not one of ['auto', 'manual']"),
+        ("approval_timeout_hours", 0, "0 is less than or equal to the minimum of 0"),
     ],
 )
 def test_trigger_form_refuses_bad_values_with_a_clear_message(dag, name: str, value: object, message: str) -> None:

@@ -86,8 +86,8 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 180, every:
     raise TimeoutError(f"{what} not within {timeout:.0f} s")
 
 
-def run_path(run_id: str) -> str:
-    return f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id, safe='')}"
+def run_path(run_id: str, dag_id: str = DAG_ID) -> str:
+    return f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}"
 
 
 def new_run_id(purpose: str) -> str:
@@ -119,7 +119,7 @@ def finished(api, run_id: str, timeout: float = 600) -> str:
                       f"the end of run {run_id}", timeout=timeout, every=1)
 
 
-def failures(api, runs: list[dict], log_lines: int = 15) -> str:
+def failures(api, runs: list[dict], log_lines: int = 15, dag_id: str = DAG_ID) -> str:
     """What went wrong in the runs that did not succeed: each failed task, its try and its log's last lines
     (for an assertion's message: the stack's logs are gone once its tests end)."""
     report = []
@@ -127,13 +127,14 @@ def failures(api, runs: list[dict], log_lines: int = 15) -> str:
         if run["state"] == "success":
             continue
         report.append(f"run {run['dag_run_id']}: {run['state']}")
-        for ti in api.call(f"{run_path(run['dag_run_id'])}/taskInstances")["task_instances"]:
+        for ti in api.call(f"{run_path(run['dag_run_id'], dag_id)}/taskInstances")["task_instances"]:
             if ti["state"] in ("success", "skipped"):
                 continue
             report.append(f"  {ti['task_id']}: {ti['state']} (try {ti['try_number']})")
             if ti["state"] == "failed" and ti["try_number"]:
                 try:
-                    log = api.call(f"{run_path(run['dag_run_id'])}/taskInstances/{ti['task_id']}/logs/{ti['try_number']}")
+                    log = api.call(f"{run_path(run['dag_run_id'], dag_id)}/taskInstances/{ti['task_id']}/logs/"
+                                   f"{ti['try_number']}")
                 except OSError as error:
                     report.append(f"    (its log could not be read: {error})")
                     continue

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
 from ..notifications import console_url, notifications_enabled, report_unchanged_runs, send_report
-from ..payloads import ApprovalResult, Decision, Evaluation, RunSummary
+from ..payloads import ApprovalResult, Decision, Evaluation, ModelReview, RunSummary
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -27,6 +27,8 @@ class NotifyRunOperator(BaseOperator):
     :param decision: ModelDecisionBranchOperator's Decision (templated; an XComArg).
     :param approvals: outcome -> the XComArg of the approval task the decision branches to for
         it; only the branch taken is read (the others were skipped and hold nothing).
+    :param review: the review task's ModelReview XCom (an XComArg), read when the decision went through it:
+        a person's rejection is the run's outcome.
     :param console_link: the start task's console link XCom (templated; an XComArg).
     :param data_day: the day of data the run trained on (templated).
     :param metric: the name of the metric the decision rests on, named first in the report.
@@ -40,6 +42,7 @@ class NotifyRunOperator(BaseOperator):
         evaluation: Any,
         decision: Any,
         approvals: Mapping[str, Any],
+        review: Any = None,
         console_link: Any = None,
         data_day: Any = None,
         metric: str = "auc",
@@ -51,6 +54,7 @@ class NotifyRunOperator(BaseOperator):
         self.evaluation = evaluation
         self.decision = decision
         self.approvals = dict(approvals)
+        self.review = review
         self.console_link = console_link
         self.data_day = data_day
         self.metric = metric
@@ -64,7 +68,9 @@ class NotifyRunOperator(BaseOperator):
         branch = self.approvals.get(decision["outcome"])
         if branch is None:
             raise AirflowException(f"no approval task for the outcome {decision['outcome']!r}: {sorted(self.approvals)}")
-        approval: ApprovalResult = branch.resolve(context)
+        review: ModelReview | None = (self.review.resolve(context) if self.review is not None
+                                      and decision["outcome"] in ("approved", "unchanged") else None)
+        approval: ApprovalResult = (review or {}).get("result") or branch.resolve(context)
         if not approval:
             raise AirflowException(f"the {decision['outcome']} branch returned nothing")
         outcome = approval["outcome"]
