@@ -50,9 +50,11 @@ TASK_MODULES = (
     "airflow.providers.amazon.aws.operators.sagemaker",
     "airflow.providers.amazon.aws.sensors.sagemaker",
     "airflow.providers.amazon.aws.triggers.sagemaker",
+    "airflow.providers.amazon.aws.triggers.sqs",  # the new-data DAG's asset watcher
     "airflow.providers.amazon.aws.utils.mixins",
     "airflow.providers.amazon.aws.utils.sagemaker",
     "airflow.providers.standard.operators.branch",
+    "airflow.providers.standard.operators.hitl",  # review_model
     "tomllib",  # the DAG file reads each pipeline's declaration
 )
 # The AWS APIs the tasks call: their models, endpoint rules and retry settings are parsed here.
