@@ -56,7 +56,7 @@ class ModelReviewOperator(HITLOperator, BranchMixIn):
                  **kwargs: Any) -> None:
         # The DAG's params come in kwargs too; HITLOperator keeps only this task's for the reviewer's form.
         params = ParamsDict(kwargs.pop("params", None) or {})
-        params["comment"] = Param("", type="string", title="Comment",
+        params["comment"] = Param(None, type=["null", "string"], title="Comment",  # optional: the UI requires a default-less one
                                   description="Why: written into the model package's approval description.")
         super().__init__(
             subject="Approve the model?", options=[APPROVE, REJECT], defaults=[REJECT], multiple=False, params=params,
