@@ -32,7 +32,7 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": modules("hooks", "endpoint_hosting", "job_logs", "model_registry", "pipeline_definition",
                          "pipeline_execution", "provider_clients", "shared_async_clients", "transient_errors"),
         "operators": modules("operators", "data_partition", "deployment_plan", "endpoint_checks",
-                             "endpoint_deployment", "evaluation", "model_approval", "model_decision", "new_partition",
+                             "endpoint_deployment", "evaluation", "model_approval", "model_decision", "model_review", "new_partition",
                              "notify_deployment", "notify_run", "notify_scoring", "run_leaf_report", "scoring_input", "scoring_output", "scoring_plan",
                              "scoring_transform", "start_pipeline", "upsert_pipeline"),
         "sensors": modules("sensors", "pipeline_execution"),
