@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import importlib
 import io
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from airflow_sagemaker_pipelines.declarations import PipelineDeclaration, load_declaration
+
+from .data_faults import DataFault
 
 PIPELINES_ROOT = Path(__file__).resolve().parents[2] / "include" / "pipelines"
 DEFAULT_PIPELINE = "classification"
@@ -52,8 +55,10 @@ def partition_uri(bucket: str, day: date, pipeline: str = DEFAULT_PIPELINE) -> s
 
 
 def seed_partitions(s3: Any, bucket: str, first: date, last: date, rows: int = DEFAULT_ROWS,
-                    drift_per_day: float = 0.0, pipeline: str = DEFAULT_PIPELINE) -> list[str]:
-    """Write one partition per day from `first` to `last` (inclusive); create the bucket if needed."""
+                    drift_per_day: float = 0.0, pipeline: str = DEFAULT_PIPELINE,
+                    faults: Sequence[DataFault] = ()) -> list[str]:
+    """Write one partition per day from `first` to `last` (inclusive), each with the `faults` (data_faults.py);
+    create the bucket if needed."""
     if last < first:
         raise ValueError(f"last day {last} is before first day {first}")
     try:
@@ -66,7 +71,10 @@ def seed_partitions(s3: Any, bucket: str, first: date, last: date, rows: int = D
     day = first
     while day <= last:
         buffer = io.StringIO()
-        module.daily_partition(day, rows, drift_per_day, data).to_csv(buffer, index=False)
+        frame = module.daily_partition(day, rows, drift_per_day, data)
+        for fault in faults:
+            frame = fault.apply(frame, seed=day.toordinal())
+        frame.to_csv(buffer, index=False)
         key = partition_key(day, pipeline)
         s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue().encode())
         written.append(f"s3://{bucket}/{key}")
