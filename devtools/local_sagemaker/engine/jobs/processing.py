@@ -1,8 +1,10 @@
 """Processing jobs: CreateProcessingJob's contract, run on a local process.
 
 Inputs are copied from S3 into the sandbox, the entrypoint's Python script runs with the
-job's Environment and ContainerArguments, outputs are uploaded at the end of the job, and a
-pipeline step's PropertyFiles are read from them.
+job's Environment and ContainerArguments (or, for Model Monitor's analyzer image, its stand-in:
+analyzer_image.py), outputs are uploaded at the end of the job, what the container left in
+/opt/ml/output/message becomes the ExitMessage, and a pipeline step's PropertyFiles are read
+from the outputs.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 from ..errors import StepFailure
 from ..s3_transfer import download_prefix, upload_directory
+from .analyzer_image import analyzer_command, is_model_monitor_analyzer
 from .container import ContainerJob, host_path_or_fail, image_repository, python_command
+from .exit_message import exit_message_fields
 from .lifecycle import JobRun
 
 # Framework images whose user code is a Python script this endpoint's interpreter can run.
@@ -34,28 +38,32 @@ def run_processing_job(job: JobRun, property_files: list[dict[str, Any]] | None 
     documents: dict[str, Any] = {}
 
     def work(run: JobRun) -> dict[str, Any]:
-        documents.update(_run(run, property_files or []))
-        return {}
+        files, fields = _run(run, property_files or [])
+        documents.update(files)
+        return fields
 
     return job.execute(work), documents
 
 
-def _run(run: JobRun, property_files: list[dict[str, Any]]) -> dict[str, Any]:
+def _run(run: JobRun, property_files: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The property files the job wrote, and the fields its description gains (ExitMessage)."""
     record = run.record
     s3 = run.context.clients.s3
     app = record.get("AppSpecification", {})
     image = app.get("ImageUri", "")
-    if image_repository(image) not in EMULATED_IMAGES:
+    analyzer = is_model_monitor_analyzer(image)
+    if not analyzer and image_repository(image) not in EMULATED_IMAGES:
         raise StepFailure(
             f"Image '{image}' cannot be emulated by the local endpoint: processing jobs run only "
-            f"the Python framework images ({', '.join(EMULATED_IMAGES)})"
+            f"the Python framework images ({', '.join(EMULATED_IMAGES)}) and Model Monitor's analyzer"
         )
     entrypoint = app.get("ContainerEntrypoint") or []
-    if not entrypoint:
+    if not analyzer and not entrypoint:
         raise StepFailure(
             f"AppSpecification.ContainerEntrypoint is empty: the local endpoint cannot run image "
             f"'{image}' with its own entrypoint; use a script processor (python3 <script>)"
         )
+    argv = analyzer_command(app) if analyzer else python_command([*entrypoint, *(app.get("ContainerArguments") or [])])
     job = ContainerJob(run)
     for item in record.get("ProcessingInputs", []):
         s3_input = item.get("S3Input")
@@ -69,7 +77,6 @@ def _run(run: JobRun, property_files: list[dict[str, Any]]) -> dict[str, Any]:
     for output in outputs:
         host_path_or_fail(job.sandbox, output["S3Output"]["LocalPath"], f"ProcessingOutput '{output.get('OutputName')}' LocalPath").mkdir(parents=True, exist_ok=True)
 
-    argv = python_command([*entrypoint, *(app.get("ContainerArguments") or [])])
     environment = {key: str(value) for key, value in (record.get("Environment") or {}).items()}
     job.run(argv, environment, record["StoppingCondition"].get("MaxRuntimeInSeconds"))
 
@@ -77,7 +84,7 @@ def _run(run: JobRun, property_files: list[dict[str, Any]]) -> dict[str, Any]:
         s3_output = output["S3Output"]
         count = upload_directory(s3, job.sandbox.host_path(s3_output["LocalPath"]), s3_output["S3Uri"])
         job.log(f"Output {output.get('OutputName')}: {count} file(s) to {s3_output['S3Uri']}")
-    return _read_property_files(job, outputs, property_files)
+    return _read_property_files(job, outputs, property_files), exit_message_fields(job.sandbox)
 
 
 def _read_property_files(job: ContainerJob, outputs: list[dict[str, Any]], property_files: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..conditions import validate_conditions
 from ..outcome import StepOutcome
 from .callback import run_callback_step
+from .check_steps import check_quality_check_step, run_quality_check_step
 from .control import run_condition_step, run_fail_step
 from .job_steps import run_processing_step, run_training_step, run_transform_step
 from .model_steps import run_model_step, run_register_model_step
@@ -53,4 +54,6 @@ RUNNERS: dict[str, StepType] = {
     "Callback": StepType(run_callback_step),
     "Tuning": StepType(run_tuning_step, ("HyperParameterTuningJobConfig", "TrainingJobDefinition",
                                          "TrainingJobDefinitions")),
+    # Not cached: the local endpoint does not list QualityCheck's cache key attributes.
+    "QualityCheck": StepType(run_quality_check_step, check=check_quality_check_step),
 }
