@@ -13,6 +13,8 @@ records (so persistence saves them) and gives them AWS's behaviour:
   ones serve; then the new ones serve and the old ones stop. A failed update leaves the old
   config serving, `InService`, with a FailureReason saying why (as AWS does).
 - DeleteEndpoint stops the processes. Invocations reach the fleet through runtime.py.
+- DataCaptureConfig is validated (data_capture_config.py) and sampled invocations are captured
+  to S3 in the background (data_capture.py); the capture config follows the config that serves.
 After a restart (persistence/), endpoints that served serve again: `resume_endpoints()`.
 """
 
@@ -28,6 +30,8 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig
 from moto.sagemaker.utils import arn_formatter
 
+from .data_capture import capture_invocation
+from .data_capture_config import capture_summary, validate_data_capture_config
 from .engine.hosting.fleet import Fleet, Invocation, VariantSpec, spec_from_saved
 from .engine.hosting.serving_container import serving_container
 from .engine.hosting.serving_errors import DeploymentFailure, InvocationRefused, ModelFailure
@@ -94,6 +98,7 @@ class Hosting:
         if repeated:
             raise ValidationError(f"The variant name(s) {', '.join(map(str, repeated))} must be unique within "
                                   f"endpoint configuration '{endpoint_config_name}'")
+        validate_data_capture_config(data_capture_config)
         if async_inference_config:
             raise NotImplementedError("AsyncInferenceConfig: the local endpoint serves real-time endpoints only")
         return super().create_endpoint_config(  # type: ignore[misc]  # moto refuses a missing model
@@ -179,8 +184,9 @@ class Hosting:
         if serving:
             description["ProductionVariants"] = [
                 _variant_summary(spec, ready.get(spec.name, 0), endpoint.last_modified_time) for spec in serving]
-        if endpoint.data_capture_config:
-            description["DataCaptureConfig"] = endpoint.data_capture_config
+        summary = capture_summary(endpoint.data_capture_config)
+        if summary:
+            description["DataCaptureConfig"] = summary
         if endpoint.failure_reason:
             description["FailureReason"] = endpoint.failure_reason
         pending = getattr(endpoint, "pending_config_name", None)
@@ -261,7 +267,11 @@ class Hosting:
                 text = f'Received {kind} error ({status}) from primary with message "{message}". {where}'
             return ModelFailure(text, status, message, log_arn)
 
-        return fleet.invoke(body, headers, target_variant, model_error)
+        answer = fleet.invoke(body, headers, target_variant, model_error)
+        # After the answer, on the caller's thread only to queue it: S3 is written in the background.
+        capture_invocation(endpoint.data_capture_config, self.job_context().clients.s3, endpoint_name, answer.variant,
+                           body, headers.get("Content-Type", ""), answer.body, answer.content_type)
+        return answer
 
     # --- deployments ------------------------------------------------------------------------------
     def _start_deployment(self, endpoint: FakeEndpoint, config_name: str, update: bool) -> None:
@@ -289,6 +299,8 @@ class Hosting:
             return
         fleet.retire(retired)
         endpoint.endpoint_config_name = config_name
+        config = self.endpoint_configs.get(config_name)
+        endpoint.data_capture_config = (config.data_capture_config if config else None) or {}  # capture follows what serves
         endpoint.serving_variants = [dataclasses.asdict(spec) for spec in specs]  # type: ignore[attr-defined]
         endpoint.production_variants = [_variant_summary(spec, spec.instance_count, now()) for spec in specs]
         self._record(endpoint, "InService", None)

@@ -505,7 +505,8 @@ def deploy_dag(declaration: PipelineDeclaration) -> DAG:
             "EndpointConfigName": plan.output["config_name"],
             "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": plan.output["model_name"],
                                     "InstanceType": plan.output["instance_type"],
-                                    "InitialInstanceCount": plan.output["instance_count"]}]})
+                                    "InitialInstanceCount": plan.output["instance_count"]}],
+            "DataCaptureConfig": plan.output["data_capture"]})
         deploy = DeployEndpointOperator(task_id="deploy_endpoint", poll_seconds=poll, retries=0, config={
             "EndpointName": plan.output["endpoint_name"], "EndpointConfigName": plan.output["config_name"]})
         verify = VerifyEndpointOperator(task_id="verify_endpoint", plan=plan.output, retries=0)

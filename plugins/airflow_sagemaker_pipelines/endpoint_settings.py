@@ -18,8 +18,9 @@ from .declarations import PipelineDeclaration
 ENDPOINT_NAME_MAX = 40
 _ENDPOINT_NAME = re.compile(rf"^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,{ENDPOINT_NAME_MAX - 1}}}$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_KEY_PREFIX = re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$")
 ENDPOINT_KEYS = ("endpoint_name", "endpoint_instance_type", "endpoint_instance_count", "smoke_test_tolerance",
-                 "smoke_test_p50_ms")
+                 "smoke_test_p50_ms", "data_capture_percent", "data_capture_prefix")
 
 
 class EndpointSettings(NamedTuple):
@@ -28,6 +29,17 @@ class EndpointSettings(NamedTuple):
     instance_count: int
     tolerance: float  # how far the smoke test's metric may be from the package's, in the metric's units
     p50_ms: float  # the smoke test's budget for the median invocation latency
+    capture_percent: float = 0  # of the endpoint's requests and answers SageMaker captures (0: none)
+    capture_prefix: str = "data-capture"  # under the bucket: s3://<bucket>/<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/
+
+    def data_capture(self, bucket: str) -> dict[str, Any] | None:
+        """The endpoint config's DataCaptureConfig (requests and answers, CSV), or None when capture is off."""
+        if not self.capture_percent:
+            return None
+        return {"EnableCapture": True, "InitialSamplingPercentage": int(self.capture_percent),
+                "DestinationS3Uri": f"s3://{bucket}/{self.capture_prefix}",
+                "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+                "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]}}
 
 
 def endpoint_settings(values: Mapping[str, Any], source: str, declaration: PipelineDeclaration) -> EndpointSettings:
@@ -41,6 +53,8 @@ def endpoint_settings(values: Mapping[str, Any], source: str, declaration: Pipel
         tolerance=values.get("smoke_test_tolerance", 0.05 if declaration.metric.fraction else
                              max(abs(declaration.metric.threshold) * 0.1, 1e-9)),
         p50_ms=values.get("smoke_test_p50_ms", 500),
+        capture_percent=values.get("data_capture_percent", 0),
+        capture_prefix=values.get("data_capture_prefix", "data-capture"),
     )
     checks = [
         ("endpoint_name", isinstance(name, str) and bool(_ENDPOINT_NAME.match(name)),
@@ -52,6 +66,10 @@ def endpoint_settings(values: Mapping[str, Any], source: str, declaration: Pipel
         ("smoke_test_tolerance", is_number(settings.tolerance) and settings.tolerance >= 0,
          f"a difference of {declaration.metric.name.upper()}, 0 or more"),
         ("smoke_test_p50_ms", is_number(settings.p50_ms) and settings.p50_ms > 0, "milliseconds, more than 0"),
+        ("data_capture_percent", is_number(settings.capture_percent, whole=True) and 0 <= settings.capture_percent <= 100,
+         "the whole percentage of requests captured, 0 (none) to 100"),
+        ("data_capture_prefix", isinstance(settings.capture_prefix, str) and bool(_KEY_PREFIX.match(settings.capture_prefix)),
+         "an S3 key prefix such as data-capture (no leading or trailing /)"),
     ]
     for key, valid, allowed in checks:
         if not valid:

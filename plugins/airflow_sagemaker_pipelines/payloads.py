@@ -8,7 +8,7 @@ numbers, an absent value is None, never the string "None".
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 
 class PipelineDeployment(TypedDict):
@@ -195,6 +195,7 @@ class DeploymentPlan(TypedDict):
     instance_count: int
     tolerance: float
     p50_budget_ms: float
+    data_capture: dict[str, Any] | None  # the config's DataCaptureConfig; None: nothing is captured
     previous_config: str | None  # what the endpoint served before this run: the rollback's target
     previous_package_arn: str | None
 

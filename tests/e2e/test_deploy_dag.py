@@ -3,7 +3,10 @@ to answer, updated blue/green with traffic running, rolled back when the new mod
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,6 +72,19 @@ def trained_and_approved(run_training_dag) -> str:
     return package
 
 
+def captured_records(s3: Any, bucket: str, prefix: str, at_least: int, timeout: float = 60) -> list[dict]:
+    """The data capture's records under the prefix (JSON Lines, one object per write), once there are enough."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = [json.loads(line) for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+                   for line in s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode().splitlines()]
+        rows = sum(len(record["captureData"]["endpointInput"]["data"].splitlines()) for record in records)
+        if rows >= at_least or time.monotonic() > deadline:
+            assert rows >= at_least, f"{rows} rows captured under s3://{bucket}/{prefix}, expected {at_least}"
+            return records
+        time.sleep(0.2)  # the capture writes in the endpoint's background: poll for its objects
+
+
 def approval_events(run_id: str) -> list[dict]:
     """The extras of the asset events the training run's approval emitted for the deploy DAG's asset."""
     from airflow.models.asset import AssetEvent, AssetModel
@@ -83,10 +99,12 @@ def approval_events(run_id: str) -> list[dict]:
 
 
 def test_an_approved_model_is_deployed_and_smoke_tested_a_second_run_changes_nothing_and_an_unapproved_one_is_refused(
-    run_training_dag, run_deploy_dag, deployment, endpoint_client
+    run_training_dag, run_deploy_dag, deployment, endpoint_client, monkeypatch
 ) -> None:
     sagemaker = endpoint_client("sagemaker")
     package = trained_and_approved(run_training_dag)
+    settings = json.loads(os.environ["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"])  # every request captured
+    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS", json.dumps({**settings, "data_capture_percent": 100}))
 
     deployed: DagRunResult = run_deploy_dag()  # no version: the group's newest Approved package
     assert deployed.state == "success", deployed.task_states
@@ -97,6 +115,13 @@ def test_an_approved_model_is_deployed_and_smoke_tested_a_second_run_changes_not
     smoke = deployed.xcoms[("smoke_test", "return_value")]
     assert abs(smoke["value"] - smoke["package_value"]) <= smoke["tolerance"] and smoke["rows"] > 50
     assert deployed.note.startswith("**DEPLOYED** · data 2024-03-01 · AUC ")
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=sagemaker.describe_endpoint(
+        EndpointName=endpoint)["EndpointConfigName"])
+    assert config["DataCaptureConfig"]["DestinationS3Uri"] == f"s3://{deployment.bucket}/data-capture"
+    captured = captured_records(endpoint_client("s3"), deployment.bucket, f"data-capture/{endpoint}/AllTraffic/",
+                                smoke["rows"])  # the smoke test's invocations, each a request and its answer
+    assert {record["captureData"]["endpointInput"]["encoding"] for record in captured} == {"CSV"}
+    assert all(record["captureData"]["endpointOutput"]["data"] for record in captured)
 
     again = run_deploy_dag(conf={"package_version": 1})  # a cleared or repeated run: nothing created twice
     assert again.state == "success", again.task_states

@@ -67,7 +67,8 @@ def test_median() -> None:
 
 def test_the_endpoint_settings_default_from_the_pipeline() -> None:
     settings = endpoint_settings({"bucket": "b", "pipeline_name": "churn"}, "the Variable", CLASSIFICATION)
-    assert settings == ("churn-endpoint", "ml.m5.large", 1, 0.05, 500.0)
+    assert settings == ("churn-endpoint", "ml.m5.large", 1, 0.05, 500.0, 0, "data-capture")
+    assert settings.data_capture("b") is None  # nothing is captured unless asked
     assert endpoint_settings({}, "the Variable", REGRESSION).tolerance == pytest.approx(7.0)  # 10% of the threshold
 
 
@@ -79,8 +80,21 @@ def test_the_endpoint_settings_default_from_the_pipeline() -> None:
     ("endpoint_instance_count", 1.5, "a whole number, 1 or more"),
     ("smoke_test_tolerance", -0.1, "a difference of AUC, 0 or more"),
     ("smoke_test_p50_ms", "fast", "milliseconds, more than 0"),
+    ("data_capture_percent", 150, "the whole percentage of requests captured"),
+    ("data_capture_percent", 12.5, "the whole percentage of requests captured"),
+    ("data_capture_prefix", "/capture/", "an S3 key prefix such as data-capture"),
 ])
 def test_a_bad_endpoint_setting_is_refused_naming_the_key(key: str, value: object, allowed: str) -> None:
     assert key in ENDPOINT_KEYS
     with pytest.raises(ValueError, match=f"the Variable: {key}={value!r} is invalid: expected {allowed}"):
         endpoint_settings({key: value}, "the Variable", CLASSIFICATION)
+
+
+def test_a_captured_endpoint_gets_a_data_capture_config_of_requests_and_answers_under_the_bucket() -> None:
+    settings = endpoint_settings({"data_capture_percent": 100, "data_capture_prefix": "monitoring/capture"},
+                                 "the Variable", CLASSIFICATION)
+    assert settings.data_capture("team-ml") == {
+        "EnableCapture": True, "InitialSamplingPercentage": 100,
+        "DestinationS3Uri": "s3://team-ml/monitoring/capture",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]}}

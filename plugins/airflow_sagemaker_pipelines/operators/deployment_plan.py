@@ -77,7 +77,11 @@ class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
             raise AirflowFailException(f"Model package {arn} has no ModelQuality report: the smoke test has nothing "
                                        "to compare with; nothing was changed")
         package_value = self._package_value(report_uri, arn)
-        settings_digest = hashlib.sha256(f"{endpoint.instance_type}/{endpoint.instance_count}".encode()).hexdigest()
+        capture = endpoint.data_capture(pipeline.bucket)
+        # A config is named after what it serves with: another instance type, count or capture is another config.
+        served_with = f"{endpoint.instance_type}/{endpoint.instance_count}" + (
+            f"/capture {capture['InitialSamplingPercentage']}% {capture['DestinationS3Uri']}" if capture else "")
+        settings_digest = hashlib.sha256(served_with.encode()).hexdigest()
         model_name = f"{endpoint.name}-v{version}"
         config_name = f"{endpoint.name}-v{version}-{settings_digest[:8]}"
         action, previous_config, previous_package = self._endpoint_state(endpoint.name, config_name, version)
@@ -91,7 +95,7 @@ class ChooseDeploymentOperator(AwsBaseOperator[EndpointHostingHook]):
             "holdout_uri": self.declaration.deploy.holdout_uri(report_uri),  # type: ignore[union-attr]
             "model_name": model_name, "config_name": config_name, "role_arn": pipeline.role_arn,
             "instance_type": endpoint.instance_type, "instance_count": endpoint.instance_count,
-            "tolerance": endpoint.tolerance, "p50_budget_ms": endpoint.p50_ms,
+            "tolerance": endpoint.tolerance, "p50_budget_ms": endpoint.p50_ms, "data_capture": capture,
             "previous_config": previous_config, "previous_package_arn": previous_package,
         }
         self.log.info("Deploying %s (version %d, %s %.4f) to %s: %s; it served %s before", arn, version,

@@ -39,11 +39,13 @@ class CreateModelOperator(SageMakerModelOperator):
 
 
 class CreateEndpointConfigOperator(SageMakerEndpointConfigOperator):
-    """CreateEndpointConfig; a config of that name already there is kept."""
+    """CreateEndpointConfig; a config of that name already there is kept. A key whose value is None (a
+    DataCaptureConfig when nothing is captured) is left out of the request."""
 
     aws_hook_class = EndpointHostingHook
 
     def execute(self, context: Context) -> dict:
+        self.config = {key: value for key, value in self.config.items() if value is not None}
         name = self.config["EndpointConfigName"]
         if self.hook.endpoint_config_exists(name):
             self.log.info("Endpoint config %s exists already: kept", name)
