@@ -181,7 +181,7 @@ def test_rendering_leaves_the_compiled_template_as_it_was() -> None:
         ("min_auc_threshold", 1.5, "min_auc_threshold=1.5 is invalid: expected AUC from 0 to 1"),
         ("min_auc_threshold", "0.7", "expected a float like its default 0.7"),
         ("model_approval_status", "Pending", "expected Approved, Rejected or PendingManualApproval"),
-        ("pipline_name", "x", "has unknown keys pipline_name; allowed: bucket, endpoint_instance_count"),
+        ("pipline_name", "x", "has unknown keys pipline_name; allowed: bucket, data_capture_percent, data_capture_prefix, endpoint_instance_count"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_field(field: str, value: object, expected: str) -> None:
