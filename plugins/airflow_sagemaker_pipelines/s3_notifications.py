@@ -23,6 +23,14 @@ class Announcement(NamedTuple):
     dropped: str | None = None  # why nothing in it counts
 
 
+def merge_days(into: dict[str, list[str]], days: dict[str, list[str]]) -> dict[str, list[str]]:
+    """`into` with the keys of `days` added per day, each key once (S3 may announce an object twice)."""
+    for day, keys in days.items():
+        known = into.setdefault(day, [])
+        known.extend(key for key in dict.fromkeys(keys) if key not in known)
+    return into
+
+
 def partition_pattern(data_prefix: str) -> re.Pattern[str]:
     """An object key of a day's partition: `<prefix>/ds=YYYY-MM-DD/<file>` (deeper folders included)."""
     return re.compile(rf"^{re.escape(data_prefix)}/ds=(\d{{4}}-\d{{2}}-\d{{2}})/(?!.*/$).+")
@@ -54,7 +62,7 @@ def announced_partitions(body: str, data_prefix: str) -> Announcement:
         if match is None or not _is_day(match[1]):
             skipped.append(f"{key!r} is not under {data_prefix}/ds=YYYY-MM-DD/")
             continue
-        days.setdefault(match[1], []).append(key)
+        merge_days(days, {match[1]: [key]})
     if days:
         return Announcement(days)
     return Announcement({}, "; ".join(skipped) or "no records")

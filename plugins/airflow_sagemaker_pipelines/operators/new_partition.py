@@ -10,6 +10,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow.sdk import BaseOperator
 
 from ..payloads import NewPartition
+from ..s3_notifications import merge_days
 from ..timetables import DataDayTimetable
 
 if TYPE_CHECKING:
@@ -70,6 +71,5 @@ class ReadNewPartitionOperator(BaseOperator):
         for events in (context.get("triggering_asset_events") or {}).values():
             for event in events:
                 payload = (getattr(event, "extra", None) or {}).get("payload") or {}
-                for day, keys in (payload.get("partitions") or {}).items():
-                    days.setdefault(day, []).extend(k for k in keys if k not in days[day])
+                merge_days(days, payload.get("partitions") or {})
         return days

@@ -4,8 +4,9 @@ The Amazon provider's SqsSensorTrigger (what common-messaging's MessageQueueTrig
 would do for a clean queue, but a real one is not: its JSONPath filter raises on a body that is not
 JSON, killing the watcher, and the messages it filters out are never deleted, so S3's test event and
 any stray message come back after every visibility timeout, forever. This trigger reads the same
-queue with the provider's hook (long polls, logged only when they bring messages), deletes every message it has read, and keeps only ObjectCreated
-records under `<prefix>/ds=YYYY-MM-DD/` (s3_notifications.py); the rest are logged with the reason.
+queue with the provider's hook (long polls, logged only when they bring messages), deletes every
+message it has read, and keeps only ObjectCreated records under `<prefix>/ds=YYYY-MM-DD/`
+(s3_notifications.py); the rest are logged with the reason.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ from botocore.exceptions import ClientError
 
 from ..hooks.shared_async_clients import shared_client
 from ..hooks.transient_errors import is_transient
-from ..s3_notifications import announced_partitions
+from ..s3_notifications import announced_partitions, merge_days
 
 MISSING_QUEUE_CODES = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+
+
+def _missing_queue(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in MISSING_QUEUE_CODES
 
 
 class NewPartitionTrigger(SqsSensorTrigger):
@@ -60,7 +65,7 @@ class NewPartitionTrigger(SqsSensorTrigger):
                     queue_url = queue_url or await self.queue_url(client)
                     partitions = await self.new_partitions(client, queue_url) if queue_url else {}
                 except ClientError as error:
-                    if error.response.get("Error", {}).get("Code") not in MISSING_QUEUE_CODES:
+                    if not _missing_queue(error):
                         raise
                     queue_url, partitions = None, {}  # deleted meanwhile: look it up again
                     self.log.error("SQS queue %r does not exist any more", self.queue_name)
@@ -85,7 +90,7 @@ class NewPartitionTrigger(SqsSensorTrigger):
         try:
             return (await client.get_queue_url(QueueName=self.queue_name))["QueueUrl"]
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in MISSING_QUEUE_CODES:
+            if not _missing_queue(error):
                 raise
             self.log.error("SQS queue %r does not exist (connection %s): no run starts until it does; S3's "
                            "notifications for %s/ must go to it. Looking again in %d s", self.queue_name,
@@ -103,8 +108,7 @@ class NewPartitionTrigger(SqsSensorTrigger):
             if announcement.dropped:
                 self.log.info("Dropped message %s from %s: %s", message.get("MessageId"), self.queue_name,
                               announcement.dropped)
-            for day, keys in announcement.days.items():
-                partitions.setdefault(day, []).extend(key for key in keys if key not in partitions.get(day, []))
+            merge_days(partitions, announcement.days)
         if messages:
             entries = [{"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
                        for index, message in enumerate(messages)]
