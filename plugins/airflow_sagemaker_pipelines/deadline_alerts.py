@@ -118,16 +118,14 @@ def _where_the_run_is(dag_id: str, run_id: str, pipeline_name: str, settings_var
     try:
         hook = PipelineExecutionHook(aws_conn_id=aws_conn_id)
         digest = run_digest(dag_id, run_id)
-        summaries = hook.conn.list_pipeline_executions(PipelineName=pipeline_name, SortBy="CreationTime",
-                                                       SortOrder="Descending", MaxResults=100)
-        mine = [s for s in summaries.get("PipelineExecutionSummaries", [])
+        mine = [s for s in hook.newest_executions(pipeline_name)
                 if digest in (s.get("PipelineExecutionDisplayName") or "")]
         if not mine:
             return f"no execution of {pipeline_name} started yet (the run is before start_execution)", None
         arn = mine[0]["PipelineExecutionArn"]
         steps = hook.list_execution_steps(arn)
         current = [step["StepName"] for step in steps if step.get("StepStatus") in ("Starting", "Executing")]
-        status = hook.conn.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"]
+        status = hook.describe_pipeline_exec(arn)["PipelineExecutionStatus"]
         return (f"execution {arn} is {status}, " + (f"at step {', '.join(current)}" if current
                                                     else "with no step running")), arn
     except Exception as error:  # the alert says the run is late even when SageMaker cannot say where

@@ -87,6 +87,12 @@ class PipelineExecutionHook(StandardRetries, SageMakerHook):
                 return f"the run now sends other values for {', '.join(changed)}"
         return None
 
+    def newest_executions(self, pipeline_name: str, max_results: int = 100) -> list[dict[str, Any]]:
+        """The pipeline's newest executions' summaries, newest first (one page)."""
+        return self.conn.list_pipeline_executions(PipelineName=pipeline_name, SortBy="CreationTime",
+                                                  SortOrder="Descending",
+                                                  MaxResults=max_results).get("PipelineExecutionSummaries", [])
+
     def list_execution_steps(self, execution_arn: str) -> list[dict[str, Any]]:
         """Every step of the execution, oldest first, across all pages."""
         paginator = self.conn.get_paginator("list_pipeline_execution_steps")
