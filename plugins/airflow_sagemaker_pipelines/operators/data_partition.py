@@ -35,6 +35,14 @@ def run_data_day(data_interval_start: datetime | None, run_after: datetime) -> d
     return (run_after - timedelta(days=1)).date()
 
 
+def given_day(value: object) -> date:
+    """A day given to a task (data_day), or the task failed naming it: retrying gives the same answer."""
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise AirflowFailException(f"data_day={value!r}: expected a day, YYYY-MM-DD") from None
+
+
 def fingerprint(objects: list[dict[str, Any]]) -> str:
     """Changes when an object under the prefix is added, removed or rewritten (its ETag or size)."""
     digest = hashlib.sha256()
@@ -146,10 +154,7 @@ class DataPartitionOperator(AwsBaseOperator[S3Hook]):
 
     def _day(self, context: Context) -> date:
         if self.data_day:
-            try:
-                return date.fromisoformat(str(self.data_day))
-            except ValueError:
-                raise AirflowFailException(f"data_day={self.data_day!r}: expected a day, YYYY-MM-DD") from None
+            return given_day(self.data_day)
         if not self.partitioned:
             return context["dag_run"].run_after.date()
         return run_data_day(context.get("data_interval_start"), context["dag_run"].run_after)

@@ -12,6 +12,7 @@ from airflow.sdk import BaseOperator
 from ..payloads import NewPartition
 from ..s3_notifications import merge_days
 from ..timetables import DataDayTimetable
+from .data_partition import given_day
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -43,12 +44,8 @@ class ReadNewPartitionOperator(BaseOperator):
     def execute(self, context: Context) -> NewPartition:
         announced = self._announced(context)
         if self.data_day:
-            try:
-                date.fromisoformat(str(self.data_day))
-            except ValueError:
-                raise AirflowFailException(f"data_day={self.data_day!r}: expected a day, YYYY-MM-DD") from None
-            announced.setdefault(str(self.data_day), [])
-            day = str(self.data_day)
+            day = given_day(self.data_day).isoformat()
+            announced.setdefault(day, [])
         elif announced:
             day = max(announced)
         else:
