@@ -127,7 +127,9 @@ def build(source: PipelineSource, settings: PipelineSettings) -> dict[str, Any]:
 def _regions(source: PipelineSource, framework: str) -> list[str]:
     from sagemaker.core import image_uris
 
-    scopes = image_uris.config_for_framework(framework)
+    config = image_uris.config_for_framework(framework)
+    # A framework's config holds a scope per use (training, inference), or one scope's versions (model-monitor).
+    scopes = {"": config} if "versions" in config else config
     version = source.module.IMAGES[framework]
     return sorted({region for scope in scopes.values() if version in scope.get("versions", {})
                    for region in scope["versions"][version]["registries"]})
@@ -162,7 +164,7 @@ def compile_pipeline(source: PipelineSource) -> dict[str, Any]:
     placeholders = source.placeholders()
     with _sdk_quiet():
         built = build(source, placeholders)
-        images = {f"{framework}_image": {region: source.module.image_uri(framework, region)
+        images = {f"{framework.replace('-', '_')}_image": {region: source.module.image_uri(framework, region)
                                          for region in _regions(source, framework)}
                   for framework in source.module.IMAGES}
     values = placeholders.template_values()

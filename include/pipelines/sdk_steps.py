@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_sagemaker_pipelines.declarations import PipelineDeclaration
+from airflow_sagemaker_pipelines.declarations import DataQualitySpec, PipelineDeclaration
 from airflow_sagemaker_pipelines.deployment_settings import PipelineSettings
 from airflow_sagemaker_pipelines.payloads import UNRECORDED
 
@@ -101,9 +101,53 @@ def evaluation_report(declaration: PipelineDeclaration) -> Any:
                         path=declaration.evaluation_report)
 
 
+def data_quality_parameters(spec: DataQualitySpec) -> dict[str, Any]:
+    """The QualityCheck step's parameters, which the DAG sets on every run. Their defaults suit a run started
+    elsewhere (the console): no check, this data's baseline registered, never a failure on a violation."""
+    from sagemaker.core.workflow.parameters import ParameterBoolean, ParameterString
+
+    return {
+        spec.skip_check_parameter: ParameterBoolean(spec.skip_check_parameter, default_value=True),
+        spec.register_baseline_parameter: ParameterBoolean(spec.register_baseline_parameter, default_value=True),
+        spec.fail_on_violation_parameter: ParameterBoolean(spec.fail_on_violation_parameter, default_value=False),
+        spec.baseline_statistics_parameter: ParameterString(spec.baseline_statistics_parameter, default_value=""),
+        spec.baseline_constraints_parameter: ParameterString(spec.baseline_constraints_parameter, default_value=""),
+    }
+
+
+def data_quality_check(spec: DataQualitySpec, settings: PipelineSettings, session: Any, *, dataset: Any,
+                       run_prefix: Any, parameters: dict[str, Any], instance_type: Any) -> Any:
+    """The QualityCheck step (Model Monitor's data-quality analyzer) on `dataset`, CSV files with a header: it
+    computes the data's baseline (statistics.json, constraints.json) and, unless skipped, checks the data against
+    the supplied baseline (the champion's, which the DAG passes), writing constraint_violations.json."""
+    from sagemaker.core.model_monitor.dataset_format import DatasetFormat
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.mlops.workflow.check_job_config import CheckJobConfig
+    from sagemaker.mlops.workflow.quality_check_step import DataQualityCheckConfig, QualityCheckStep
+
+    return QualityCheckStep(
+        name=spec.step,
+        quality_check_config=DataQualityCheckConfig(
+            baseline_dataset=dataset, dataset_format=DatasetFormat.csv(header=True),
+            output_s3_uri=Join(on="/", values=[run_prefix, "data-quality"])),
+        check_job_config=CheckJobConfig(role=settings.role_arn, instance_count=1, instance_type=instance_type,
+                                        base_job_name="data-quality", sagemaker_session=session),
+        skip_check=parameters[spec.skip_check_parameter],
+        register_new_baseline=parameters[spec.register_baseline_parameter],
+        fail_on_violation=parameters[spec.fail_on_violation_parameter],
+        supplied_baseline_statistics=parameters[spec.baseline_statistics_parameter],
+        supplied_baseline_constraints=parameters[spec.baseline_constraints_parameter],
+        model_package_group_name=settings.model_package_group,
+    )
+
+
 def register_model(declaration: PipelineDeclaration, settings: PipelineSettings, session: Any, *, image: str,
-                   model_artifacts: Any, evaluate: Any, approval_status: Any, provenance: list[Any]) -> Any:
-    """The ModelStep that registers the model in the declared group, with its report and provenance."""
+                   model_artifacts: Any, evaluate: Any, approval_status: Any, provenance: list[Any],
+                   data_check: Any = None) -> Any:
+    """The ModelStep that registers the model in the declared group, with its report and provenance, and, with
+    `data_check` (a QualityCheck step), the data's statistics and constraints: as the model's data-quality
+    metrics (the data it learned from) and as its drift-check baseline (what later data is checked against)."""
+    from sagemaker.core.drift_check_baselines import DriftCheckBaselines
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.workflow.functions import Join
     from sagemaker.mlops.workflow.model_step import ModelStep
@@ -114,6 +158,18 @@ def register_model(declaration: PipelineDeclaration, settings: PipelineSettings,
         declaration.evaluation_report])
     model = ModelBuilder(s3_model_data_url=model_artifacts, image_uri=image, role_arn=settings.role_arn,
                          sagemaker_session=session)
+    data_quality: dict[str, Any] = {}
+    baselines = None
+    if data_check is not None:
+        def json_source(uri: Any) -> Any:
+            return MetricsSource(s3_uri=uri, content_type="application/json")
+
+        checked = data_check.properties
+        data_quality = {"model_data_statistics": json_source(checked.CalculatedBaselineStatistics),
+                        "model_data_constraints": json_source(checked.CalculatedBaselineConstraints)}
+        baselines = DriftCheckBaselines(
+            model_data_statistics=json_source(checked.BaselineUsedForDriftCheckStatistics),
+            model_data_constraints=json_source(checked.BaselineUsedForDriftCheckConstraints))
     return ModelStep(
         name=declaration.register_step,
         step_args=model.register(
@@ -124,7 +180,9 @@ def register_model(declaration: PipelineDeclaration, settings: PipelineSettings,
             transform_instances=["ml.m5.xlarge"],
             approval_status=approval_status,
             model_metrics=ModelMetrics(model_statistics=MetricsSource(s3_uri=report_uri,
-                                                                      content_type="application/json")),
+                                                                      content_type="application/json"),
+                                       **data_quality),
+            drift_check_baselines=baselines,
             customer_metadata_properties={parameter.name: parameter for parameter in provenance},
         ),
     )

@@ -110,6 +110,28 @@ class EventsSpec(NamedTuple):
     queue: str  # the SQS queue the bucket's ObjectCreated notifications for the data's prefix go to
 
 
+class DataQualitySpec(NamedTuple):
+    """The pipeline's data-quality check: a QualityCheck step (DATA_QUALITY) on each run's data, checked against
+    the champion's baseline, and the daily check of what the deployed endpoint is sent."""
+
+    step: str  # the QualityCheck step
+    # The step's pipeline parameters, which the DAG sets: whether to skip the check (no champion baseline yet), to
+    # register this data's baseline with the package, to fail the step on a violation (no: the DAG decides), and
+    # the champion's baseline files.
+    skip_check_parameter: str
+    register_baseline_parameter: str
+    fail_on_violation_parameter: str
+    baseline_statistics_parameter: str
+    baseline_constraints_parameter: str
+    monitoring_dag_id: str | None  # the deployed endpoint's captured requests, checked each day ([deploy] needed)
+    monitoring_cron: str
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return (self.skip_check_parameter, self.register_baseline_parameter, self.fail_on_violation_parameter,
+                self.baseline_statistics_parameter, self.baseline_constraints_parameter)
+
+
 class PipelineDeclaration(NamedTuple):
     """A pipeline's declaration as read from its folder: what its DAG family is built from."""
 
@@ -140,6 +162,7 @@ class PipelineDeclaration(NamedTuple):
     deploy: DeploySpec | None = None  # a deploy DAG, started by each approval
     scoring: ScoringSpec | None = None  # a scoring DAG, one batch transform per data day
     events: EventsSpec | None = None  # a DAG that trains as soon as a partition lands
+    data_quality: DataQualitySpec | None = None  # a data-quality check of each run's data, and of the endpoint's
 
     @property
     def key(self) -> str:
@@ -150,7 +173,9 @@ class PipelineDeclaration(NamedTuple):
     def dag_ids(self) -> list[str]:
         """Every DAG of the family: training, and new-data, deploy and scoring where declared."""
         return [self.dag_id, *([self.events.dag_id] if self.events else []),
-                *([self.deploy.dag_id] if self.deploy else []), *([self.scoring.dag_id] if self.scoring else [])]
+                *([self.deploy.dag_id] if self.deploy else []), *([self.scoring.dag_id] if self.scoring else []),
+                *([self.data_quality.monitoring_dag_id] if self.data_quality and self.data_quality.monitoring_dag_id
+                  else [])]
 
     @property
     def file(self) -> Path:
@@ -237,7 +262,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
         raise DeclarationError(f"{file}: not valid TOML ({error})") from None
     sections = {"pipeline", "schedule", "data", "evaluation", "metric", "metrics", "counts", "registry",
                 "provenance", "form", "settings", "deploy", "scoring",
-                "events"}
+                "events", "data_quality"}
     unknown = sorted(set(document) - sections)
     if unknown:
         raise DeclarationError(f"{file}: [{unknown[0]}] is not a section this package knows; allowed: "
@@ -325,6 +350,8 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
         raise DeclarationError(f"{file}: [scoring] output_prefix: {scoring.output_prefix!r} overlaps the data's prefix "
                                f"{data_prefix!r}: the scores would be read as data")
     events = _events(file, document["events"], key, partitioning) if "events" in document else None
+    data_quality = _data_quality(file, document["data_quality"], key, partitioning, deploy, cron) \
+        if "data_quality" in document else None
     if existing and settings:
         raise DeclarationError(f"{file}: [settings.{settings[0].key}]: a pipeline that exists already (existing = "
                                "true) keeps its own parameter defaults; the DAG sends values through [form] instead")
@@ -337,7 +364,7 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
         approval_status_parameter=approval_parameter,
         provenance={name: parameter for name, parameter in provenance.items() if parameter},
         form=_form(file, document.get("form")), settings=settings, deploy=deploy, scoring=scoring,
-        events=events,
+        events=events, data_quality=data_quality,
     )
 
 
@@ -389,6 +416,42 @@ def _events(file: Path, table: Any, key: str, partitioning: str) -> EventsSpec:
         queue=section.matching("queue", re.compile(r"^[A-Za-z0-9_-]{1,80}$"),
                                "an SQS queue's name (not its URL): 1-80 letters, digits, - and _ (a standard queue)"))
     section.close()
+    return spec
+
+
+def _data_quality(file: Path, table: Any, key: str, partitioning: str, deploy: DeploySpec | None,
+                  training_cron: str | None) -> DataQualitySpec:
+    section = _Section(file, "data_quality", table)
+
+    def parameter(name: str, default: str) -> str:
+        return section.matching(name, _PARAMETER, "a pipeline parameter name", default)
+
+    monitor = section.take("monitor_endpoint", bool, deploy is not None, allowed="true or false")
+    if monitor and deploy is None:
+        raise section.error("monitor_endpoint", "true: the endpoint's requests are captured by the deploy DAG: "
+                                                "declare [deploy] too, or set it false")
+    if monitor and partitioning != "daily":
+        raise section.error("monitor_endpoint", "true: the endpoint is checked once per day: [schedule] "
+                                                "partitioning must be daily")
+    minute, hour = (training_cron or "0 0 * * *").split()[:2]
+    cron = section.take("monitoring_cron", str, f"{minute} {(int(hour) + 1) % 24} * * *", allowed=_DAILY_CRON)
+    fields = cron.split()
+    if len(fields) != 5 or fields[2:] != ["*", "*", "*"] or not all(f.isdigit() for f in fields[:2]):
+        raise section.error("monitoring_cron", f"{cron!r}: expected {_DAILY_CRON}")
+    spec = DataQualitySpec(
+        step=section.take("step", str, allowed="the pipeline's QualityCheck step (DATA_QUALITY)"),
+        skip_check_parameter=parameter("skip_check_parameter", "SkipDataQualityCheck"),
+        register_baseline_parameter=parameter("register_baseline_parameter", "RegisterDataQualityBaseline"),
+        fail_on_violation_parameter=parameter("fail_on_violation_parameter", "FailOnDataQualityViolation"),
+        baseline_statistics_parameter=parameter("baseline_statistics_parameter", "DataQualityBaselineStatistics"),
+        baseline_constraints_parameter=parameter("baseline_constraints_parameter", "DataQualityBaselineConstraints"),
+        monitoring_dag_id=section.matching("monitoring_dag_id", _DAG_ID, "letters, digits, _ . -",
+                                           f"{key}_data_monitoring") if monitor else None,
+        monitoring_cron=cron)
+    section.close()
+    if len(set(spec.parameters)) != len(spec.parameters):
+        raise DeclarationError(f"{file}: [data_quality]: its five parameters must have distinct names; got "
+                               f"{', '.join(spec.parameters)}")
     return spec
 
 

@@ -81,12 +81,42 @@ def test_filled_in_for_a_deployment_it_is_what_the_sdk_builds_for_it(built_offli
 def test_every_parameter_the_dag_sends_is_declared_with_a_compatible_type() -> None:
     definition = rendered(DEPLOYMENTS["eu-west-1"])
     assert definition["Version"] == "2020-12-01"
-    assert [step["Name"] for step in definition["Steps"]] == ["PreprocessData", "TrainModel", "EvaluateModel",
-                                                               "CheckModelQuality"]
+    assert [step["Name"] for step in definition["Steps"]] == ["PreprocessData", "CheckDataQuality", "TrainModel",
+                                                               "EvaluateModel", "CheckModelQuality"]
     assert {item["Name"]: item["Type"] for item in definition["Parameters"]} == {
         **dict.fromkeys(("InputDataUrl", "ProcessingInstanceType", "EvaluationInstanceType", "TrainingInstanceType",
-                         "ModelApprovalStatus", "DataDay", "PipelineVersion", "DataFingerprint"), "String"),
+                         "ModelApprovalStatus", "DataDay", "PipelineVersion", "DataFingerprint",
+                         "DataQualityBaselineStatistics", "DataQualityBaselineConstraints"), "String"),
+        **dict.fromkeys(("SkipDataQualityCheck", "RegisterDataQualityBaseline", "FailOnDataQualityViolation"),
+                        "Boolean"),
         "MinAucThreshold": "Float"}
+
+
+def test_the_data_quality_check_profiles_the_days_data_and_the_package_keeps_its_baselines() -> None:
+    definition = rendered(DEPLOYMENTS["eu-west-1"])
+    check = next(step for step in definition["Steps"] if step["Name"] == "CheckDataQuality")
+    assert check["Type"] == "QualityCheck" and check["CheckType"] == "DATA_QUALITY"
+    assert check["Arguments"]["AppSpecification"]["ImageUri"] == (
+        "468650794304.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-model-monitor-analyzer")
+    assert check["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"] == {"Get": "Parameters.InputDataUrl"}
+    assert json.loads(check["Arguments"]["Environment"]["dataset_format"])["csv"]["header"] is True
+    assert {key: check[key] for key in ("SkipCheck", "RegisterNewBaseline", "FailOnViolation",
+                                        "SuppliedBaselineStatistics", "SuppliedBaselineConstraints")} == {
+        "SkipCheck": {"Get": "Parameters.SkipDataQualityCheck"},
+        "RegisterNewBaseline": {"Get": "Parameters.RegisterDataQualityBaseline"},
+        "FailOnViolation": {"Get": "Parameters.FailOnDataQualityViolation"},
+        "SuppliedBaselineStatistics": {"Get": "Parameters.DataQualityBaselineStatistics"},
+        "SuppliedBaselineConstraints": {"Get": "Parameters.DataQualityBaselineConstraints"}}
+    defaults = {item["Name"]: item["DefaultValue"] for item in definition["Parameters"]}
+    # Started elsewhere (the console), the check is skipped, the data's baseline registered, nothing failed on.
+    assert (defaults["SkipDataQualityCheck"], defaults["RegisterDataQualityBaseline"],
+            defaults["FailOnDataQualityViolation"]) == (True, True, False)
+    gate = next(step for step in definition["Steps"] if step["Name"] == "CheckModelQuality")
+    register = gate["Arguments"]["IfSteps"][0]["Arguments"]
+    assert register["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"] == {
+        "Get": "Steps.CheckDataQuality.BaselineUsedForDriftCheckStatistics"}
+    assert register["ModelMetrics"]["ModelDataQuality"]["Constraints"]["S3Uri"] == {
+        "Get": "Steps.CheckDataQuality.CalculatedBaselineConstraints"}
 
 
 def test_quality_gate_reads_the_auc_from_the_evaluation_report() -> None:
@@ -131,7 +161,7 @@ def test_the_settings_choose_the_parameter_defaults_and_the_regions_images() -> 
 def test_a_region_without_the_images_a_missing_value_or_a_wrong_parameter_is_refused_by_name() -> None:
     compiled = CompiledPipeline.load(COMPILED_DEFINITION)
     values = DEPLOYMENTS["eu-west-1"].template_values()
-    with pytest.raises(CompiledPipelineError, match="has no sklearn_image for region 'xx-west-9'; it has one for: af-"):
+    with pytest.raises(CompiledPipelineError, match=r"has no (sklearn|xgboost|model_monitor)_image for region 'xx-west-9'; it has one for: af-"):
         compiled.render({**values, "region": "xx-west-9"}, {})
     with pytest.raises(CompiledPipelineError, match="needs values for role_arn"):
         compiled.render({name: value for name, value in values.items() if name != "role_arn"}, {})

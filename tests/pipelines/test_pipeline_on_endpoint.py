@@ -31,7 +31,8 @@ def test_low_threshold_registers_a_model_whose_metrics_point_at_the_report(endpo
     arn = _start(endpoint_session, pipeline_settings, InputDataUrl=day_uri, MinAucThreshold="0.5")
     assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Succeeded"
     listed = steps_by_name(sagemaker, arn)
-    assert set(listed) == {"PreprocessData", "TrainModel", "EvaluateModel", "CheckModelQuality", "RegisterModel"}
+    assert set(listed) == {"PreprocessData", "CheckDataQuality", "TrainModel", "EvaluateModel", "CheckModelQuality",
+                           "RegisterModel"}
     package = sagemaker.describe_model_package(ModelPackageName=listed["RegisterModel"]["Metadata"]["RegisterModel"]["Arn"])
     assert package["ModelPackageGroupName"] == "classification-models"
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
@@ -66,6 +67,100 @@ def test_malformed_input_fails_preprocessing_naming_the_column(endpoint_session,
     assert wait_for(sagemaker, arn, timeout=120)["PipelineExecutionStatus"] == "Failed"
     reason = steps_by_name(sagemaker, arn)["PreprocessData"]["FailureReason"]
     assert "missing column(s) educ" in reason and "unexpected column(s) education" in reason
+
+
+def _put_day(s3, bucket: str, prefix: str, day: date, fault: str | None = None) -> str:
+    """A day of sample data under `prefix`, with a data-quality fault when given; its s3:// folder."""
+    from devtools.sample_data.data_faults import DataFault
+
+    frame = daily_partition(day, rows=600)
+    if fault:
+        frame = DataFault.parse(fault).apply(frame, seed=day.toordinal())
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    key = f"{prefix}/ds={day.isoformat()}/dataset.csv"
+    s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue().encode())
+    return f"s3://{bucket}/{prefix}/ds={day.isoformat()}/"
+
+
+def _data_check(sagemaker, arn: str) -> dict:
+    return steps_by_name(sagemaker, arn)["CheckDataQuality"]
+
+
+@pytest.fixture(scope="module")
+def baseline_package(endpoint_session, pipeline_settings, pipeline) -> dict:
+    """A first run (the defaults: no check, this data's baseline registered): the champion-to-be's package."""
+    sagemaker, s3 = endpoint_session.client("sagemaker"), endpoint_session.client("s3")
+    uri = _put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 3))
+    arn = _start(endpoint_session, pipeline_settings, InputDataUrl=uri, MinAucThreshold="0.5")
+    assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Succeeded"
+    package_arn = steps_by_name(sagemaker, arn)["RegisterModel"]["Metadata"]["RegisterModel"]["Arn"]
+    return {"arn": arn, "package": sagemaker.describe_model_package(ModelPackageName=package_arn)}
+
+
+def _checked_against(endpoint_session, pipeline_settings, package: dict, uri: str) -> str:
+    """An execution on `uri` checked against `package`'s drift-check baseline, as the DAG starts it."""
+    baseline = package["DriftCheckBaselines"]["ModelDataQuality"]
+    return _start(endpoint_session, pipeline_settings, InputDataUrl=uri, MinAucThreshold="0.5",
+                  SkipDataQualityCheck="false", RegisterDataQualityBaseline="true",
+                  FailOnDataQualityViolation="false",
+                  DataQualityBaselineStatistics=baseline["Statistics"]["S3Uri"],
+                  DataQualityBaselineConstraints=baseline["Constraints"]["S3Uri"])
+
+
+def test_a_clean_day_passes_the_check_and_the_package_keeps_its_own_baseline(
+        endpoint_session, pipeline_settings, baseline_package) -> None:
+    sagemaker, s3 = endpoint_session.client("sagemaker"), endpoint_session.client("s3")
+    first = _data_check(sagemaker, baseline_package["arn"])["Metadata"]["QualityCheck"]
+    package = baseline_package["package"]
+    assert first["SkipCheck"] is True and "ViolationReport" not in first
+    assert package["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"] == first[
+        "CalculatedBaselineStatistics"]
+    assert package["ModelMetrics"]["ModelDataQuality"]["Constraints"]["S3Uri"] == first["CalculatedBaselineConstraints"]
+
+    uri = _put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 4))
+    arn = _checked_against(endpoint_session, pipeline_settings, package, uri)
+    assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Succeeded"
+    checked = _data_check(sagemaker, arn)["Metadata"]["QualityCheck"]
+    assert checked["SkipCheck"] is False and "ViolationReport" not in checked
+    # The new package keeps the baseline of the data it learned from, for the days after it.
+    registered = sagemaker.describe_model_package(
+        ModelPackageName=steps_by_name(sagemaker, arn)["RegisterModel"]["Metadata"]["RegisterModel"]["Arn"])
+    assert registered["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"] == checked[
+        "CalculatedBaselineStatistics"] != first["CalculatedBaselineStatistics"]
+
+
+def test_a_drifted_day_is_checked_against_the_champions_baseline_and_reports_the_feature(
+        endpoint_session, pipeline_settings, baseline_package) -> None:
+    sagemaker, s3 = endpoint_session.client("sagemaker"), endpoint_session.client("s3")
+    uri = _put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 5), fault="drift:age=3")
+    arn = _checked_against(endpoint_session, pipeline_settings, baseline_package["package"], uri)
+    # Not a crash: the violations are the DAG's to decide on, and the model is registered.
+    assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Succeeded"
+    checked = _data_check(sagemaker, arn)["Metadata"]["QualityCheck"]
+    bucket, _, key = checked["ViolationReport"].removeprefix("s3://").partition("/")
+    violations = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())["violations"]
+    assert {(v["feature_name"], v["constraint_check_type"]) for v in violations} == {("age", "baseline_drift_check")}
+    # Its statistics are the champion's data's (the supplied baseline), not this day's.
+    champion = baseline_package["package"]["DriftCheckBaselines"]["ModelDataQuality"]
+    job = sagemaker.describe_processing_job(ProcessingJobName=checked["CheckJobArn"].rsplit("/", 1)[-1])
+    inputs = {item["InputName"]: item["S3Input"]["S3Uri"] for item in job["ProcessingInputs"]}
+    assert inputs["baseline"] == champion["Statistics"]["S3Uri"]
+    assert inputs["constraints"] == champion["Constraints"]["S3Uri"]
+
+
+def test_a_schema_break_is_named_by_the_check_and_fails_the_preprocessing(
+        endpoint_session, pipeline_settings, baseline_package) -> None:
+    sagemaker, s3 = endpoint_session.client("sagemaker"), endpoint_session.client("s3")
+    uri = _put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 6), fault="missing:educ")
+    arn = _checked_against(endpoint_session, pipeline_settings, baseline_package["package"], uri)
+    assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Failed"
+    listed = steps_by_name(sagemaker, arn)
+    assert "missing column(s) educ" in listed["PreprocessData"]["FailureReason"]
+    report = listed["CheckDataQuality"]["Metadata"]["QualityCheck"]["ViolationReport"]
+    bucket, _, key = report.removeprefix("s3://").partition("/")
+    violations = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())["violations"]
+    assert ("educ", "missing_column_check") in {(v["feature_name"], v["constraint_check_type"]) for v in violations}
 
 
 def test_sdk_start_and_wait_run_the_pipeline(endpoint_session, pipeline_settings, pipeline, day_uri) -> None:

@@ -1,7 +1,9 @@
 """The article's classification pipeline, written for SageMaker SDK v3: the source of its compiled definition.
 
 PreprocessData -> TrainModel (built-in XGBoost) -> EvaluateModel (evaluation.json) ->
-CheckModelQuality (AUC >= MinAucThreshold) -> RegisterModel | ModelQualityTooLow. The names the DAGs
+CheckModelQuality (AUC >= MinAucThreshold) -> RegisterModel | ModelQualityTooLow; beside them,
+CheckDataQuality profiles the day's data (its baseline) and checks it against the champion's, and
+RegisterModel records both with the package. The names the DAGs
 rely on come from pipeline.toml, beside this file. Airflow never runs this: `make pipelines`
 compiles it, where the SDK is installed, into compiled.json, which the DAG upserts.
 """
@@ -19,7 +21,7 @@ from include.pipelines import sdk_steps
 DECLARATION = load_declaration(Path(__file__).resolve().parent)
 # The images, by framework and version (their URIs differ per region: the compiled definition lists
 # every region's), and the scripts the processing steps run, from scripts/.
-IMAGES = {"sklearn": "1.2-1", "xgboost": "1.7-1"}
+IMAGES = {"sklearn": "1.2-1", "xgboost": "1.7-1", "model-monitor": ""}  # model-monitor: the analyzer, unversioned
 SCRIPTS = ("preprocess.py", "evaluate.py")
 SPLITS = ("train", "validation", "test")
 CACHE_PREPROCESSING = False
@@ -42,6 +44,9 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
 
     declaration = DECLARATION
     parameters = sdk_steps.string_parameters(declaration, settings)
+    quality = declaration.data_quality
+    assert quality is not None
+    parameters.update(sdk_steps.data_quality_parameters(quality))
     run_prefix = sdk_steps.execution_prefix(settings)
     sklearn_image, xgboost_image = (image_uri(framework, settings.region) for framework in ("sklearn", "xgboost"))
 
@@ -59,6 +64,10 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
         cache_config=CacheConfig(enable_caching=CACHE_PREPROCESSING, expire_after=CACHE_EXPIRE_AFTER),
     )
     outputs = preprocess.properties.ProcessingOutputConfig.Outputs
+    # The day's data as it lands (with its column names), profiled beside the preprocessing.
+    check_data = sdk_steps.data_quality_check(
+        quality, settings, sagemaker_session, dataset=parameters[declaration.data_parameter], run_prefix=run_prefix,
+        parameters=parameters, instance_type=parameters["ProcessingInstanceType"])
 
     train = sdk_steps.xgboost_training_step(
         "TrainModel", settings, sagemaker_session, image=xgboost_image, instance_type=parameters["TrainingInstanceType"],
@@ -81,13 +90,14 @@ def build_pipeline(settings: PipelineSettings, sagemaker_session: Any, code_uris
     provenance = [parameters[name] for name in declaration.provenance.values()]
     register = sdk_steps.register_model(
         declaration, settings, sagemaker_session, image=xgboost_image, model_artifacts=model_artifacts,
-        evaluate=evaluate, approval_status=parameters[declaration.approval_status_parameter], provenance=provenance)
+        evaluate=evaluate, approval_status=parameters[declaration.approval_status_parameter], provenance=provenance,
+        data_check=check_data)
     gate = sdk_steps.quality_gate(declaration, name="CheckModelQuality", evaluate=evaluate, report=report,
                                   threshold=parameters[declaration.metric.parameter], if_steps=[register])
     return Pipeline(
         name=settings.pipeline_name,
         parameters=list(parameters.values()),
-        steps=[preprocess, train, evaluate, gate],
+        steps=[preprocess, check_data, train, evaluate, gate],
         sagemaker_session=sagemaker_session,
     )
 
