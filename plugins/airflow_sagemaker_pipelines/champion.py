@@ -75,5 +75,6 @@ def decide_against_current_champion(
                                 provenance_keys, log, basis["metric"]["name"])
     decision = decide(metric=basis["metric"], value=basis["value"], threshold=basis["threshold"],
                       margin=basis["margin"], candidate=basis["candidate"], champion=champion,
-                      gate_failure=basis["gate_failure"], candidate_status=basis.get("candidate_status"))
+                      gate_failure=basis["gate_failure"], candidate_status=basis.get("candidate_status"),
+                      data_drift=basis.get("data_drift") or (), person_reviews=basis.get("person_reviews", False))
     return {**decision, "basis": basis}

@@ -60,7 +60,7 @@ SageMaker pipeline `{name}` ({origin}), declared in `{file}`.
 
 1. **{first_task}** {first_task_doc}
 2. **choose_partition** picks the run's data{partition_doc}, waits for it to hold data (the form's
-   "Wait for the data"), and fingerprints its objects.
+   "Wait for the data"), and fingerprints its objects.{quality_doc}
 3. **start_execution** starts one execution for the run. Its ClientRequestToken and display name
    derive from the DAG run, so a retry or a clear finds the same execution. Clearing a run whose
    execution failed or was stopped resumes it (the failed steps run again), or starts the run's
@@ -75,7 +75,8 @@ SageMaker pipeline `{name}` ({origin}), declared in `{file}`.
    than the margin; **not promoted** when it learned from an older day than the champion (a
    backfill) or from the same data and pipeline; **unchanged** when it is the approved model
    already; else **approved**. An approval goes through **review_model**: at once in the form's
-   `approval_mode` auto; in manual, a person answers in the Airflow UI (Required actions): Approve,
+   `approval_mode` auto (a model whose data violates the champion's data-quality baseline is not
+   promoted: a person approves it, in manual mode); in manual, a person answers in the Airflow UI (Required actions): Approve,
    or Reject (no answer within `approval_timeout_hours` rejects), with a comment for the package.
    **approve_model** / **reject_model** / **keep_unpromoted** set the
    package's status with the reason and this run's id; approving checks the champion again first.
@@ -94,6 +95,10 @@ day D reads `s3://<bucket>/{prefix}/ds=D/` once D is over. A run triggered for a
 on that day; one triggered for today (the form's default), on the last complete day. A day before
 {first_day} (the first day of data), or not over yet, is refused with the reason. A backfill
 starts one execution per day."""
+_QUALITY_DOC = """ **choose_baseline** finds the champion's data-quality
+   baseline: the pipeline's `{step}` checks the run's data against it (drift, missing columns, type
+   changes), and the run's model keeps its own data's baseline; the report lists each violated
+   feature with its baseline and current values."""
 _UNPARTITIONED_RUNS = """Runs only when triggered, each on the whole of `s3://<bucket>/{prefix}/` (its data is not partitioned by day)."""
 
 
@@ -212,6 +217,24 @@ def training_tasks(declaration: PipelineDeclaration, new_partition: XComArg | No
     recorded = {"data_day": partition.output["data_day"], "pipeline_version": pipeline.output["pipeline_version"],
                 "data_fingerprint": partition.output["data_fingerprint"]}
     parameters.update({name: recorded[field] for field, name in declaration.provenance.items()})
+    quality = declaration.data_quality
+    baseline = None
+    if quality is not None:
+        from .operators.data_quality import DataQualityBaselineOperator
+
+        baseline = DataQualityBaselineOperator(
+            task_id="choose_baseline",
+            doc_md="The champion's data-quality baseline, which the pipeline checks the run's data against.",
+            model_package_group=pipeline.output["model_package_group"],
+        )
+        parameters.update({
+            quality.skip_check_parameter: baseline.output["skip_check"],
+            quality.baseline_statistics_parameter: baseline.output["statistics"],
+            quality.baseline_constraints_parameter: baseline.output["constraints"],
+            # Every model keeps the baseline of the data it learned from; a violation is the DAG's decision.
+            quality.register_baseline_parameter: True,
+            quality.fail_on_violation_parameter: False,
+        })
     start_execution = StartPipelineExecutionOperator(
         task_id="start_execution",
         doc_md="Start this run's execution, idempotently: a retry or clear gets the same execution back.",
@@ -244,6 +267,8 @@ def training_tasks(declaration: PipelineDeclaration, new_partition: XComArg | No
         register_step=declaration.register_step,
         metric=metric,
         count_paths=declaration.counts,
+        data_quality_step=quality.step if quality else None,
+        baseline=baseline.output if baseline is not None else None,
         **champion_check,
     )
     decide_model = ModelDecisionBranchOperator(
@@ -256,6 +281,7 @@ def training_tasks(declaration: PipelineDeclaration, new_partition: XComArg | No
         threshold=form.value(form.threshold_param),
         margin=form.value(form.margin_param),
         branches=BRANCHES,
+        approval_mode="{{ params.approval_mode }}",
         **champion_check,
     )
     decision = XComArg(decide_model, key=DECISION_KEY)
@@ -301,11 +327,13 @@ def training_tasks(declaration: PipelineDeclaration, new_partition: XComArg | No
         metric=rule.name,
     )
     pipeline >> partition >> start_execution >> wait_for_execution >> read_metrics >> decide_model
+    if baseline is not None:
+        partition >> baseline >> start_execution
     decide_model >> [review, approvals["reject_model"], approvals["keep_unpromoted"]]
     review >> approvals["approve_model"]
     [review, *approvals.values()] >> notify
-    tasks = [pipeline, partition, start_execution, wait_for_execution, read_metrics, decide_model, review,
-             *approvals.values(), notify]
+    tasks = [pipeline, partition, *([baseline] if baseline is not None else []), start_execution, wait_for_execution,
+             read_metrics, decide_model, review, *approvals.values(), notify]
     return {task.task_id: task for task in tasks}
 
 
@@ -326,7 +354,9 @@ def training_dag(declaration: PipelineDeclaration) -> DAG:
         partition_doc=" day" if daily else "", report=declaration.evaluation_report, step=declaration.evaluation_step,
         register_step=declaration.register_step, group=declaration.model_package_group,
         metric_name=declaration.metric.name.upper(), better=declaration.metric.better,
-        settings_variable=declaration.settings_variable)
+        settings_variable=declaration.settings_variable,
+        quality_doc="" if declaration.data_quality is None else _QUALITY_DOC.format(
+            step=declaration.data_quality.step))
     with DAG(
         dag_id=declaration.dag_id,
         description=declaration.description + (" (one run per data day; the run id starts with it)" if daily else ""),

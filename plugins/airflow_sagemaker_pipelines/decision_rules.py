@@ -8,7 +8,9 @@ The decision rests on one metric, higher (AUC) or lower (RMSE) being better. In 
 5. the candidate learned from an older day than the champion (a backfill): evaluated, not
    promoted — history never replaces a model trained on newer data;
 6. the same day, data and pipeline version as the champion (a re-run): not promoted, nothing new;
-7. worse than the champion by more than the margin: rejected; else approved.
+7. worse than the champion by more than the margin: rejected; else approved;
+8. an approval of a model whose data violates the champion's data-quality baseline (drift, a
+   schema change) is a person's to give: without one (auto mode), not promoted, saying so.
 A day, data fingerprint or pipeline version that a package did not record is never guessed:
 the rules that need it are skipped, and the reason says so. No I/O here: every branch is tested
 directly (tests/plugins).
@@ -66,6 +68,8 @@ def _same_training(candidate: PackageProvenance, champion: PackageProvenance) ->
 
 def decide(
     *,
+    data_drift: Sequence[str] = (),
+    person_reviews: bool = False,
     metric: MetricSpec,
     value: Any,
     threshold: Any,
@@ -75,7 +79,33 @@ def decide(
     gate_failure: str | None = None,
     candidate_status: str | None = None,
 ) -> Decision:
-    """The decision on a candidate whose `metric` is `value`, trained as `candidate` says, against `champion`."""
+    """The decision on a candidate whose `metric` is `value`, trained as `candidate` says, against `champion`.
+
+    `data_drift` names the features whose data violates the champion's data-quality baseline; `person_reviews`
+    says whether a person answers for an approval (the manual mode)."""
+    decision = _decide_on_metric(metric=metric, value=value, threshold=threshold, margin=margin, candidate=candidate,
+                                 champion=champion, gate_failure=gate_failure, candidate_status=candidate_status)
+    if decision["outcome"] != "approved" or not data_drift:
+        return decision
+    violated = f"its data violates the champion's data-quality baseline ({', '.join(data_drift)})"
+    if person_reviews:
+        return {**decision, "reason": f"{decision['reason']}; {violated}: a person decides"}
+    return _decision("not_promoted", f"Not promoted: {violated}, and a model trained on such data is approved only "
+                                     f"by a person (run the day again with approval_mode manual). The rules alone "
+                                     f"would approve it: {decision['reason']}", champion)
+
+
+def _decide_on_metric(
+    *,
+    metric: MetricSpec,
+    value: Any,
+    threshold: Any,
+    margin: Any,
+    candidate: PackageProvenance | None,
+    champion: Champion | None,
+    gate_failure: str | None,
+    candidate_status: str | None,
+) -> Decision:
     name, bounds = metric["name"].upper(), metric.get("range")
     higher = metric["better"] == "higher"
     value = _number(metric["name"], value, bounds)

@@ -36,6 +36,11 @@ def check_definition(declaration: PipelineDeclaration, definition: dict[str, Any
     declared_parameters += [(f"[form.{form.name}]", form.name) for form in declaration.form]
     declared_parameters += [(f"[settings.{setting.key}] parameter", setting.parameter)
                             for setting in declaration.settings]
+    quality = declaration.data_quality
+    if quality:
+        declared_parameters += [(f"[data_quality] {key}", getattr(quality, key)) for key in (
+            "skip_check_parameter", "register_baseline_parameter", "fail_on_violation_parameter",
+            "baseline_statistics_parameter", "baseline_constraints_parameter")]
     for key, name in declared_parameters:
         if name not in parameters:
             raise refuse(key, name, "parameter", parameters)
@@ -44,9 +49,15 @@ def check_definition(declaration: PipelineDeclaration, definition: dict[str, Any
                       ("[registry] register_step", declaration.register_step)]
     if declaration.metric.gate_step:
         declared_steps.append(("[metric] gate_step", declaration.metric.gate_step))
+    if quality:
+        declared_steps.append(("[data_quality] step", quality.step))
     for key, name in declared_steps:
         if name not in steps:
             raise refuse(key, name, "step", set(steps))
+    if quality and (steps[quality.step].get("Type"), steps[quality.step].get("CheckType")) != (
+            "QualityCheck", "DATA_QUALITY"):
+        checks = {name for name, step in steps.items() if step.get("Type") == "QualityCheck"}
+        raise refuse("[data_quality] step", quality.step, "QualityCheck step with CheckType DATA_QUALITY", checks)
 
     evaluation = steps[declaration.evaluation_step]
     outputs = {output.get("OutputName") for output in

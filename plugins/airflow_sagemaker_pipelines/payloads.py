@@ -119,6 +119,37 @@ class Evaluation(TypedDict):
     model_package_status: str | None  # its ModelApprovalStatus when it was read: Approved on a re-run of a decided day
     provenance: PackageProvenance
     gate_failure_reason: str | None
+    data_quality: NotRequired[DataQualityResult | None]  # None: the pipeline checks no data quality
+
+
+class DataQualityBaseline(TypedDict):
+    """The baseline a run's data is checked against: the champion's (DataQualityBaselineOperator)."""
+
+    champion_arn: str | None  # the group's approved model whose baseline it is; None when there is none
+    statistics: str  # s3:// URIs of its statistics.json and constraints.json; "" when there is none
+    constraints: str
+    skip_check: bool  # no baseline: the check is skipped, the data's own baseline registered
+
+
+class DataQualityViolation(TypedDict):
+    """One violated constraint, with the feature as the baseline and the checked data have it."""
+
+    feature: str
+    check: str  # the analyzer's constraint_check_type: baseline_drift_check, missing_column_check...
+    kind: str  # the same in a person's words: drift, missing column...
+    description: str  # the analyzer's
+    baseline: str | None  # the feature in the baseline's statistics, in a few words; None when absent there
+    current: str | None  # and in the checked data's; None when absent
+
+
+class DataQualityResult(TypedDict):
+    """What a data-quality check of a run's (or a day's captured) data found."""
+
+    checked: bool  # False: skipped, no baseline to check against
+    baseline_arn: str | None  # the model package whose baseline it was checked against
+    report_uri: str | None  # the violation report; None without violations
+    statistics_uri: str | None  # the checked data's statistics.json
+    violations: list[DataQualityViolation]
 
 
 class DecisionBasis(TypedDict):
@@ -132,6 +163,8 @@ class DecisionBasis(TypedDict):
     candidate_status: str | None  # the package's approval status before this decision
     gate_failure: str | None
     model_package_group: str
+    data_drift: NotRequired[list[str]]  # the features whose data violates the champion's data-quality baseline
+    person_reviews: NotRequired[bool]  # a person answers for an approval (the manual mode)
 
 
 # unchanged: the candidate is already the approved model (a re-run of a day decided before).

@@ -49,6 +49,8 @@ class RunReport:
     model_package_status: str | None = None
     failed_task: str | None = None
     error: str | None = None
+    # Data-quality violations, one line each (data_quality.violation_line): the feature, the kind, its values.
+    data_quality: list[str] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -74,10 +76,14 @@ class RunReport:
         if self.model_package_arn:
             package = "/".join(self.model_package_arn.rsplit("/", 2)[-2:])
             facts.append(f"package {package} ({self.model_package_status})")
+        if self.data_quality:
+            facts.append(f"DATA DRIFT: {', '.join(line.split(':', 1)[0] for line in self.data_quality)}")
         first = " · ".join(facts)
         if self.error:
             first += ": " + " ".join(self.error.split())[:NOTE_REASON_MAX]
-        return first + (f"\n\n{self.decision_reason}" if self.decision_reason else "")
+        drift = "".join(f"\n- {line}" for line in self.data_quality)
+        return first + (f"\n\n{self.decision_reason}" if self.decision_reason else "") + (
+            f"\n\nData quality:{drift}" if drift else "")
 
     @property
     def message(self) -> str:
@@ -99,6 +105,9 @@ class RunReport:
             lines.append(f"Decision: {self.decision_reason}")
         if self.model_package_arn:
             lines.append(f"Model package: {self.model_package_arn} ({self.model_package_status})")
+        if self.data_quality:
+            lines.append("Data quality violations:")
+            lines.extend(f"  {line}" for line in self.data_quality)
         # The same facts as one line of JSON, for subscribers that parse (SQS, Lambda).
         return "\n".join(lines) + "\n\n" + json.dumps(asdict(self), sort_keys=True)
 

@@ -11,7 +11,8 @@ from tests.support.constants import PIPELINE_DAY
 from tests.support.executions import executions_of, when_step_starts
 from tests.support.registry import register_package
 
-APPROVE_PATH = {"upsert_pipeline": "success", "choose_partition": "success", "start_execution": "success", "wait_for_execution": "success",
+APPROVE_PATH = {"upsert_pipeline": "success", "choose_partition": "success", "choose_baseline": "success",
+                "start_execution": "success", "wait_for_execution": "success",
                 "read_metrics": "success", "decide_model": "success", "review_model": "success",
                 "approve_model": "success", "reject_model": "skipped", "keep_unpromoted": "skipped", "notify": "success"}
 

@@ -84,6 +84,15 @@ def test_the_examples_declare_what_their_dags_need() -> None:
     (lambda text: text.replace('partitioning = "daily"', 'partitioning = "none"').replace('cron = "0 2 * * *"\n', "")
      .replace("first_day = 2024-01-01\n", "") + '\n[events]\nqueue = "q"\n',
      "[events]", "partitioning must be daily"),
+    (lambda text: text + '\n[data_quality]\n', "[data_quality] step", "missing; expected the pipeline's QualityCheck"),
+    (lambda text: text + '\n[data_quality]\nstep = "Check"\nmonitor_endpoint = true\n', "[data_quality] monitor_endpoint",
+     "declare [deploy] too"),
+    (lambda text: text + '\n[data_quality]\nstep = "Check"\nskip_check_parameter = "Skip Check"\n',
+     "[data_quality] skip_check_parameter", "a pipeline parameter name"),
+    (lambda text: text + '\n[data_quality]\nstep = "Check"\nmonitoring_cron = "0 * * * *"\n',
+     "[data_quality] monitoring_cron", "a daily cron expression"),
+    (lambda text: text + '\n[data_quality]\nstep = "Check"\nskip_check_parameter = "Same"\n'
+     'register_baseline_parameter = "Same"\n', "[data_quality]", "distinct names"),
     (replaced("pattern = '^ml\\.[a-z0-9]+\\.[a-z0-9]+$'", "pattern = '^ml\\.[a-z]+$'"),
      "[settings.instance_type] default", "does not match its pattern"),
 ])
@@ -115,6 +124,8 @@ def test_a_folder_whose_name_is_no_identifier_is_refused(tmp_path: Path) -> None
      r"\[metric\] path: 'regression_metrics.mae.value' is not the report's path the pipeline's gate compares "
      r"with MaxRmseThreshold \(regression_metrics.rmse.value\)"),
     (replaced('gate_step = "ModelErrorTooHigh"', 'gate_step = "TooHigh"'), r"\[metric\] gate_step: 'TooHigh'"),
+    (lambda text: text + '\n[data_quality]\nstep = "EvaluateRegressor"\n',
+     r"\[data_quality\] skip_check_parameter: 'SkipDataQualityCheck' is not a parameter"),
 ])
 def test_a_declaration_that_contradicts_its_compiled_definition_is_refused(tmp_path, edit, message) -> None:
     declaration = load_declaration(pipeline_folder(tmp_path, "forecast", edit))

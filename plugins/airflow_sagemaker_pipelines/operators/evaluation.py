@@ -10,10 +10,18 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from ..champion import package_provenance
+from ..data_quality import DataQualityFileError, described_violations, read_json
 from ..evaluation_report import EvaluationReportError, MetricPaths, read_evaluation_report
 from ..hooks.model_registry import ModelRegistryHook
 from ..hooks.pipeline_execution import PipelineExecutionHook
-from ..payloads import Evaluation, ExecutionSummary, MetricSpec, PackageProvenance
+from ..payloads import (
+    DataQualityBaseline,
+    DataQualityResult,
+    Evaluation,
+    ExecutionSummary,
+    MetricSpec,
+    PackageProvenance,
+)
 from ..statuses import STEP_SUCCEEDED
 
 if TYPE_CHECKING:
@@ -26,8 +34,9 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     Returns an Evaluation (multiple outputs): execution_arn, metrics (the decision's metric and the others),
     report_uri, model_package_arn (None when nothing was registered) with its status and provenance (the day,
     data and pipeline version it was trained on, as the package recorded them) and
-    gate_failure_reason. A missing, malformed or NaN report fails the task at once: no retry
-    mends it.
+    gate_failure_reason, and data_quality: what the pipeline's QualityCheck step found, each violated
+    feature with its baseline and current values (None when the pipeline has no such step). A
+    missing, malformed or NaN report fails the task at once: no retry mends it.
 
     Which steps, outputs and metric paths to read is the pipeline's business; the DAG passes
     them from the pipeline's declaration.
@@ -41,10 +50,12 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
     :param metric_paths: metric name -> its path in the report, the decision's metric included.
     :param count_paths: whole-number facts (rows) -> their paths in the report.
     :param provenance_keys: PackageProvenance field -> the package's CustomerMetadataProperties key.
+    :param data_quality_step: the pipeline's QualityCheck (DATA_QUALITY) step, if it has one.
+    :param baseline: the DataQualityBaseline the step was given (templated; an XComArg).
     """
 
     aws_hook_class = PipelineExecutionHook
-    template_fields: Sequence[str] = aws_template_fields("execution")
+    template_fields: Sequence[str] = aws_template_fields("execution", "baseline")
 
     def __init__(
         self,
@@ -58,6 +69,8 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         metric_paths: MetricPaths,
         count_paths: MetricPaths | None = None,
         provenance_keys: Mapping[str, str],
+        data_quality_step: str | None = None,
+        baseline: Any = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("multiple_outputs", True)
@@ -77,11 +90,13 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         self.metric_paths = dict(metric_paths)
         self.count_paths = dict(count_paths or {})
         self.provenance_keys = {field: provenance_keys.get(field, field) for field in PackageProvenance.__annotations__}
+        self.data_quality_step = data_quality_step
+        self.baseline = baseline
 
     def execute(self, context: Context) -> Evaluation:
         try:
             return self._evaluate()
-        except EvaluationReportError as error:
+        except (EvaluationReportError, DataQualityFileError) as error:
             # A missing or malformed report does not mend itself: fail now, without retries.
             raise AirflowFailException(str(error)) from error
 
@@ -116,7 +131,36 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
             "model_package_status": package.get("ModelApprovalStatus"),
             "provenance": provenance,  # type: ignore[typeddict-item]
             "gate_failure_reason": execution["failure_reason"] if execution.get("gate_failed") else None,
+            "data_quality": self._data_quality(arn, steps, s3) if self.data_quality_step else None,
         }
+
+    def _data_quality(self, arn: str, steps: dict[str, dict[str, Any]], s3: Any) -> DataQualityResult:
+        """What the QualityCheck step found: its violation report, with the champion's and the data's statistics."""
+        step = steps.get(str(self.data_quality_step))
+        if step is None or step["StepStatus"] != STEP_SUCCEEDED:
+            raise EvaluationReportError(
+                f"step {self.data_quality_step} of {arn} is {step['StepStatus'] if step else 'missing'}: it checked "
+                f"no data quality; steps: {', '.join(steps)}")
+        metadata = (step.get("Metadata") or {}).get("QualityCheck") or {}
+        baseline: DataQualityBaseline | None = self.baseline
+        current = metadata.get("CalculatedBaselineStatistics")
+        result: DataQualityResult = {
+            "checked": not metadata.get("SkipCheck", False), "baseline_arn": (baseline or {}).get("champion_arn"),
+            "report_uri": metadata.get("ViolationReport"), "statistics_uri": current, "violations": []}
+        if not result["checked"]:
+            self.log.info("Data quality: not checked (no baseline to check against); this data's baseline: %s", current)
+        elif result["report_uri"]:
+            violations = read_json(s3, result["report_uri"], "violation report")
+            statistics = baseline and baseline.get("statistics")
+            result["violations"] = described_violations(
+                violations, read_json(s3, statistics, "baseline statistics") if statistics else None,
+                read_json(s3, current, "data's statistics") if current else None)
+            for violation in result["violations"]:
+                self.log.warning("Data quality: %s: %s (%s)", violation["feature"], violation["kind"],
+                                 violation["description"])
+        else:
+            self.log.info("Data quality: no violation against the baseline of %s", result["baseline_arn"])
+        return result
 
     def _report_uri(self, arn: str, steps: dict[str, dict[str, Any]]) -> str:
         step = steps.get(self.evaluation_step)

@@ -39,11 +39,13 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
     :param metric_paths: where the champion's evaluation report keeps each metric.
     :param provenance_keys: PackageProvenance field -> the package's CustomerMetadataProperties key.
     :param branches: the task to follow for each outcome (approved, rejected, not_promoted, unchanged).
+    :param approval_mode: auto or manual (templated): whether a person answers for an approval; a model whose data
+        violates the champion's data-quality baseline (the evaluation's `data_quality`) is approved only so.
     """
 
     aws_hook_class = ModelRegistryHook
     template_fields: Sequence[str] = aws_template_fields(
-        "evaluation", "model_package_group", "threshold", "margin")
+        "evaluation", "model_package_group", "threshold", "margin", "approval_mode")
 
     def __init__(
         self,
@@ -56,6 +58,7 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
         metric_paths: MetricPaths,
         provenance_keys: Mapping[str, str],
         branches: Mapping[Outcome, str],
+        approval_mode: Any = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -70,6 +73,7 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
         self.metric_paths = dict(metric_paths)
         self.provenance_keys = dict(provenance_keys)
         self.branches = dict(branches)
+        self.approval_mode = approval_mode
 
     def execute(self, context: Context) -> Any:
         return self.do_branch(context, self.choose_branch(context))
@@ -90,6 +94,9 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
             "candidate_status": evaluation.get("model_package_status"),
             "gate_failure": evaluation["gate_failure_reason"],
             "model_package_group": self.model_package_group,
+            "data_drift": sorted({violation["feature"] for violation in
+                                  ((evaluation.get("data_quality") or {}).get("violations") or [])}),
+            "person_reviews": self.approval_mode == "manual",
         }
         s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
                     config=self.hook.config)

@@ -12,7 +12,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param
 from airflow.sdk.definitions.param import ParamsDict
 
-from ..payloads import ApprovalResult, Decision, Evaluation, ModelReview
+from ..payloads import ApprovalResult, DataQualityViolation, Decision, Evaluation, ModelReview
 from .model_decision import DECISION_KEY
 
 if TYPE_CHECKING:
@@ -28,7 +28,8 @@ class ModelReviewOperator(HITLOperator, BranchMixIn):
 
     Only a candidate the rules approve (or an approved day run again, `unchanged`) reaches this task:
     a model the rules reject is never offered. In `auto` mode, and for `unchanged`, it follows
-    `approve_task` at once. In `manual` mode it asks in the Airflow UI (the run's Required actions:
+    `approve_task` at once (the rules keep a model whose data violates the champion's data-quality
+    baseline from this task in auto mode; in manual mode the question lists the violations). In `manual` mode it asks in the Airflow UI (the run's Required actions:
     the candidate's metric, the champion's, the threshold, the evaluation's other metrics, the
     execution's console link, a comment field) and waits without a worker slot (AWAITING_INPUT);
     the ask is also sent as an AWAITING APPROVAL report with the link to it. **Approve** follows
@@ -121,6 +122,10 @@ class ModelReviewOperator(HITLOperator, BranchMixIn):
                                        "has to answer, above 0 and at most 720; nothing was approved")
         return hours
 
+    def _violations(self) -> list[DataQualityViolation]:
+        quality = (self.evaluation or {}).get("data_quality") or {}
+        return list(quality.get("violations") or [])
+
     def _question(self, decision: Decision) -> tuple[str, str]:
         """The subject and the Markdown body a reviewer reads."""
         from ..hooks.model_registry import model_package_version
@@ -132,8 +137,15 @@ class ModelReviewOperator(HITLOperator, BranchMixIn):
         package = str(evaluation["model_package_arn"])
         value, threshold = basis.get("value"), basis.get("threshold")
         champion = decision.get("champion_value")
+        violations = self._violations()
         subject = (f"Approve model package {basis.get('model_package_group', '')} v{model_package_version(package)}? "
-                   f"{name} {value:.4f}" + (f", champion {champion:.4f}" if champion is not None else ", no champion"))
+                   f"{name} {value:.4f}" + (f", champion {champion:.4f}" if champion is not None else ", no champion")
+                   + (f"; its data drifted ({', '.join(v['feature'] for v in violations)})" if violations else ""))
+        drift = [
+            "", "**Its data violates the champion's data-quality baseline**: the rules alone do not approve it.", "",
+            "| feature | violation | champion's data | this data |", "|---|---|---|---|",
+            *(f"| {v['feature']} | {v['kind']} | {v['baseline'] or 'absent'} | {v['current'] or 'absent'} |"
+              for v in violations)] if violations else []
         rows = [f"| {metric} | {number:.4f} |" if isinstance(number, float) else f"| {metric} | {number} |"
                 for metric, number in sorted(evaluation["metrics"].items())]
         candidate = basis.get("candidate") or {}
@@ -144,7 +156,7 @@ class ModelReviewOperator(HITLOperator, BranchMixIn):
             f"| candidate | {value:.4f} |",
             f"| champion | {f'{champion:.4f}' if champion is not None else 'none yet'} |",
             f"| threshold | {threshold} |",
-            f"| margin | {basis.get('margin')} |", "",
+            f"| margin | {basis.get('margin')} |", *drift, "",
             "Evaluation:", "", "| metric | value |", "|---|---|", *rows, "",
             f"Data day {candidate.get('data_day')}, pipeline version {candidate.get('pipeline_version')}, "
             f"package `{package}`.",
@@ -155,17 +167,23 @@ class ModelReviewOperator(HITLOperator, BranchMixIn):
 
     def _announce(self, context: Context, hours: float) -> None:
         """An AWAITING APPROVAL report, on the run report's channels, with the link to the question."""
+        from ..data_quality import violation_line
         from ..notifications import notifications_enabled, send_report
         from ..run_report import RunReport
 
         if not notifications_enabled(context):
             return
         evaluation: Evaluation = self.evaluation
-        link = self.generate_link_to_ui_from_context(context=context)
+        try:
+            link = self.generate_link_to_ui_from_context(context=context)
+        except ValueError as error:  # Airflow's [api] base_url is not set: the question is asked all the same
+            self.log.warning("The report carries no link to the question (%s): set [api] base_url", error)
+            link = "the run's Required actions in the Airflow UI"
         report = RunReport(dag_id=context["dag"].dag_id, run_id=context["run_id"], outcome="awaiting_approval",
                            execution_arn=evaluation["execution_arn"], metrics=dict(evaluation["metrics"]),
                            metric=self.metric, model_package_arn=evaluation["model_package_arn"],
-                           decision_reason=f"{self.subject} Approve or reject within {hours:g} h: {link}")
+                           decision_reason=f"{self.subject} Approve or reject within {hours:g} h: {link}",
+                           data_quality=[violation_line(v) for v in self._violations()])
         for error in send_report(report, context, self.aws_conn_id):
             self.log.error("The approval request was not sent: %s", error)
 

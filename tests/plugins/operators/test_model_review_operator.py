@@ -58,3 +58,17 @@ def test_the_question_shows_the_candidate_the_champion_the_threshold_and_the_eva
 def test_a_first_model_is_asked_about_with_no_champion() -> None:
     subject, body = review()._question({**DECISION, "champion_arn": None, "champion_value": None})  # type: ignore[arg-type]
     assert subject.endswith("AUC 0.8100, no champion") and "| champion | none yet |" in body
+
+
+def test_a_model_whose_data_drifted_is_asked_about_with_each_violated_feature_and_its_values() -> None:
+    violation = {"feature": "age", "check": "baseline_drift_check", "kind": "drift", "description": "distance 0.8",
+                 "baseline": "mean 29.15, sd 6.79, 100% present", "current": "mean 49.53, sd 6.81, 100% present"}
+    quality = {"checked": True, "baseline_arn": DECISION["champion_arn"], "report_uri": "s3://b/v.json",
+               "statistics_uri": "s3://b/s.json",
+               "violations": [violation, {**violation, "feature": "educ", "kind": "missing column", "current": None}]}
+    subject, body = review(evaluation={**EVALUATION, "data_quality": quality})._question(DECISION)  # type: ignore[arg-type]
+
+    assert subject.endswith("champion 0.8000; its data drifted (age, educ)")
+    assert "**Its data violates the champion's data-quality baseline**" in body
+    assert "| age | drift | mean 29.15, sd 6.79, 100% present | mean 49.53, sd 6.81, 100% present |" in body
+    assert "| educ | missing column | mean 29.15, sd 6.79, 100% present | absent |" in body

@@ -114,7 +114,7 @@ def test_a_script_edited_since_the_compile_fails_at_once_and_changes_nothing(
 def test_a_region_the_compiled_images_do_not_cover_fails_at_once_naming_it(run_tasks, settings_variable) -> None:
     result = run_tasks(lambda: upsert_task(region_name="xx-west-9", retries=3))
     assert result.task_states["upsert"] == "failed"
-    assert "has no sklearn_image for region 'xx-west-9'" in result.log
+    assert "has no model_monitor_image for region 'xx-west-9'" in result.log  # the first of its images, by name
 
 
 def test_a_pipeline_created_elsewhere_is_found_and_never_changed(run_tasks, settings_variable,
