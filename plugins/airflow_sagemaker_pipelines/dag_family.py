@@ -220,7 +220,7 @@ def training_tasks(declaration: PipelineDeclaration, new_partition: XComArg | No
     quality = declaration.data_quality
     baseline = None
     if quality is not None:
-        from .operators.data_quality import DataQualityBaselineOperator
+        from .operators.data_quality_baseline import DataQualityBaselineOperator
 
         baseline = DataQualityBaselineOperator(
             task_id="choose_baseline",
@@ -661,6 +661,10 @@ def family_dag_ids(declaration: PipelineDeclaration) -> list[str]:
 
 def pipeline_dags(declaration: PipelineDeclaration) -> list[DAG]:
     """Every DAG of the pipeline's family, as its declaration asks."""
+    from .monitoring_dag import monitoring_dag
+
+    monitored = declaration.data_quality is not None and declaration.data_quality.monitoring_dag_id is not None
     return [training_dag(declaration), *([new_data_dag(declaration)] if declaration.events else []),
             *([deploy_dag(declaration)] if declaration.deploy else []),
-            *([scoring_dag(declaration)] if declaration.scoring else [])]
+            *([scoring_dag(declaration)] if declaration.scoring else []),
+            *([monitoring_dag(declaration)] if monitored else [])]

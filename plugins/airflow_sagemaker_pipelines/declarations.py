@@ -352,6 +352,11 @@ def load_declaration(folder: Path) -> PipelineDeclaration:
     events = _events(file, document["events"], key, partitioning) if "events" in document else None
     data_quality = _data_quality(file, document["data_quality"], key, partitioning, deploy, cron) \
         if "data_quality" in document else None
+    if data_quality and data_quality.monitoring_dag_id and (existing or not scoring):
+        raise DeclarationError(
+            f"{file}: [data_quality] monitor_endpoint: the check of the endpoint's requests needs the model's input "
+            "columns ([scoring] features) and the analyzer's image from the compiled definition (not existing = "
+            "true): declare them, or set monitor_endpoint = false")
     if existing and settings:
         raise DeclarationError(f"{file}: [settings.{settings[0].key}]: a pipeline that exists already (existing = "
                                "true) keeps its own parameter defaults; the DAG sends values through [form] instead")

@@ -306,3 +306,35 @@ class ScoringResult(TypedDict):
     previous_day: str | None  # the day compared with; None when it has no scores
     psi: float | None  # population stability index against it
     shifted: bool  # psi above the setting: a warning, not a failure
+
+
+class MonitoringPlan(TypedDict):
+    """What a monitoring run checks, against what, and where everything goes (ChooseMonitoringOperator)."""
+
+    data_day: str
+    bucket: str
+    endpoint_name: str
+    capture_prefix: str  # the key prefix of the day's captured invocations
+    features: list[str]  # the model's input columns: a captured request's fields, in order
+    model_package_arn: str | None  # the package the endpoint serves, whose baseline it is
+    model_package_version: int | None
+    baseline_statistics: str | None  # its DriftCheckBaselines.ModelDataQuality files
+    baseline_constraints: str | None
+    input_uri: str  # the day's requests as a CSV with the features' header
+    baseline_uri: str  # the baseline restricted to the features (no request carries the label)
+    results_uri: str  # the analyzer's statistics.json and constraint_violations.json
+    job_name: str  # the day's and the model's: a retry or clear attaches to it
+    image_uri: str  # Model Monitor's analyzer in the region
+    role_arn: str
+    instance_type: str
+    skip_reason: str | None  # why there is nothing to check (capture off, no endpoint, no baseline); None: checked
+
+
+class CapturedInput(TypedDict):
+    """The day's captured requests, written for the analyzer (PrepareCapturedDataOperator)."""
+
+    input_uri: str
+    files: int  # capture files read
+    rows: int  # request rows
+    baseline_statistics: str  # the restricted baseline's files
+    baseline_constraints: str

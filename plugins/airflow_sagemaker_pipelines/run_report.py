@@ -25,6 +25,10 @@ OUTCOME_TITLES = {
     "rolled_back": "ROLLED BACK",  # the new model failed its checks: the endpoint serves the previous one again
     # A scoring run's.
     "scored": "SCORED",
+    # A monitoring run's: the endpoint's requests checked against the served model's data-quality baseline.
+    "data_ok": "DATA OK",
+    "data_drift": "DATA DRIFT",
+    "not_checked": "NOT CHECKED",  # nothing to check (capture off, no endpoint, no requests): said why
     # A training run past its deadline, still going (an alert, not an outcome: no note is written).
     "late": "LATE",
     # A training run whose candidate waits for a person's approval in the Airflow UI (an alert too).

@@ -53,7 +53,7 @@ def any_dag(request, dag_bag):
 
 def test_dags_import_without_errors(parse_report: dict) -> None:
     assert parse_report["import_errors"] == {}
-    assert parse_report["dag_ids"] == ["classification_deploy", "classification_on_new_data", "classification_scoring", REGRESSION_DAG_ID,
+    assert parse_report["dag_ids"] == ["classification_data_monitoring", "classification_deploy", "classification_on_new_data", "classification_scoring", REGRESSION_DAG_ID,
                                         DAG_ID]
 
 
@@ -80,7 +80,7 @@ def test_training_dags_carry_a_late_run_deadline_unless_it_is_switched_off(parse
     report = project_dags({LATE_RUN_ALERTS_SWITCH: "true"})
     assert report["deadlines"] == {DAG_ID: ["late run"], REGRESSION_DAG_ID: ["late run"],
                                    "classification_deploy": [], "classification_on_new_data": [],
-                                   "classification_scoring": []}
+                                   "classification_scoring": [], "classification_data_monitoring": []}
     assert report["links"] == parse_report["links"]  # they serialize with their deadline
 
 

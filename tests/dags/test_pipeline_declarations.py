@@ -40,7 +40,7 @@ def report(folders: Path) -> dict:
 
 
 def test_a_pipeline_folder_added_elsewhere_gets_its_dags_with_no_other_file_edited(report: dict) -> None:
-    assert report["dag_ids"] == ["classification_deploy", "classification_on_new_data", "classification_scoring", "forecast_training",
+    assert report["dag_ids"] == ["classification_data_monitoring", "classification_deploy", "classification_on_new_data", "classification_scoring", "forecast_training",
                                  REGRESSION_DAG_ID, DAG_ID]
     assert report["links"]["forecast_training"] == report["links"][REGRESSION_DAG_ID]
     assert report["deferrable"]["forecast_training"] == report["deferrable"][REGRESSION_DAG_ID]

@@ -6,31 +6,19 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from tests.local_sagemaker.serving import put_artifact, tar_gz
-from tests.support.dag_runs import DagRunResult, dag_runner
-from tests.support.declarations import CLASSIFICATION
+from tests.support.dag_runs import DagRunResult
+from tests.support.deployed_models import (
+    captured_records,
+    endpoint_name,
+    trained_and_approved,
+)
 
-DEPLOY_DAG_ID = CLASSIFICATION.deploy.dag_id  # type: ignore[union-attr]
 DEPLOYED = {"choose_model": "success", "create_model": "success", "create_endpoint_config": "success",
             "deploy_endpoint": "success", "verify_endpoint": "success", "smoke_test": "success",
             "roll_back": "skipped", "notify": "success"}
-
-
-@pytest.fixture
-def run_deploy_dag(dag_bag, capfd) -> Iterator[Any]:
-    runner = dag_runner(dag_bag.dags[DEPLOY_DAG_ID], capfd)
-    yield next(runner)
-    next(runner, None)
-
-
-def endpoint_name(deployment: Any) -> str:
-    return f"{deployment.pipeline_name}-endpoint"[:40].rstrip("-")  # the default: <pipeline_name>-endpoint, 40 at most
 
 
 def served_package(sagemaker: Any, endpoint: str) -> str:
@@ -60,42 +48,6 @@ def constant_model(s3: Any, bucket: str) -> str:
     features = np.zeros((4, 8))
     booster = xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(features, label=[0, 1, 0, 1]), 0)
     return put_artifact(s3, bucket, {"xgboost-model": bytes(booster.save_raw("json"))})
-
-
-def trained_and_approved(run_training_dag) -> str:
-    trained = run_training_dag()
-    assert trained.task_states["approve_model"] == "success", trained.task_states
-    package = trained.xcoms[("read_metrics", "return_value")]["model_package_arn"]
-    [event] = approval_events(trained.run_id)  # what starts the deploy DAG under a scheduler
-    assert event["model_package_arn"] == package and event["model_package_version"] == 1
-    assert event["data_day"] == "2024-03-01" and event["metric"] == "auc" and 0.5 < event["value"] <= 1
-    return package
-
-
-def captured_records(s3: Any, bucket: str, prefix: str, at_least: int, timeout: float = 60) -> list[dict]:
-    """The data capture's records under the prefix (JSON Lines, one object per write), once there are enough."""
-    deadline = time.monotonic() + timeout
-    while True:
-        records = [json.loads(line) for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-                   for line in s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode().splitlines()]
-        rows = sum(len(record["captureData"]["endpointInput"]["data"].splitlines()) for record in records)
-        if rows >= at_least or time.monotonic() > deadline:
-            assert rows >= at_least, f"{rows} rows captured under s3://{bucket}/{prefix}, expected {at_least}"
-            return records
-        time.sleep(0.2)  # the capture writes in the endpoint's background: poll for its objects
-
-
-def approval_events(run_id: str) -> list[dict]:
-    """The extras of the asset events the training run's approval emitted for the deploy DAG's asset."""
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        return [event.extra for event in session.scalars(
-            select(AssetEvent).join(AssetModel, AssetModel.id == AssetEvent.asset_id).where(
-                AssetModel.name == f"sagemaker-model-package-group/{CLASSIFICATION.model_package_group}",
-                AssetEvent.source_run_id == run_id))]
 
 
 def test_an_approved_model_is_deployed_and_smoke_tested_a_second_run_changes_nothing_and_an_unapproved_one_is_refused(

@@ -148,7 +148,7 @@ def test_a_try_attaches_to_the_days_job_or_starts_the_attempt_after_a_failed_one
                                                                                    expected) -> None:
     operator = IdempotentTransformOperator(task_id="score", config={"TransformJobName": "day-v1"})
     monkeypatch.setattr(IdempotentTransformOperator, "hook", _Jobs(statuses))
-    name, job = operator._attempt("day-v1")
+    name, job = operator._attempts.current("day-v1")
     assert (name, job["TransformJobStatus"] if job else None) == expected
 
 

@@ -1,11 +1,6 @@
-"""The provider's SageMakerTransformOperator, made safe to retry and to clear.
-
-The provider's either fails on a job name in use or creates another job under a timestamped name:
-a cleared scoring run would score its day twice. Here the name derives from the day and the model
-(ChooseScoringModelOperator), and what exists is looked at first: a Completed job is the result, a
-running one is waited for, and only after a failed or stopped one is the next attempt created
-(`<name>-2`, `-3`, ...), its output in a folder of its own, so a failed attempt's partial output
-is never mixed in.
+"""The provider's SageMakerTransformOperator, made safe to retry and to clear (idempotent_jobs.py): the job's
+name derives from the day and the model (ChooseScoringModelOperator), so a cleared scoring run never scores
+its day twice.
 """
 
 from __future__ import annotations
@@ -17,14 +12,11 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.links.sagemaker import SageMakerTransformJobLink
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTransformOperator
 from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
-from airflow.providers.common.compat.sdk import AirflowFailException
-from botocore.exceptions import ClientError
+
+from ..idempotent_jobs import JobAttempts
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-IN_PROGRESS = ("InProgress", "Stopping")
-MAX_ATTEMPTS = 20
 
 
 class IdempotentTransformOperator(SageMakerTransformOperator):
@@ -49,7 +41,7 @@ class IdempotentTransformOperator(SageMakerTransformOperator):
     def execute(self, context: Context) -> dict:
         self.check_interval = max(1, round(float(self.poll_seconds)))
         base, folder = self.config["TransformJobName"], self.config["TransformOutput"]["S3OutputPath"]
-        name, job = self._attempt(base)
+        name, job = self._attempts.current(base)
         self.config["TransformJobName"] = name
         self.config["TransformOutput"]["S3OutputPath"] = f"{folder.rstrip('/')}/{name}/"
         if job is None:
@@ -70,11 +62,7 @@ class IdempotentTransformOperator(SageMakerTransformOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, dict]:
         if (event or {}).get("status") != "success":
-            name = (event or {}).get("job_name") or self.config["TransformJobName"]
-            job = self._describe(name)
-            reason = job.get("FailureReason") if job else None
-            raise AirflowFailException(f"Transform job {name} ended {job['TransformJobStatus'] if job else 'unseen'}: "
-                                       f"{reason or (event or {}).get('message') or 'no reason given'}")
+            raise self._attempts.failure((event or {}).get("job_name") or self.config["TransformJobName"], event)
         return super().execute_complete(context, event)
 
     def serialize_result(self, job_name: str) -> dict[str, dict]:
@@ -86,27 +74,9 @@ class IdempotentTransformOperator(SageMakerTransformOperator):
             else None
         return result
 
-    def _attempt(self, base: str) -> tuple[str, dict[str, Any] | None]:
-        """The job this try is about: the last attempt when it completed or runs, else the next name."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            name = base if attempt == 1 else f"{base}-{attempt}"
-            job = self._describe(name)
-            if job is None:
-                return name, None
-            if job["TransformJobStatus"] == "Completed" or job["TransformJobStatus"] in IN_PROGRESS:
-                return name, job
-            self.log.info("Transform job %s %s (%s): the next attempt gets its own name", name,
-                          job["TransformJobStatus"], job.get("FailureReason") or "no reason given")
-        raise AirflowFailException(f"Transform jobs {base} to {base}-{MAX_ATTEMPTS} all failed: see the last one's "
-                                   "FailureReason; nothing more is started for this day and model")
-
-    def _describe(self, name: str) -> dict[str, Any] | None:
-        try:
-            return self.hook.describe_transform_job(name)
-        except ClientError as error:
-            if "Could not find" in error.response.get("Error", {}).get("Message", ""):
-                return None
-            raise
+    @property
+    def _attempts(self) -> JobAttempts:
+        return JobAttempts("Transform", self.hook.describe_transform_job, "TransformJobStatus", self.log)
 
     def _persist_link(self, context: Context, name: str) -> None:
         SageMakerTransformJobLink.persist(context=context, operator=self, region_name=self.hook.conn_region_name,
