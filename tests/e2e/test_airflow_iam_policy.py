@@ -3,8 +3,8 @@
 The calls are recorded as the hooks make them (every client the provider makes carries `AmPP/` in its
 user agent; the local endpoint's own clients do not), over the DAG's paths: approved, rejected by the
 quality gate (keeping a model unpromoted makes the approval's calls), and a failed step whose log is
-read, resumed and stopped; the deploy DAG's first deployment of the approved model, the scoring DAG, and the
-new-data watcher reading its queue. Each call is turned into the IAM request AWS authorizes (action, resource,
+read, resumed and stopped; the deploy DAG's first deployment of the approved model (its requests captured), the
+monitoring DAG checking them, the scoring DAG, and the new-data watcher reading its queue. Each call is turned into the IAM request AWS authorizes (action, resource,
 condition keys), and the policy, filled in for this deployment, is evaluated by the local endpoint's
 IAM policy simulator.
 """
@@ -16,6 +16,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from botocore.client import BaseClient
 
 from tests.conftest import PROJECT_ROOT
 from tests.support.constants import REGION, ROLE_ARN
+from tests.support.deployed_models import captured_on, captured_records
 from tests.support.executions import executions_of
 from tests.support.pipelines import wait_for
 
@@ -85,6 +87,9 @@ AUTHORIZED_AS: dict[tuple[str, str], Callable[[dict[str, Any]], list[IamRequest]
                          "ListPipelineParametersForExecution")},
     ("sagemaker", "DescribeProcessingJob"): lambda p: [
         ("sagemaker:DescribeProcessingJob", arn("sagemaker", f"processing-job/{p['ProcessingJobName'].lower()}"), {})],
+    ("sagemaker", "CreateProcessingJob"): lambda p: [
+        ("sagemaker:CreateProcessingJob", arn("sagemaker", f"processing-job/{p['ProcessingJobName'].lower()}"), {}),
+        *_passed_role(p)],
     ("sagemaker", "DescribeTrainingJob"): lambda p: [
         ("sagemaker:DescribeTrainingJob", arn("sagemaker", f"training-job/{p['TrainingJobName'].lower()}"), {})],
     ("sagemaker", "ListModelPackages"): lambda p: [("sagemaker:ListModelPackages", "*", {})],
@@ -203,9 +208,19 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
 
     assert run_training_dag().task_states["approve_model"] == "success"
     settings = json.loads(os.environ["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"])
-    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS", json.dumps({**settings, "endpoint_name": ENDPOINT}))
+    monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS", json.dumps(
+        {**settings, "endpoint_name": ENDPOINT, "data_capture_percent": 100}))
     runner = dag_runner(dag_bag.dags[CLASSIFICATION.deploy.dag_id], capfd)  # type: ignore[union-attr]
-    assert next(runner)(conf={"package_version": 1}).state == "success"
+    deployed = next(runner)(conf={"package_version": 1})
+    assert deployed.state == "success"
+    next(runner, None)
+    # The smoke test's requests, captured, checked as yesterday's by the monitoring DAG.
+    captured_records(endpoint_client("s3"), deployment.bucket, f"data-capture/{ENDPOINT}/",
+                     deployed.xcoms[("smoke_test", "return_value")]["rows"])
+    captured_on(endpoint_client("s3"), deployment.bucket, ENDPOINT, date.today() - timedelta(days=1))
+    runner = dag_runner(dag_bag.dags[CLASSIFICATION.data_quality.monitoring_dag_id], capfd)  # type: ignore[union-attr]
+    monitored = next(runner)(day=date.today() - timedelta(days=1))
+    assert monitored.state == "success" and monitored.note.startswith("**DATA OK**"), monitored.note
     next(runner, None)
     # The day scored with the model trained on it (the only one there is), twice: the second reuses the first's job.
     monkeypatch.setenv("AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS", json.dumps(
@@ -230,7 +245,8 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
                                                      "sagemaker:RetryPipelineExecution", "sagemaker:CreateModel",
                                                      "sagemaker:CreateEndpoint", "sagemaker:InvokeEndpoint",
                                                      "sagemaker:CreateTransformJob", "s3:DeleteObject",
-                                                     "sqs:ReceiveMessage", "sqs:DeleteMessage"}
+                                                     "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                                     "sagemaker:CreateProcessingJob"}
     policy = policy_for(deployment, notifications["topic_arn"])
     iam = endpoint_client("iam")
     refused = {request: decision for request, decision in decisions(iam, policy, requests).items()
@@ -248,6 +264,8 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
               ("sagemaker:CreateTransformJob", arn("sagemaker", "transform-job/another-teams-job"), {}),
               ("s3:DeleteObject", f"arn:aws:s3:::{deployment.bucket}/raw-data/ds=2024-03-01/dataset.csv", {}),
               ("sqs:ReceiveMessage", arn("sqs", "another-teams-queue"), {}),
-              ("sqs:SendMessage", arn("sqs", NEW_DATA_QUEUE), {})]
+              ("sqs:SendMessage", arn("sqs", NEW_DATA_QUEUE), {}),
+              ("sagemaker:CreateProcessingJob", arn("sagemaker", "processing-job/another-teams-job"), {}),
+              ("s3:GetObject", f"arn:aws:s3:::{deployment.bucket}/data-capture/another-teams-endpoint/x.jsonl", {})]
     assert set(decisions(iam, policy, beyond).values()) == {"implicitDeny"}
     json.loads(policy)  # what `aws iam create-policy --policy-document` reads

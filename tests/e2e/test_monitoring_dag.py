@@ -16,7 +16,7 @@ from devtools.sample_data.data_faults import DataFault
 from devtools.sample_data.partitions import daily_partition
 from tests.support.dag_runs import dag_runner
 from tests.support.declarations import CLASSIFICATION
-from tests.support.deployed_models import captured_records, endpoint_name, trained_and_approved
+from tests.support.deployed_models import captured_on, captured_records, endpoint_name, trained_and_approved
 
 MONITORING_DAG_ID = CLASSIFICATION.data_quality.monitoring_dag_id  # type: ignore[union-attr]
 FEATURES = list(CLASSIFICATION.scoring.features)  # type: ignore[union-attr]
@@ -42,16 +42,6 @@ def send_requests(endpoint_client: Any, endpoint: str, fault: str | None = None)
         runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=buffer.getvalue().encode())
 
 
-def captured_on(s3: Any, bucket: str, endpoint: str, day: date) -> None:
-    """Today's captured invocations moved to `day`'s folder: the capture is filed by wall-clock time, and a
-    monitoring run checks a day that is over."""
-    today = f"data-capture/{endpoint}/AllTraffic/{datetime.now(UTC):%Y/%m/%d}/"
-    for item in s3.list_objects_v2(Bucket=bucket, Prefix=today).get("Contents", []):
-        target = item["Key"].replace(today, f"data-capture/{endpoint}/AllTraffic/{day:%Y/%m/%d}/")
-        s3.copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": item["Key"]})
-        s3.delete_object(Bucket=bucket, Key=item["Key"])
-
-
 def test_each_days_requests_are_checked_against_the_served_models_baseline(
         run_training_dag, run_deploy_dag, run_monitoring_dag, deployment, endpoint_client, monkeypatch,
         received_notifications) -> None:
@@ -70,7 +60,7 @@ def test_each_days_requests_are_checked_against_the_served_models_baseline(
     smoke_rows = deployed.xcoms[("smoke_test", "return_value")]["rows"]
     captured_records(s3, deployment.bucket, f"data-capture/{endpoint}/AllTraffic/", smoke_rows)
     for item in s3.list_objects_v2(Bucket=deployment.bucket, Prefix="data-capture/").get("Contents", []):
-        s3.delete_object(Bucket=deployment.bucket, Key=item["Key"])  # the smoke test's: held-out rows, label first
+        s3.delete_object(Bucket=deployment.bucket, Key=item["Key"])  # the smoke test's held-out rows: not the day's
     received_notifications()
 
     clean_day, drifted_day = date.today() - timedelta(days=2), date.today() - timedelta(days=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -60,3 +61,13 @@ def approval_events(run_id: str) -> list[dict]:
             select(AssetEvent).join(AssetModel, AssetModel.id == AssetEvent.asset_id).where(
                 AssetModel.name == f"sagemaker-model-package-group/{CLASSIFICATION.model_package_group}",
                 AssetEvent.source_run_id == run_id))]
+
+
+def captured_on(s3: Any, bucket: str, endpoint: str, day: date) -> None:
+    """Today's captured invocations moved to `day`'s folder: the capture is filed by wall-clock time, and a
+    monitoring run checks a day that is over."""
+    today = f"data-capture/{endpoint}/AllTraffic/{datetime.now(UTC):%Y/%m/%d}/"
+    for item in s3.list_objects_v2(Bucket=bucket, Prefix=today).get("Contents", []):
+        target = item["Key"].replace(today, f"data-capture/{endpoint}/AllTraffic/{day:%Y/%m/%d}/")
+        s3.copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": item["Key"]})
+        s3.delete_object(Bucket=bucket, Key=item["Key"])
