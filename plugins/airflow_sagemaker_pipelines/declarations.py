@@ -377,6 +377,16 @@ _DAILY_CRON = "a daily cron expression such as '0 2 * * *'"
 _COLUMN = re.compile(r"^[^,\"\r\n]+$")  # a CSV header's name
 
 
+def _daily_cron(section: _Section, key: str, training_cron: str | None, *, hours_after: int) -> str:
+    """A daily cron expression under `key`, by default `hours_after` hours after training's."""
+    minute, hour = (training_cron or "0 0 * * *").split()[:2]
+    cron = section.take(key, str, f"{minute} {(int(hour) + hours_after) % 24} * * *", allowed=_DAILY_CRON)
+    fields = cron.split()
+    if len(fields) != 5 or fields[2:] != ["*", "*", "*"] or not all(f.isdigit() for f in fields[:2]):
+        raise section.error(key, f"{cron!r}: expected {_DAILY_CRON}")
+    return cron
+
+
 def _scoring(file: Path, table: Any, key: str, partitioning: str, training_cron: str | None,
              provenance: Mapping[str, str | None]) -> ScoringSpec:
     section = _Section(file, "scoring", table)
@@ -386,11 +396,7 @@ def _scoring(file: Path, table: Any, key: str, partitioning: str, training_cron:
     if not provenance.get("data_day"):
         raise DeclarationError(f"{file}: [scoring]: the model live on a day is found by the day each package "
                                "learned from: declare [provenance] data_day")
-    minute, hour = (training_cron or "0 0 * * *").split()[:2]
-    cron = section.take("cron", str, f"{minute} {(int(hour) + 2) % 24} * * *", allowed=_DAILY_CRON)
-    fields = cron.split()
-    if len(fields) != 5 or fields[2:] != ["*", "*", "*"] or not all(f.isdigit() for f in fields[:2]):
-        raise section.error("cron", f"{cron!r}: expected {_DAILY_CRON}")
+    cron = _daily_cron(section, "cron", training_cron, hours_after=2)
     features = section.take("features", list, allowed="the model's input columns in training order, such as "
                                                       "[\"age\", \"income\"]")
     if not features or not all(isinstance(f, str) and _COLUMN.match(f) for f in features) \
@@ -438,11 +444,7 @@ def _data_quality(file: Path, table: Any, key: str, partitioning: str, deploy: D
     if monitor and partitioning != "daily":
         raise section.error("monitor_endpoint", "true: the endpoint is checked once per day: [schedule] "
                                                 "partitioning must be daily")
-    minute, hour = (training_cron or "0 0 * * *").split()[:2]
-    cron = section.take("monitoring_cron", str, f"{minute} {(int(hour) + 1) % 24} * * *", allowed=_DAILY_CRON)
-    fields = cron.split()
-    if len(fields) != 5 or fields[2:] != ["*", "*", "*"] or not all(f.isdigit() for f in fields[:2]):
-        raise section.error("monitoring_cron", f"{cron!r}: expected {_DAILY_CRON}")
+    cron = _daily_cron(section, "monitoring_cron", training_cron, hours_after=1)
     spec = DataQualitySpec(
         step=section.take("step", str, allowed="the pipeline's QualityCheck step (DATA_QUALITY)"),
         skip_check_parameter=parameter("skip_check_parameter", "SkipDataQualityCheck"),
