@@ -197,6 +197,8 @@ class LocalAirflowStack:
             "AIRFLOW__CORE__PARALLELISM": "8",  # LocalExecutor forks this many workers up front; 3 runs at once use at most 6
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "SAGEMAKER_PIPELINES_LATE_RUN_ALERTS": "true",  # a scheduler runs the deadlines (dags test cannot)
+            # A process that crashes in C (the api-server has, in libpython) writes its Python stacks to its log.
+            "PYTHONFAULTHANDLER": "1",
         })
         if self.redis is not None:
             env.update({

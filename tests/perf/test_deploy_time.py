@@ -31,15 +31,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_deploy_dag import (
-    DEPLOY_DAG_ID,
-    DEPLOYED,
-    endpoint_name,
-    package_like,
-    served_package,
-    trained_and_approved,
-)
+from tests.e2e.test_deploy_dag import DEPLOYED, package_like, served_package
 from tests.support.dag_runs import DagRunResult, dag_runner
+from tests.support.deployed_models import DEPLOY_DAG_ID, endpoint_name, trained_and_approved
 
 CLIENTS = 4
 BEFORE_SECONDS = 10.0  # steady load before the update's DAG run: the latency baseline
