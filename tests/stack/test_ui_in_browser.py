@@ -370,3 +370,49 @@ def answer_in_the_ui(page, url: str, option: str, comment: str, screenshot: str)
     with page.expect_response(lambda r: r.url.endswith("/hitlDetails") and r.request.method == "PATCH") as sent:
         page.get_by_test_id(f"hitl-option-{option}").click()
     assert sent.value.status == 200, sent.value.text()
+
+
+def test_a_person_reads_the_model_quality_page_clicks_a_day_and_opens_the_runs_execution_tab(
+        stack, api, signed_in_page) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    page = signed_in_page
+    # What the page should show: every run of the training DAG that read its metrics (earlier tests ran them),
+    # once no run is going (paused: no scheduled run starts while the page is counted).
+    api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": True}, method="PATCH")
+    runs = eventually(lambda: (lambda listed: listed if all(r["state"] in ("success", "failed") for r in listed)
+                               else None)(api.call(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100")["dag_runs"]),
+                      "every training run ended", timeout=300)
+    measured = [run["dag_run_id"] for run in runs if any(
+        ti["task_id"] == "read_metrics" and ti["state"] == "success"
+        for ti in api.call(f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}/taskInstances")[
+            "task_instances"])]
+    assert measured, "the earlier tests of this module ran training runs"
+    found = api.call(f"/sagemaker-pipelines/api/dags/{DAG_ID}/model-quality")
+    assert found["metric"] == "auc"
+    assert {p["run_id"] for p in found["points"] if p["value"] is not None} == set(measured)
+
+    page.goto(f"{stack.url}/plugin/model-quality")  # the navigation's "Model quality" page
+    frame = page.frame_locator("iframe[title='Model quality']")
+    frame.get_by_role("link", name=DAG_ID).click()
+    points = frame.locator("a.point")
+    points.first.wait_for()
+    assert points.count() == len(measured)
+    shot(page, "10-model-quality")
+    points.first.click()  # a day's mark opens its run's execution
+    frame.get_by_text("Timeline").wait_for()
+    assert frame.locator("svg[aria-label='step timeline'] rect").count() >= 4
+    shot(page, "11-model-quality-run")
+
+    page.goto(f"{stack.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(measured[0])}/plugin/sagemaker-execution")
+    tab = page.frame_locator("iframe[title='SageMaker execution']")
+    tab.get_by_text("PreprocessData").first.wait_for()
+    tab.get_by_text("CheckModelQuality").first.wait_for()
+    assert tab.locator("svg[aria-label='step timeline']").count() == 1
+    shot(page, "12-sagemaker-execution-tab")
+
+    with pytest.raises(urllib.error.HTTPError) as refused:  # no token, no page
+        urllib.request.urlopen(f"{stack.url}/sagemaker-pipelines/api/dags/{DAG_ID}/model-quality", timeout=30)
+    assert refused.value.code == 401, json.dumps(refused.value.read().decode())

@@ -1,0 +1,178 @@
+"""One pipeline execution as the run's "SageMaker execution" tab shows it: its step graph with each step's status
+and the condition branches taken, the steps' timeline, the failure and the failed step's last log lines.
+
+Read through the package's hooks (DescribePipelineExecution, ListPipelineExecutionSteps,
+DescribePipelineDefinitionForExecution, and CloudWatch Logs for a failed step). An execution that
+has ended never changes, so it is read once per api-server process; a running one at most every
+RUNNING_TTL seconds, so a tab left open makes a bounded number of calls.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, TypedDict
+
+from ..statuses import EXECUTION_ENDED
+
+RUNNING_TTL = 10.0  # seconds a running execution's view is reused
+CACHED_EXECUTIONS = 512
+LOG_LINES = 20
+
+
+class StepView(TypedDict):
+    name: str
+    type: str
+    status: str
+    depends_on: list[str]  # the steps it waits for (DependsOn and the properties it reads)
+    branch_of: str | None  # the condition step whose branch it is on
+    on_branch: bool | None  # which branch: True (if) or False (else)
+    condition_outcome: bool | None  # a condition step's: the branch it took
+    started: str | None
+    ended: str | None
+    seconds: float | None
+    failure_reason: str | None
+    job_arn: str | None
+
+
+class ExecutionView(TypedDict):
+    execution_arn: str
+    pipeline_name: str
+    status: str
+    failure_reason: str | None
+    started: str | None
+    ended: str | None
+    steps: list[StepView]
+    failed_step: str | None
+    failed_step_log: list[str]  # the failed step's job's last log lines
+
+
+class _Cache:
+    """Views by execution ARN: an ended one kept (least recently used dropped first), a running one for RUNNING_TTL."""
+
+    def __init__(self) -> None:
+        self._views: OrderedDict[str, tuple[float, ExecutionView]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, arn: str, read: Callable[[], ExecutionView]) -> ExecutionView:
+        with self._lock:
+            cached = self._views.get(arn)
+            if cached and (cached[0] == float("inf") or cached[0] > time.monotonic()):
+                self._views.move_to_end(arn)
+                return cached[1]
+        view = read()
+        expires = float("inf") if view["status"] in EXECUTION_ENDED else time.monotonic() + RUNNING_TTL
+        with self._lock:
+            self._views[arn] = (expires, view)
+            self._views.move_to_end(arn)
+            while len(self._views) > CACHED_EXECUTIONS:
+                self._views.popitem(last=False)
+        return view
+
+
+CACHE = _Cache()
+
+
+def execution_view(execution_arn: str, aws_conn_id: str | None = "aws_default") -> ExecutionView:
+    """The execution's view, from the cache or read now."""
+    return CACHE.get(execution_arn, lambda: read_execution(execution_arn, aws_conn_id))
+
+
+def read_execution(execution_arn: str, aws_conn_id: str | None) -> ExecutionView:
+    from ..hooks.pipeline_execution import PipelineExecutionHook
+
+    hook = PipelineExecutionHook(aws_conn_id=aws_conn_id)
+    described = hook.conn.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+    listed = {step["StepName"]: step for step in hook.list_execution_steps(execution_arn)}
+    definition = json.loads(hook.conn.describe_pipeline_definition_for_execution(
+        PipelineExecutionArn=execution_arn)["PipelineDefinition"])
+    steps = steps_of(definition, listed)
+    failed = next((step["name"] for step in steps if step["status"] == "Failed"), None)
+    return {
+        "execution_arn": execution_arn,
+        "pipeline_name": execution_arn.split(":pipeline/", 1)[-1].split("/", 1)[0],
+        "status": described["PipelineExecutionStatus"],
+        "failure_reason": described.get("FailureReason"),
+        "started": _iso(described.get("CreationTime")), "ended": _iso(described.get("LastModifiedTime"))
+        if described["PipelineExecutionStatus"] in EXECUTION_ENDED else None,
+        "steps": steps, "failed_step": failed,
+        "failed_step_log": _log_tail(hook, listed[failed]) if failed and failed in listed else [],
+    }
+
+
+def steps_of(definition: dict[str, Any], listed: dict[str, dict[str, Any]]) -> list[StepView]:
+    """Every step of the definition (condition branches included), in definition order, with what the listing
+    says of it; a step the execution never reached is NotStarted."""
+    views: list[StepView] = []
+    for step, branch_of, on_branch in _walk(definition.get("Steps") or [], None, None):
+        run = listed.get(step["Name"], {})
+        started, ended = run.get("StartTime"), run.get("EndTime")
+        condition = ((run.get("Metadata") or {}).get("Condition") or {}).get("Outcome")
+        views.append({
+            "name": step["Name"], "type": step.get("Type", ""), "status": run.get("StepStatus", "NotStarted"),
+            "depends_on": sorted(_dependencies(step)), "branch_of": branch_of, "on_branch": on_branch,
+            "condition_outcome": None if condition is None else str(condition).lower() == "true",
+            "started": _iso(started), "ended": _iso(ended),
+            "seconds": (ended - started).total_seconds() if isinstance(started, datetime)
+            and isinstance(ended, datetime) else None,
+            "failure_reason": run.get("FailureReason"),
+            "job_arn": next((value.get("Arn") for value in (run.get("Metadata") or {}).values()
+                             if isinstance(value, dict) and value.get("Arn")), None),
+        })
+    return views
+
+
+def _walk(steps: list[dict[str, Any]], branch_of: str | None,
+          on_branch: bool | None) -> Iterator[tuple[dict[str, Any], str | None, bool | None]]:
+    for step in steps:
+        yield step, branch_of, on_branch
+        if step.get("Type") == "Condition":
+            arguments = step.get("Arguments") or {}
+            yield from _walk(arguments.get("IfSteps") or [], step["Name"], True)
+            yield from _walk(arguments.get("ElseSteps") or [], step["Name"], False)
+
+
+def _dependencies(step: dict[str, Any]) -> set[str]:
+    """DependsOn, and every step whose properties or property files the step reads."""
+    found = set(step.get("DependsOn") or [])
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("IfSteps", "ElseSteps"):
+                    continue
+                if key == "Get" and isinstance(value, str) and value.startswith("Steps."):
+                    found.add(value.split(".")[1])
+                elif key == "Std:JsonGet" and isinstance(value, dict):
+                    file = (value.get("PropertyFile") or {}).get("Get", "")
+                    if file.startswith("Steps."):
+                        found.add(file.split(".")[1])
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(step.get("Arguments") or {})
+    visit({key: value for key, value in step.items() if key not in ("Arguments", "Name", "Type")})
+    found.discard(step.get("Name"))
+    return found
+
+
+def _log_tail(hook: Any, step: dict[str, Any]) -> list[str]:
+    from ..failed_step_logs import step_job
+    from ..hooks.job_logs import JobLogsHook
+
+    job = step_job(hook, step)
+    if job is None:
+        return []
+    logs = JobLogsHook(aws_conn_id=hook.aws_conn_id, region_name=hook.region_name, verify=hook.verify,
+                       config=hook.config)
+    return [line for lines in logs.job_log_tails(job[0], job[1], LOG_LINES).values() for line in lines][-LOG_LINES:]
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None

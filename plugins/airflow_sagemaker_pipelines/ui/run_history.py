@@ -1,0 +1,128 @@
+"""A training DAG's runs as the model-quality page shows them, read from Airflow's database in two queries.
+
+Each run's day, metric, threshold, champion, decision, package and data-quality violations are what
+its tasks returned (XComs) and its note's first line (the outcome a person reads): the source of
+truth the run itself wrote. No AWS call is made here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from ..links import SageMakerPipelineExecutionLink
+from ..notifications import console_url
+from ..run_report import OUTCOME_TITLES
+
+# The XComs a point is made of: (task_id, key).
+READ = (("choose_partition", "return_value"), ("read_metrics", "return_value"), ("decide_model", "decision"),
+        ("wait_for_execution", "return_value"), ("start_execution", SageMakerPipelineExecutionLink.key))
+_TITLE = re.compile(r"^\*\*([A-Z ]+)\*\*")
+_OUTCOMES = {title: outcome for outcome, title in OUTCOME_TITLES.items()}
+_RUN_DAY = re.compile(r"__data-(\d{4}-\d{2}-\d{2})__")
+
+
+class RunPoint(TypedDict):
+    """One training run on the page: a point of the chart and a row of the table."""
+
+    run_id: str
+    data_day: str | None
+    state: str
+    outcome: str | None  # approved, rejected, gate_failed, not_promoted, unchanged, failed; None while running
+    value: float | None  # the candidate's metric
+    threshold: float | None
+    champion_value: float | None
+    model_package_arn: str | None
+    model_package_version: int | None
+    execution_arn: str | None
+    execution_status: str | None
+    duration_seconds: float | None
+    drifted_features: list[str]  # data-quality violations of the run's data
+    console_url: str | None
+
+
+def run_outcome(note: str | None, state: str) -> str | None:
+    """The outcome the run's note names first; a run that failed without a note of ours is failed."""
+    match = _TITLE.match(note or "")
+    if match and match.group(1) in _OUTCOMES:
+        return _OUTCOMES[match.group(1)]
+    return "failed" if state == "failed" else None
+
+
+def decision_metric(dag_id: str, session: Any) -> str | None:
+    """The metric the DAG's decisions rest on, as its latest decision names it; None before any decision."""
+    from airflow.models.xcom import XComModel
+    from sqlalchemy import select
+
+    rows = session.scalars(select(XComModel).where(
+        XComModel.dag_id == dag_id, XComModel.task_id == "decide_model", XComModel.key == "decision")
+        .order_by(XComModel.timestamp.desc()).limit(1)).all()
+    decision = XComModel.deserialize_value(rows[0]) if rows else None
+    metric = ((decision or {}).get("basis") or {}).get("metric") if isinstance(decision, dict) else None
+    return metric.get("name") if isinstance(metric, dict) else None
+
+
+def run_points(dag_id: str, metric: str, first: date | None = None, last: date | None = None,
+               outcome: str | None = None, session: Any = None) -> list[RunPoint]:
+    """The DAG's runs whose data day is within [first, last] (and whose outcome is `outcome`), oldest day first."""
+    from airflow.models import DagRun
+    from airflow.models.xcom import XComModel
+    from sqlalchemy import select, tuple_
+
+    runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id)).all()
+    run_ids = [run.run_id for run in runs]
+    xcoms: dict[tuple[str, str, str], Any] = {}
+    if run_ids:
+        rows = session.scalars(select(XComModel).where(
+            XComModel.dag_id == dag_id, XComModel.run_id.in_(run_ids),
+            tuple_(XComModel.task_id, XComModel.key).in_(READ))).all()
+        xcoms = {(row.run_id, row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
+    points = [_point(run, metric, xcoms) for run in runs]
+    wanted = [point for point in points
+              if (first is None or (point["data_day"] or "") >= first.isoformat())
+              and (last is None or (point["data_day"] or "9999") <= last.isoformat())
+              and (outcome is None or point["outcome"] == outcome)]
+    return sorted(wanted, key=lambda point: (point["data_day"] or "", point["run_id"]))
+
+
+def _point(run: Any, metric: str, xcoms: dict[tuple[str, str, str], Any]) -> RunPoint:
+    from ..hooks.model_registry import model_package_version
+
+    def xcom(task_id: str, key: str = "return_value") -> dict[str, Any]:
+        value = xcoms.get((run.run_id, task_id, key))
+        return value if isinstance(value, dict) else {}
+
+    partition, evaluation, decision = xcom("choose_partition"), xcom("read_metrics"), xcom("decide_model", "decision")
+    execution = xcom("wait_for_execution")
+    package = evaluation.get("model_package_arn")
+    quality = evaluation.get("data_quality") or {}
+    day = partition.get("data_day") or _day_of(run)
+    started, ended = run.start_date, run.end_date
+    value = (evaluation.get("metrics") or {}).get(metric)
+    return {
+        "run_id": run.run_id, "data_day": day, "state": str(run.state),
+        "outcome": run_outcome(run.note, str(run.state)),
+        "value": float(value) if isinstance(value, (int, float)) else None,
+        "threshold": _number((decision.get("basis") or {}).get("threshold")),
+        "champion_value": _number(decision.get("champion_value")),
+        "model_package_arn": package, "model_package_version": model_package_version(package) if package else None,
+        "execution_arn": execution.get("execution_arn") or evaluation.get("execution_arn"),
+        "execution_status": execution.get("execution_status"),
+        "duration_seconds": (ended - started).total_seconds() if isinstance(started, datetime)
+        and isinstance(ended, datetime) else None,
+        "drifted_features": sorted({v.get("feature", "") for v in quality.get("violations") or []}),
+        "console_url": console_url(xcoms.get((run.run_id, "start_execution", SageMakerPipelineExecutionLink.key))),
+    }
+
+
+def _day_of(run: Any) -> str | None:
+    match = _RUN_DAY.search(run.run_id)
+    if match:
+        return match.group(1)
+    interval = getattr(run, "data_interval_start", None)
+    return interval.date().isoformat() if isinstance(interval, datetime) else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -1,0 +1,117 @@
+"""The model-quality pages' API, in process on the test's Airflow database and the local endpoint: the JSON shapes,
+an empty history, a failed execution with its step's log, and Airflow's auth (no token, a DAG the user may not read)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.support.constants import PIPELINE_DAY
+
+DAG_ID = "sagemaker_training_pipeline"
+
+
+@pytest.fixture
+def client(airflow_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[Any]:
+    """A client of the plugin's app with a signed-in admin's token (the simple auth manager's JWT)."""
+    from airflow.api_fastapi.app import get_auth_manager, purge_cached_app
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow_sagemaker_pipelines.ui.model_quality_app import build_app
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "model-quality-test-secret")
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(tmp_path / "passwords.json"))
+    purge_cached_app()
+    from airflow.api_fastapi.app import create_auth_manager
+
+    manager = create_auth_manager()
+    manager.init()
+    token = manager.generate_jwt(SimpleAuthManagerUser(username="admin", role="admin"))
+    with TestClient(build_app()) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {token}"
+        test_client.auth_manager = get_auth_manager()
+        yield test_client
+    purge_cached_app()
+
+
+def test_an_unauthenticated_request_is_refused(client) -> None:
+    anonymous = {"Authorization": ""}
+    for path in ("/model-quality", f"/api/dags/{DAG_ID}/model-quality", f"/dags/{DAG_ID}/model-quality",
+                 f"/api/dags/{DAG_ID}/runs/some-run/execution"):
+        assert client.get(path, headers=anonymous).status_code == 401, path
+
+
+def test_a_dag_the_user_may_not_read_is_refused(client, monkeypatch) -> None:
+    monkeypatch.setattr(type(client.auth_manager), "is_authorized_dag",
+                        lambda self, *, method, access_entity=None, details=None, user: details.id != DAG_ID)
+    assert client.get(f"/api/dags/{DAG_ID}/model-quality").status_code == 403
+    assert client.get(f"/dags/{DAG_ID}/runs/x/execution").status_code == 403
+    assert client.get("/api/dags/another_dag/model-quality").status_code == 200
+
+
+def test_an_empty_history_is_an_empty_list_and_a_page_that_says_so(client) -> None:
+    found = client.get("/api/dags/never_ran/model-quality")
+    assert found.status_code == 200 and found.json() == {"dag_id": "never_ran", "metric": None, "points": []}
+    page = client.get("/dags/never_ran/model-quality")
+    assert page.status_code == 200 and "No run in this range yet." in page.text
+    assert "started no SageMaker execution" in client.get("/dags/never_ran/runs/nothing/execution").text
+
+
+def test_each_run_is_a_point_with_its_day_metric_decision_and_package(
+        client, run_training_dag, deployment, endpoint_client, day_uri) -> None:
+    approved = run_training_dag()
+    # dag.test() replaces a run of the same logical date: the second run is the next day's, on the same data.
+    gate = run_training_dag(day=PIPELINE_DAY + timedelta(days=1), conf={"min_auc_threshold": 0.99,
+                                                                        "input_data_url": day_uri})
+    assert approved.state == gate.state == "success"
+
+    found = client.get(f"/api/dags/{DAG_ID}/model-quality").json()
+    assert found["metric"] == "auc"
+    points = {point["run_id"]: point for point in found["points"]}
+    first, second = points[approved.run_id], points[gate.run_id]
+    evaluation = approved.xcoms[("read_metrics", "return_value")]
+    assert first["data_day"] == PIPELINE_DAY.isoformat() and first["outcome"] == "approved"
+    assert first["value"] == evaluation["metrics"]["auc"] and first["threshold"] == 0.7
+    assert first["model_package_version"] == 1 and first["execution_status"] == "Succeeded"
+    assert first["duration_seconds"] > 0 and first["console_url"].startswith("https://")
+    assert second["data_day"] == (PIPELINE_DAY + timedelta(days=1)).isoformat()
+    assert second["outcome"] == "gate_failed" and second["threshold"] == 0.99
+    assert second["execution_status"] == "Failed" and second["model_package_version"] is None
+
+    assert [p["run_id"] for p in client.get(f"/api/dags/{DAG_ID}/model-quality?outcome=gate_failed").json()[
+        "points"]] == [gate.run_id]
+    assert client.get(f"/api/dags/{DAG_ID}/model-quality?from=2099-01-01").json()["points"] == []
+    assert client.get(f"/api/dags/{DAG_ID}/model-quality?from=yesterday").status_code == 422
+
+    page = client.get(f"/dags/{DAG_ID}/model-quality").text
+    assert page.count("class='point'") == 2  # one mark per run with a metric
+    assert f"/dags/{DAG_ID}/runs/{approved.run_id.replace(':', '%3A').replace('+', '%2B')}/execution" in page
+
+
+def test_the_run_tab_shows_the_graph_the_branch_taken_and_the_timeline(client, run_training_dag, deployment) -> None:
+    gate = run_training_dag(conf={"min_auc_threshold": 0.99})
+    view = client.get(f"/api/dags/{DAG_ID}/runs/{gate.run_id}/execution").json()
+    execution = view["execution"]
+    assert execution["status"] == "Failed" and execution["failure_reason"].startswith("Model AUC")
+    steps = {step["name"]: step for step in execution["steps"]}
+    assert steps["CheckModelQuality"]["condition_outcome"] is False
+    assert steps["ModelQualityTooLow"]["branch_of"] == "CheckModelQuality" and not steps["ModelQualityTooLow"]["on_branch"]
+    assert steps["RegisterModel"]["status"] == "NotStarted" and steps["RegisterModel"]["on_branch"] is True
+    assert "PreprocessData" in steps["TrainModel"]["depends_on"]
+    assert steps["TrainModel"]["seconds"] > 0 and view["metrics"]["auc"] > 0
+    page = client.get(f"/dags/{DAG_ID}/runs/{gate.run_id}/execution").text
+    assert "took the else branch" in page and "(not taken)" in page and "aria-label='step timeline'" in page
+
+
+def test_a_failed_step_shows_its_reason_and_its_last_log_lines(client, run_training_dag, deployment,
+                                                                endpoint_client) -> None:
+    endpoint_client("s3").put_object(Bucket=deployment.bucket, Key="broken/ds=2024-03-01/data.csv", Body=b"a,b\n1,2\n")
+    failed = run_training_dag(conf={"input_data_url": f"s3://{deployment.bucket}/broken/ds=2024-03-01/"})
+    assert failed.task_states["wait_for_execution"] == "failed"
+    execution = client.get(f"/api/dags/{DAG_ID}/runs/{failed.run_id}/execution").json()["execution"]
+    assert execution["failed_step"] == "PreprocessData"
+    assert any("Input data error" in line for line in execution["failed_step_log"])
+    assert "Input data error" in client.get(f"/dags/{DAG_ID}/runs/{failed.run_id}/execution").text
