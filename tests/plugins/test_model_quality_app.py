@@ -81,13 +81,16 @@ def test_each_run_is_a_point_with_its_day_metric_decision_and_package(
     assert second["outcome"] == "gate_failed" and second["threshold"] == 0.99
     assert second["execution_status"] == "Failed" and second["model_package_version"] is None
 
-    assert [p["run_id"] for p in client.get(f"/api/dags/{DAG_ID}/model-quality?outcome=gate_failed").json()[
-        "points"]] == [gate.run_id]
+    # The test session's database holds other tests' runs of the DAG too: only these two are known here.
+    gated = client.get(f"/api/dags/{DAG_ID}/model-quality?outcome=gate_failed").json()["points"]
+    assert gate.run_id in {p["run_id"] for p in gated} and approved.run_id not in {p["run_id"] for p in gated}
+    assert {p["outcome"] for p in gated} == {"gate_failed"}
     assert client.get(f"/api/dags/{DAG_ID}/model-quality?from=2099-01-01").json()["points"] == []
     assert client.get(f"/api/dags/{DAG_ID}/model-quality?from=yesterday").status_code == 422
 
     page = client.get(f"/dags/{DAG_ID}/model-quality").text
-    assert page.count("class='point'") == 2  # one mark per run with a metric
+    measured = [p for p in client.get(f"/api/dags/{DAG_ID}/model-quality").json()["points"] if p["value"] is not None]
+    assert page.count("class='point'") == len(measured) >= 2  # one mark per run with a metric
     assert f"/dags/{DAG_ID}/runs/{approved.run_id.replace(':', '%3A').replace('+', '%2B')}/execution" in page
 
 
