@@ -44,7 +44,7 @@ def send_requests(endpoint_client: Any, endpoint: str, fault: str | None = None)
 
 def test_each_days_requests_are_checked_against_the_served_models_baseline(
         run_training_dag, run_deploy_dag, run_monitoring_dag, deployment, endpoint_client, monkeypatch,
-        received_notifications) -> None:
+        received_notifications, client) -> None:
     s3 = endpoint_client("s3")
     settings = json.loads(os.environ["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"])
     off = run_monitoring_dag(day=date.today() - timedelta(days=1))  # capture is off by default
@@ -88,6 +88,15 @@ def test_each_days_requests_are_checked_against_the_served_models_baseline(
     assert "- age: drift (baseline mean " in drifted.note
     [_, told] = received_notifications()
     assert told["Subject"].startswith("[DATA DRIFT]") and "age: drift (baseline mean" in told["Message"]
+
+    # The model-quality page shows the deployment and the monitored days beside the training runs.
+    found = client.get("/api/dags/sagemaker_training_pipeline/model-quality").json()
+    assert found["model_package_group"] == deployment.model_package_group
+    assert [(d["model_package_version"], d["outcome"]) for d in found["deployments"]] == [(1, "deployed")]
+    assert [(m["day"], m["outcome"], m["drifted_features"]) for m in found["monitoring"]] == [
+        (clean_day.isoformat(), "data_ok", []), (drifted_day.isoformat(), "data_drift", ["age"])]
+    page = client.get("/dags/sagemaker_training_pipeline/model-quality").text
+    assert page.count("class='deployed'") == 1 and "Data monitoring" in page
 
     again = run_monitoring_dag(day=drifted_day)  # a repeated run attaches to the day's job
     assert again.xcoms[("check_data", "return_value")]["job_name"] == drifted.xcoms[

@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from tests.plugins.test_model_quality_app import client  # noqa: F401 - the fixture
-
 DAG_ID = "model_quality_benchmark"
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/{}"
 
@@ -75,7 +73,7 @@ def aws_calls(monkeypatch) -> list[str]:
     return calls
 
 
-def median_seconds(client: Any, path: str, repeat: int = 5) -> float:  # noqa: F811
+def median_seconds(client: Any, path: str, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -86,7 +84,7 @@ def median_seconds(client: Any, path: str, repeat: int = 5) -> float:  # noqa: F
 
 @pytest.mark.perf
 def test_ninety_days_of_runs_render_in_well_under_a_second_with_no_aws_call(
-        client, aws_calls, run_training_dag, deployment) -> None:  # noqa: F811
+        client, aws_calls, run_training_dag, deployment) -> None:
     seed_runs(90, DAG_ID)
     seed_runs(7, f"{DAG_ID}_week")
     del aws_calls[:]

@@ -3,38 +3,11 @@ an empty history, a failed execution with its step's log, and Airflow's auth (no
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
-
-import pytest
 
 from tests.support.constants import PIPELINE_DAY
 
 DAG_ID = "sagemaker_training_pipeline"
-
-
-@pytest.fixture
-def client(airflow_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[Any]:
-    """A client of the plugin's app with a signed-in admin's token (the simple auth manager's JWT)."""
-    from airflow.api_fastapi.app import get_auth_manager, purge_cached_app
-    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
-    from airflow_sagemaker_pipelines.ui.model_quality_app import build_app
-    from fastapi.testclient import TestClient
-
-    monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "model-quality-test-secret")
-    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(tmp_path / "passwords.json"))
-    purge_cached_app()
-    from airflow.api_fastapi.app import create_auth_manager
-
-    manager = create_auth_manager()
-    manager.init()
-    token = manager.generate_jwt(SimpleAuthManagerUser(username="admin", role="admin"))
-    with TestClient(build_app()) as test_client:
-        test_client.headers["Authorization"] = f"Bearer {token}"
-        test_client.auth_manager = get_auth_manager()
-        yield test_client
-    purge_cached_app()
 
 
 def test_an_unauthenticated_request_is_refused(client) -> None:
@@ -54,7 +27,9 @@ def test_a_dag_the_user_may_not_read_is_refused(client, monkeypatch) -> None:
 
 def test_an_empty_history_is_an_empty_list_and_a_page_that_says_so(client) -> None:
     found = client.get("/api/dags/never_ran/model-quality")
-    assert found.status_code == 200 and found.json() == {"dag_id": "never_ran", "metric": None, "points": []}
+    assert found.status_code == 200 and found.json() == {"dag_id": "never_ran", "metric": None, "points": [],
+                                                         "model_package_group": None, "deployments": [],
+                                                         "monitoring": []}
     page = client.get("/dags/never_ran/model-quality")
     assert page.status_code == 200 and "No run in this range yet." in page.text
     assert "started no SageMaker execution" in client.get("/dags/never_ran/runs/nothing/execution").text
@@ -91,6 +66,7 @@ def test_each_run_is_a_point_with_its_day_metric_decision_and_package(
     page = client.get(f"/dags/{DAG_ID}/model-quality").text
     measured = [p for p in client.get(f"/api/dags/{DAG_ID}/model-quality").json()["points"] if p["value"] is not None]
     assert page.count("class='point'") == len(measured) >= 2  # one mark per run with a metric
+    assert page.count("class='champion-change'") == len([p for p in measured if p["outcome"] == "approved"]) >= 1
     assert f"/dags/{DAG_ID}/runs/{approved.run_id.replace(':', '%3A').replace('+', '%2B')}/execution" in page
 
 

@@ -35,15 +35,21 @@ def build_app() -> Any:
 
 def history(dag_id: str, first: date | None = None, last: date | None = None,
             outcome: str | None = None) -> dict[str, Any]:
-    """The training DAG's runs in the range, and the metric they are judged on."""
+    """The training DAG's runs in the range and the metric they are judged on; the deployments of their registry
+    group (which version the endpoint served from when, rollbacks) and its monitoring runs (the requests' drift)."""
     from airflow.utils.session import create_session
 
-    from .run_history import decision_metric, run_points
+    from .run_history import decision_metric, endpoint_events, package_group, run_points, within
 
     with create_session() as session:
         metric = decision_metric(dag_id, session)
-        points = run_points(dag_id, metric or "", first, last, outcome, session) if metric else []
-    return {"dag_id": dag_id, "metric": metric, "points": points}
+        every = run_points(dag_id, metric, session) if metric else []
+        points = within(every, first, last, outcome)
+        group = package_group(every)
+        deployments = endpoint_events(group, "deploy", "choose_model", session) if group else []
+        monitoring = endpoint_events(group, "monitoring", "choose_baseline", session) if group else []
+    return {"dag_id": dag_id, "metric": metric, "points": points, "model_package_group": group,
+            "deployments": deployments, "monitoring": monitoring}
 
 
 def run_execution(dag_id: str, run_id: str) -> dict[str, Any]:

@@ -12,10 +12,11 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .execution_view import ExecutionView, StepView
-from .run_history import RunPoint
+from .run_history import EndpointEvent, RunPoint
 
 COLOURS = {"approved": "#1a7f37", "rejected": "#cf222e", "gate_failed": "#82071e", "not_promoted": "#6e7781",
-           "unchanged": "#0969da", "failed": "#000000", None: "#bf8700"}
+           "unchanged": "#0969da", "failed": "#000000", None: "#bf8700", "deployed": "#1a7f37",
+           "rolled_back": "#cf222e", "data_ok": "#1a7f37", "data_drift": "#cf222e", "not_checked": "#6e7781"}
 STATUS_COLOURS = {"Succeeded": "#1a7f37", "Failed": "#cf222e", "Stopped": "#6e7781", "Executing": "#0969da",
                   "Starting": "#0969da", "Stopping": "#6e7781", "NotStarted": "#d0d7de"}
 STYLE = """
@@ -41,14 +42,32 @@ def index_page(pipelines: Sequence[tuple[str, str]], base: str) -> str:
     return page("Model quality", f"<ul>{rows}</ul>")
 
 
-def model_quality_page(dag_id: str, metric: str, points: list[RunPoint], base: str, filters: dict[str, str]) -> str:
+def model_quality_page(dag_id: str, metric: str, points: list[RunPoint], base: str, filters: dict[str, str],
+                       deployments: Sequence[EndpointEvent] = (), monitoring: Sequence[EndpointEvent] = ()) -> str:
     form = _filters(filters)
+    events = _events("Deployments", "Version", deployments) + _events("Data monitoring (the endpoint's requests)",
+                                                                      "Checked against version", monitoring)
     if not points:
-        return page(f"Model quality: {dag_id}", form + "<p class='muted'>No run in this range yet.</p>")
+        return page(f"Model quality: {dag_id}", form + "<p class='muted'>No run in this range yet.</p>" + events)
     legend = "".join(f"<span style='color:{COLOURS[o]}'>● {o.replace('_', ' ')}</span>" for o in OUTCOMES)
-    return page(f"Model quality: {dag_id}", form + _chart(dag_id, metric, points, base)
-                + f"<p class='legend'>{legend} <span class='muted'>— threshold, ┄ champion</span></p>"
-                + _table(dag_id, metric, points, base))
+    served = {event["model_package_version"]: event["outcome"] for event in deployments
+              if event["outcome"] in ("deployed", "rolled_back")}
+    return page(f"Model quality: {dag_id}", form + _chart(dag_id, metric, points, base, served)
+                + f"<p class='legend'>{legend} <span class='muted'>— threshold, ┄ champion, ⋮ new champion, ◯ deployed, ✕ rolled back"
+                f"</span></p>" + _table(dag_id, metric, points, base) + events)
+
+
+def _events(title: str, version: str, events: Sequence[EndpointEvent]) -> str:
+    if not events:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(event['day'] or '')}</td><td>{escape((event['ended'] or '')[:19])}</td>"
+        f"<td>{event['model_package_version'] or ''}</td><td style='color:{COLOURS.get(event['outcome'], '#1f2328')}'>"
+        f"{escape((event['outcome'] or 'running').replace('_', ' '))}</td>"
+        f"<td>{escape(', '.join(event['drifted_features']))}</td><td class='muted'>{escape(event['run_id'])}</td></tr>"
+        for event in reversed(events))
+    return (f"<h3>{escape(title)}</h3><table class='events'><tr><th>Day</th><th>Ended</th><th>{escape(version)}</th>"
+            f"<th>Outcome</th><th>Drifted</th><th>Run</th></tr>{rows}</table>")
 
 
 def _filters(filters: dict[str, str]) -> str:
@@ -61,8 +80,8 @@ def _filters(filters: dict[str, str]) -> str:
             "<button type='submit'>Show</button></form>")
 
 
-def _chart(dag_id: str, metric: str, points: list[RunPoint], base: str, width: int = 900,
-           height: int = 260) -> str:
+def _chart(dag_id: str, metric: str, points: list[RunPoint], base: str, served: dict[int | None, str | None],
+           width: int = 900, height: int = 260) -> str:
     values = [v for p in points for v in (p["value"], p["threshold"], p["champion_value"]) if v is not None]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     if high - low < 1e-9:
@@ -87,6 +106,16 @@ def _chart(dag_id: str, metric: str, points: list[RunPoint], base: str, width: i
         if point["value"] is None:
             continue
         href = f"{base}/dags/{quote(dag_id)}/runs/{quote(point['run_id'], safe='')}/execution"
+        if point["outcome"] == "approved":  # the champion changes here: a line through the day
+            marks.append(f"<line class='champion-change' x1='{x(index):.1f}' x2='{x(index):.1f}' y1='{top}' "
+                         f"y2='{height - bottom}' stroke='{COLOURS['approved']}' stroke-dasharray='2 4'/>")
+        deployed = served.get(point["model_package_version"]) if point["model_package_version"] else None
+        if deployed == "deployed":
+            marks.append(f"<circle class='deployed' cx='{x(index):.1f}' cy='{y(point['value']):.1f}' r='9' "
+                         f"fill='none' stroke='{COLOURS['deployed']}' stroke-width='2'/>")
+        elif deployed == "rolled_back":
+            marks.append(f"<text class='rolled-back' x='{x(index):.1f}' y='{y(point['value']) - 9:.1f}' "
+                         f"text-anchor='middle' fill='{COLOURS['rolled_back']}'>✕</text>")
         marks.append(f"<a href='{escape(href)}' class='point'><circle cx='{x(index):.1f}' cy='{y(point['value']):.1f}' "
                      f"r='5' fill='{COLOURS.get(point['outcome'], COLOURS[None])}'><title>{escape(point['data_day'] or '')}"
                      f" {metric.upper()} {point['value']:.4f} {escape(point['outcome'] or 'running')}</title></circle></a>")

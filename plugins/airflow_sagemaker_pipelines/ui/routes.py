@@ -47,7 +47,8 @@ def model_quality_routes() -> FastAPI:
                            last: str | None = Query(None, alias="to"), outcome: str | None = None) -> str:
         found = history(dag_id, **filters(first, last, outcome))
         return pages.model_quality_page(dag_id, found["metric"], found["points"], base(request),
-                                        {"from": first or "", "to": last or "", "outcome": outcome or ""})
+                                        {"from": first or "", "to": last or "", "outcome": outcome or ""},
+                                        found["deployments"], found["monitoring"])
 
     @app.get("/api/dags/{dag_id}/runs/{run_id}/execution", dependencies=read_runs)
     def execution(dag_id: str, run_id: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""A training DAG's runs as the model-quality page shows them, read from Airflow's database in two queries.
+"""A training DAG's runs as the model-quality page shows them, read from Airflow's database in a few queries.
 
 Each run's day, metric, threshold, champion, decision, package and data-quality violations are what
 its tasks returned (XComs) and its note's first line (the outcome a person reads): the source of
@@ -42,6 +42,59 @@ class RunPoint(TypedDict):
     console_url: str | None
 
 
+class EndpointEvent(TypedDict):
+    """A deploy run (which version the endpoint served from when) or a monitoring run (what its requests showed)."""
+
+    dag_id: str
+    run_id: str
+    day: str | None  # a monitoring run's data day; a deploy run's end, as a day
+    ended: str | None
+    outcome: str | None  # deployed, rolled_back, unchanged, failed; data_ok, data_drift, not_checked
+    model_package_version: int | None
+    drifted_features: list[str]
+
+
+_DRIFT = re.compile(r"DATA DRIFT: ([^·\n]+)")
+
+
+def endpoint_events(group: str, tag: str, plan_task: str, session: Any) -> list[EndpointEvent]:
+    """The runs of the DAGs tagged `tag` (deploy, monitoring) about packages of `group`, oldest first: two queries."""
+    from airflow.models import DagRun
+    from airflow.models.dag import DagTag
+    from airflow.models.xcom import XComModel
+    from sqlalchemy import select
+
+    from ..hooks.model_registry import model_package_version
+
+    dag_ids = set(session.scalars(select(DagTag.dag_id).where(DagTag.name == tag)).all())
+    if not dag_ids:
+        return []
+    plans = {(row.dag_id, row.run_id): XComModel.deserialize_value(row) for row in session.scalars(
+        select(XComModel).where(XComModel.dag_id.in_(dag_ids), XComModel.task_id == plan_task,
+                                XComModel.key == "return_value")).all()}
+    runs = session.scalars(select(DagRun).where(DagRun.dag_id.in_(dag_ids))).all()
+    events: list[EndpointEvent] = []
+    for run in runs:
+        plan = plans.get((run.dag_id, run.run_id))
+        arn = plan.get("model_package_arn") if isinstance(plan, dict) else None
+        if not arn or f":model-package/{group}/" not in arn:
+            continue
+        ended = run.end_date.isoformat() if isinstance(run.end_date, datetime) else None
+        drift = _DRIFT.search((run.note or "").split("\n", 1)[0])
+        events.append({"dag_id": run.dag_id, "run_id": run.run_id,
+                       "day": plan.get("data_day") if tag == "monitoring" else (ended or "")[:10] or None,
+                       "ended": ended, "outcome": run_outcome(run.note, str(run.state)),
+                       "model_package_version": model_package_version(arn),
+                       "drifted_features": [f.strip() for f in drift.group(1).split(",")] if drift else []})
+    return sorted(events, key=lambda event: (event["day"] or "", event["ended"] or ""))
+
+
+def package_group(points: list[RunPoint]) -> str | None:
+    """The registry group of the runs' packages (arn:...:model-package/<group>/<version>)."""
+    arn = next((point["model_package_arn"] for point in reversed(points) if point["model_package_arn"]), None)
+    return arn.split(":model-package/", 1)[1].rsplit("/", 1)[0] if arn else None
+
+
 def run_outcome(note: str | None, state: str) -> str | None:
     """The outcome the run's note names first; a run that failed without a note of ours is failed."""
     match = _TITLE.match(note or "")
@@ -63,9 +116,8 @@ def decision_metric(dag_id: str, session: Any) -> str | None:
     return metric.get("name") if isinstance(metric, dict) else None
 
 
-def run_points(dag_id: str, metric: str, first: date | None = None, last: date | None = None,
-               outcome: str | None = None, session: Any = None) -> list[RunPoint]:
-    """The DAG's runs whose data day is within [first, last] (and whose outcome is `outcome`), oldest day first."""
+def run_points(dag_id: str, metric: str, session: Any) -> list[RunPoint]:
+    """Every run of the DAG, oldest data day first."""
     from airflow.models import DagRun
     from airflow.models.xcom import XComModel
     from sqlalchemy import select, tuple_
@@ -79,11 +131,16 @@ def run_points(dag_id: str, metric: str, first: date | None = None, last: date |
             tuple_(XComModel.task_id, XComModel.key).in_(READ))).all()
         xcoms = {(row.run_id, row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
     points = [_point(run, metric, xcoms) for run in runs]
-    wanted = [point for point in points
-              if (first is None or (point["data_day"] or "") >= first.isoformat())
-              and (last is None or (point["data_day"] or "9999") <= last.isoformat())
-              and (outcome is None or point["outcome"] == outcome)]
-    return sorted(wanted, key=lambda point: (point["data_day"] or "", point["run_id"]))
+    return sorted(points, key=lambda point: (point["data_day"] or "", point["run_id"]))
+
+
+def within(points: list[RunPoint], first: date | None = None, last: date | None = None,
+           outcome: str | None = None) -> list[RunPoint]:
+    """The points whose data day is within [first, last] and whose outcome is `outcome` (each when given)."""
+    return [point for point in points
+            if (first is None or (point["data_day"] or "") >= first.isoformat())
+            and (last is None or (point["data_day"] or "9999") <= last.isoformat())
+            and (outcome is None or point["outcome"] == outcome)]
 
 
 def _point(run: Any, metric: str, xcoms: dict[tuple[str, str, str], Any]) -> RunPoint:
