@@ -84,8 +84,7 @@ def test_the_triggerer_killed_while_the_wait_is_deferred_comes_back_and_the_run_
         faulty, api, sagemaker) -> None:
     stack, proxy = faulty
     run_id = trigger(api)
-    eventually(lambda: task_instance(api, run_id, "wait_for_execution")["state"] == "deferred", "the wait deferred",
-               timeout=300)
+    wait_deferred(api, run_id)
     arn = executions_of_run(sagemaker, run_id)[0]
     proxy.hold(DESCRIBE, containing=arn)  # the trigger's next poll: it cannot fire before the kill
     try:
@@ -146,8 +145,7 @@ def test_the_endpoint_killed_and_restarted_within_the_outage_budget_costs_polls_
         faulty, api, sagemaker) -> None:
     stack, proxy = faulty
     run_id = trigger(api)
-    eventually(lambda: task_instance(api, run_id, "wait_for_execution")["state"] == "deferred", "the wait deferred",
-               timeout=300)
+    wait_deferred(api, run_id)
     arn = eventually(lambda: executions_of_run(sagemaker, run_id), "the run's execution")[0]
     proxy.hold(DESCRIBE, containing=arn)  # the trigger must not see the end before the endpoint dies
     try:
@@ -210,6 +208,18 @@ def test_a_stopped_stack_leaves_no_process_and_a_restart_finds_runs_connection_a
     assert api.call("/api/v2/variables/sagemaker_pipelines_poll_seconds")["value"] == "3"  # the edit survived
     extra = json.loads(api.call("/api/v2/connections/aws_default")["extra"])
     assert extra == {"region_name": "us-east-1", "endpoint_url": proxy.url}
+
+
+def wait_deferred(api: Api, run_id: str, timeout: float = 300) -> None:
+    """The run's wait deferred; if not in time, what every run of the DAG and this run's tasks were doing."""
+    try:
+        eventually(lambda: task_instance(api, run_id, "wait_for_execution")["state"] == "deferred",
+                   "the wait deferred", timeout=timeout)
+    except TimeoutError as error:
+        runs = api.call("/api/v2/dags/sagemaker_training_pipeline/dagRuns?limit=100")["dag_runs"]
+        tasks = api.call(f"{run_path(run_id)}/taskInstances")["task_instances"]
+        raise TimeoutError(f"{error}. Runs: {[(r['dag_run_id'], r['state']) for r in runs]}; this run's tasks: "
+                           f"{[(t['task_id'], t['state'], t['try_number']) for t in tasks]}") from None
 
 
 def _processes_mentioning(text: str) -> list[str]:
