@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .payloads import DataQualityViolation
+from .payloads import DataQualityViolation, Evaluation
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
@@ -113,8 +113,6 @@ def violation_line(violation: DataQualityViolation) -> str:
     return f"{violation['feature']}: {violation['kind']} ({'; '.join(values)})"
 
 
-def violations_summary(violations: list[DataQualityViolation], limit: int = 5) -> str:
-    """The violated features in one sentence, for a note's or a question's first lines."""
-    shown = "; ".join(violation_line(violation) for violation in violations[:limit])
-    more = f"; and {len(violations) - limit} more" if len(violations) > limit else ""
-    return f"{len(violations)} data-quality violation(s): {shown}{more}"
+def evaluation_violations(evaluation: Evaluation | None) -> list[DataQualityViolation]:
+    """The data-quality violations an Evaluation found ([] when there were none, or nothing was checked)."""
+    return list(((evaluation or {}).get("data_quality") or {}).get("violations") or [])

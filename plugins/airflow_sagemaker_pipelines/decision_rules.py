@@ -68,8 +68,6 @@ def _same_training(candidate: PackageProvenance, champion: PackageProvenance) ->
 
 def decide(
     *,
-    data_drift: Sequence[str] = (),
-    person_reviews: bool = False,
     metric: MetricSpec,
     value: Any,
     threshold: Any,
@@ -78,6 +76,8 @@ def decide(
     champion: Champion | None = None,
     gate_failure: str | None = None,
     candidate_status: str | None = None,
+    data_drift: Sequence[str] = (),
+    person_reviews: bool = False,
 ) -> Decision:
     """The decision on a candidate whose `metric` is `value`, trained as `candidate` says, against `champion`.
 

@@ -31,6 +31,18 @@ def step_job(hook: PipelineExecutionHook, step: dict[str, Any]) -> tuple[str, st
     return None
 
 
+def step_log_tails(hook: PipelineExecutionHook, step: dict[str, Any],
+                   lines: int) -> tuple[str, str, dict[str, list[str]]] | None:
+    """(log group, job name, stream -> its last `lines` messages) of a step's job; None for a step without one."""
+    job = step_job(hook, step)
+    if job is None:
+        return None
+    group, job_name = job
+    logs = JobLogsHook(aws_conn_id=hook.aws_conn_id, region_name=hook.region_name, verify=hook.verify,
+                       config=hook.config)
+    return group, job_name, logs.job_log_tails(group, job_name, lines)
+
+
 def log_tail_of_step(
     hook: PipelineExecutionHook, execution_arn: str, step_name: str, lines: int, log: logging.Logger
 ) -> None:
@@ -38,13 +50,10 @@ def log_tail_of_step(
     if lines <= 0:
         return
     step = next((s for s in hook.list_execution_steps(execution_arn) if s["StepName"] == step_name), None)
-    job = step_job(hook, step) if step else None
-    if job is None:
+    found = step_log_tails(hook, step, lines) if step else None
+    if found is None:
         return
-    group, job_name = job
-    logs = JobLogsHook(aws_conn_id=hook.aws_conn_id, region_name=hook.region_name, verify=hook.verify,
-                       config=hook.config)
-    tails = logs.job_log_tails(group, job_name, lines)
+    group, job_name, tails = found
     if not tails:
         log.info("No CloudWatch log stream for job %s in %s", job_name, group)
     for stream, messages in tails.items():

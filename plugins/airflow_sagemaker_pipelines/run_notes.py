@@ -26,6 +26,13 @@ NOTE_MAX = 1000  # the API's limit on a run note
 # What separates the outcome this listener writes from what a person wrote below it.
 SEPARATOR = "\n\n---\n"
 _OURS = re.compile(r"^\*\*(" + "|".join(map(re.escape, OUTCOME_TITLES.values())) + r")\*\*")
+_OUTCOME_OF_TITLE = {title: outcome for outcome, title in OUTCOME_TITLES.items()}
+
+
+def noted_outcome(note: str | None) -> str | None:
+    """The outcome (an OUTCOME_TITLES key) a note of this listener starts with; None for any other note."""
+    match = _OURS.match(note or "")
+    return _OUTCOME_OF_TITLE[match.group(1)] if match else None
 
 
 def merged_note(existing: str | None, outcome: str) -> str:

@@ -25,9 +25,7 @@ ROWS = 400
 
 @pytest.fixture
 def run_monitoring_dag(dag_bag, capfd) -> Any:
-    runner = dag_runner(dag_bag.dags[MONITORING_DAG_ID], capfd)
-    yield next(runner)
-    next(runner, None)
+    yield from dag_runner(dag_bag.dags[MONITORING_DAG_ID], capfd)
 
 
 def send_requests(endpoint_client: Any, endpoint: str, fault: str | None = None) -> None:

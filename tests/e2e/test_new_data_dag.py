@@ -20,9 +20,7 @@ NEW_DATA_DAG_ID = CLASSIFICATION.events.dag_id  # type: ignore[union-attr]
 
 @pytest.fixture
 def run_new_data_dag(dag_bag, capfd) -> Iterator[Any]:
-    runner = dag_runner(dag_bag.dags[NEW_DATA_DAG_ID], capfd)
-    yield next(runner)
-    next(runner, None)
+    yield from dag_runner(dag_bag.dags[NEW_DATA_DAG_ID], capfd)
 
 
 def test_a_new_data_run_trains_the_day_in_its_scheduled_runs_execution_which_the_next_run_gets_back(

@@ -39,9 +39,7 @@ def scoring(request, endpoint_client, monkeypatch) -> dict[str, Any]:
 
 @pytest.fixture
 def run_scoring_dag(dag_bag, capfd) -> Iterator[Any]:
-    runner = dag_runner(dag_bag.dags[SCORING_DAG_ID], capfd)
-    yield next(runner)
-    next(runner, None)
+    yield from dag_runner(dag_bag.dags[SCORING_DAG_ID], capfd)
 
 
 def booster(seed: int) -> Any:

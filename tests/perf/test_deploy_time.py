@@ -25,14 +25,13 @@ import contextlib
 import statistics
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 
 from tests.e2e.test_deploy_dag import DEPLOYED, package_like, served_package
-from tests.support.dag_runs import DagRunResult, dag_runner
+from tests.support.dag_runs import DagRunResult
 from tests.support.deployed_models import DEPLOY_DAG_ID, endpoint_name, trained_and_approved
 
 CLIENTS = 4
@@ -40,13 +39,6 @@ BEFORE_SECONDS = 10.0  # steady load before the update's DAG run: the latency ba
 WARM_SECONDS = 1.0  # the clients' first calls (connections, botocore's first request) left out
 MONITOR_SECONDS = 0.1
 ROW = b"3,32,9,3,3,17,2,5"  # a held-out row of the sample day (8 features)
-
-
-@pytest.fixture
-def run_deploy_dag(dag_bag, capfd) -> Iterator[Any]:
-    runner = dag_runner(dag_bag.dags[DEPLOY_DAG_ID], capfd)
-    yield next(runner)
-    next(runner, None)
 
 
 def task_timeline(run_id: str) -> tuple[float, list[tuple[str, float, float]]]:

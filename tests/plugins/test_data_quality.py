@@ -7,9 +7,9 @@ from airflow_sagemaker_pipelines.data_quality import (
     DataQualityFileError,
     described_violations,
     drift_check_baseline,
+    evaluation_violations,
     feature_summaries,
     violation_line,
-    violations_summary,
 )
 from airflow_sagemaker_pipelines.decision_rules import decide
 
@@ -56,8 +56,8 @@ def test_each_violation_carries_the_features_baseline_and_current_values() -> No
     assert violation_line(described[0]) == ("age: drift (baseline mean 29.15, sd 6.79, 100% present; "
                                             "now mean 49.53, sd 6.81, 100% present)")
     assert violation_line(described[2]) == "rate_marriage: missing column (now absent)"
-    summary = violations_summary(described, limit=1)
-    assert summary.startswith("3 data-quality violation(s): age: drift (") and summary.endswith("; and 2 more")
+    assert evaluation_violations({"data_quality": {"violations": described}}) == described  # type: ignore[typeddict-item]
+    assert evaluation_violations({"data_quality": None}) == evaluation_violations(None) == []  # type: ignore[typeddict-item]
 
 
 def test_a_report_without_its_violations_list_is_refused() -> None:

@@ -18,9 +18,7 @@ DEPLOY_DAG_ID = CLASSIFICATION.deploy.dag_id  # type: ignore[union-attr]
 
 @pytest.fixture
 def run_deploy_dag(dag_bag, capfd) -> Iterator[Any]:
-    runner = dag_runner(dag_bag.dags[DEPLOY_DAG_ID], capfd)
-    yield next(runner)
-    next(runner, None)
+    yield from dag_runner(dag_bag.dags[DEPLOY_DAG_ID], capfd)
 
 
 def endpoint_name(deployment: Any) -> str:

@@ -73,9 +73,8 @@ class PipelineExecutionHook(StandardRetries, SageMakerHook):
         of data that was repaired), the run needs a new execution instead.
         """
         pipeline_name = execution_arn.split("/")[1]
-        ran = self.conn.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution_arn)
         current = self.conn.describe_pipeline(PipelineName=pipeline_name)
-        if json.loads(ran["PipelineDefinition"]) != json.loads(current["PipelineDefinition"]):
+        if self.execution_definition(execution_arn) != json.loads(current["PipelineDefinition"]):
             return f"pipeline {pipeline_name} was updated after the execution started"
         if pipeline_params is not None:
             listed = self.conn.get_paginator("list_pipeline_parameters_for_execution").paginate(
@@ -86,6 +85,11 @@ class PipelineExecutionHook(StandardRetries, SageMakerHook):
             if changed:
                 return f"the run now sends other values for {', '.join(changed)}"
         return None
+
+    def execution_definition(self, execution_arn: str) -> dict[str, Any]:
+        """The pipeline definition the execution ran with (parsed)."""
+        ran = self.conn.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution_arn)
+        return json.loads(ran["PipelineDefinition"])
 
     def newest_executions(self, pipeline_name: str, max_results: int = 100) -> list[dict[str, Any]]:
         """The pipeline's newest executions' summaries, newest first (one page)."""

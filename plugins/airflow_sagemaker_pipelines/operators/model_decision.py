@@ -80,6 +80,7 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
 
     def choose_branch(self, context: Context) -> str:
         from ..champion import decide_against_current_champion  # imported here to keep DAG parsing fast
+        from ..data_quality import evaluation_violations
         from ..hooks.provider_clients import S3Hook
 
         evaluation: Evaluation = self.evaluation
@@ -94,8 +95,7 @@ class ModelDecisionBranchOperator(AwsBaseOperator[ModelRegistryHook], BranchMixI
             "candidate_status": evaluation.get("model_package_status"),
             "gate_failure": evaluation["gate_failure_reason"],
             "model_package_group": self.model_package_group,
-            "data_drift": sorted({violation["feature"] for violation in
-                                  ((evaluation.get("data_quality") or {}).get("violations") or [])}),
+            "data_drift": sorted({violation["feature"] for violation in evaluation_violations(evaluation)}),
             "person_reviews": self.approval_mode == "manual",
         }
         s3 = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,

@@ -29,7 +29,8 @@ class ModelReviewOperator(HITLOperator, BranchMixIn):
     Only a candidate the rules approve (or an approved day run again, `unchanged`) reaches this task:
     a model the rules reject is never offered. In `auto` mode, and for `unchanged`, it follows
     `approve_task` at once (the rules keep a model whose data violates the champion's data-quality
-    baseline from this task in auto mode; in manual mode the question lists the violations). In `manual` mode it asks in the Airflow UI (the run's Required actions:
+    baseline from this task in auto mode; in manual mode the question lists the violations). In
+    `manual` mode it asks in the Airflow UI (the run's Required actions:
     the candidate's metric, the champion's, the threshold, the evaluation's other metrics, the
     execution's console link, a comment field) and waits without a worker slot (AWAITING_INPUT);
     the ask is also sent as an AWAITING APPROVAL report with the link to it. **Approve** follows
@@ -123,8 +124,9 @@ class ModelReviewOperator(HITLOperator, BranchMixIn):
         return hours
 
     def _violations(self) -> list[DataQualityViolation]:
-        quality = (self.evaluation or {}).get("data_quality") or {}
-        return list(quality.get("violations") or [])
+        from ..data_quality import evaluation_violations
+
+        return evaluation_violations(self.evaluation)
 
     def _question(self, decision: Decision) -> tuple[str, str]:
         """The subject and the Markdown body a reviewer reads."""

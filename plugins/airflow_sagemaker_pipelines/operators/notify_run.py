@@ -61,7 +61,7 @@ class NotifyRunOperator(BaseOperator):
         self.aws_conn_id = aws_conn_id
 
     def execute(self, context: Context) -> RunSummary:
-        from ..data_quality import violation_line
+        from ..data_quality import evaluation_violations, violation_line
         from ..run_report import RunReport  # imported here to keep DAG parsing fast
 
         evaluation: Evaluation = self.evaluation
@@ -89,7 +89,7 @@ class NotifyRunOperator(BaseOperator):
             decision_reason=approval["reason"] or decision["reason"],
             model_package_arn=approval["model_package_arn"],
             model_package_status=approval["approval_status"],
-            data_quality=[violation_line(v) for v in ((evaluation.get("data_quality") or {}).get("violations") or [])],
+            data_quality=[violation_line(v) for v in evaluation_violations(evaluation)],
         )
         self.log.info("Run report:\n%s", report.message)
         if not notifications_enabled(context):

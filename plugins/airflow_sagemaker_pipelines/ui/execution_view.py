@@ -9,7 +9,6 @@ RUNNING_TTL seconds, so a tab left open makes a bounded number of calls.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -86,11 +85,9 @@ def read_execution(execution_arn: str, aws_conn_id: str | None) -> ExecutionView
     from ..hooks.pipeline_execution import PipelineExecutionHook
 
     hook = PipelineExecutionHook(aws_conn_id=aws_conn_id)
-    described = hook.conn.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+    described = hook.describe_pipeline_exec(execution_arn)
     listed = {step["StepName"]: step for step in hook.list_execution_steps(execution_arn)}
-    definition = json.loads(hook.conn.describe_pipeline_definition_for_execution(
-        PipelineExecutionArn=execution_arn)["PipelineDefinition"])
-    steps = steps_of(definition, listed)
+    steps = steps_of(hook.execution_definition(execution_arn), listed)
     failed = next((step["name"] for step in steps if step["status"] == "Failed"), None)
     return {
         "execution_arn": execution_arn,
@@ -163,15 +160,10 @@ def _dependencies(step: dict[str, Any]) -> set[str]:
 
 
 def _log_tail(hook: Any, step: dict[str, Any]) -> list[str]:
-    from ..failed_step_logs import step_job
-    from ..hooks.job_logs import JobLogsHook
+    from ..failed_step_logs import step_log_tails
 
-    job = step_job(hook, step)
-    if job is None:
-        return []
-    logs = JobLogsHook(aws_conn_id=hook.aws_conn_id, region_name=hook.region_name, verify=hook.verify,
-                       config=hook.config)
-    return [line for lines in logs.job_log_tails(job[0], job[1], LOG_LINES).values() for line in lines][-LOG_LINES:]
+    found = step_log_tails(hook, step, LOG_LINES)
+    return [line for lines in found[2].values() for line in lines][-LOG_LINES:] if found else []
 
 
 def _iso(value: Any) -> str | None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from .execution_view import ExecutionView, StepView
 from .run_history import EndpointEvent, RunPoint
@@ -217,6 +217,3 @@ def _gantt(steps: list[StepView], width: int = 900) -> str:
     return (f"<svg width='{width}' height='{len(timed) * row + 8}' role='img' aria-label='step timeline'>"
             + "".join(bars) + "</svg>")
 
-
-def query(filters: dict[str, str]) -> str:
-    return urlencode({key: value for key, value in filters.items() if value})

@@ -13,14 +13,12 @@ from typing import Any, TypedDict
 
 from ..links import SageMakerPipelineExecutionLink
 from ..notifications import console_url
-from ..run_report import OUTCOME_TITLES
+from ..run_notes import noted_outcome
+from ..timetables import data_day_of_run_id
 
 # The XComs a point is made of: (task_id, key).
 READ = (("choose_partition", "return_value"), ("read_metrics", "return_value"), ("decide_model", "decision"),
         ("wait_for_execution", "return_value"), ("start_execution", SageMakerPipelineExecutionLink.key))
-_TITLE = re.compile(r"^\*\*([A-Z ]+)\*\*")
-_OUTCOMES = {title: outcome for outcome, title in OUTCOME_TITLES.items()}
-_RUN_DAY = re.compile(r"__data-(\d{4}-\d{2}-\d{2})__")
 
 
 class RunPoint(TypedDict):
@@ -97,10 +95,7 @@ def package_group(points: list[RunPoint]) -> str | None:
 
 def run_outcome(note: str | None, state: str) -> str | None:
     """The outcome the run's note names first; a run that failed without a note of ours is failed."""
-    match = _TITLE.match(note or "")
-    if match and match.group(1) in _OUTCOMES:
-        return _OUTCOMES[match.group(1)]
-    return "failed" if state == "failed" else None
+    return noted_outcome(note) or ("failed" if state == "failed" else None)
 
 
 def decision_metric(dag_id: str, session: Any) -> str | None:
@@ -174,9 +169,9 @@ def _point(run: Any, metric: str, xcoms: dict[tuple[str, str, str], Any]) -> Run
 
 
 def _day_of(run: Any) -> str | None:
-    match = _RUN_DAY.search(run.run_id)
-    if match:
-        return match.group(1)
+    day = data_day_of_run_id(run.run_id)
+    if day:
+        return day
     interval = getattr(run, "data_interval_start", None)
     return interval.date().isoformat() if isinstance(interval, datetime) else None
 
