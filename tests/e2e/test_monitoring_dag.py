@@ -91,10 +91,13 @@ def test_each_days_requests_are_checked_against_the_served_models_baseline(
     found = client.get("/api/dags/sagemaker_training_pipeline/model-quality").json()
     assert found["model_package_group"] == deployment.model_package_group
     assert [(d["model_package_version"], d["outcome"]) for d in found["deployments"]] == [(1, "deployed")]
+    [served] = found["deployments"]
+    assert served["served_from"] == served["ended"] and served["served_to"] is None  # serving since its deploy
     assert [(m["day"], m["outcome"], m["drifted_features"]) for m in found["monitoring"]] == [
         (clean_day.isoformat(), "data_ok", []), (drifted_day.isoformat(), "data_drift", ["age"])]
     page = client.get("/dags/sagemaker_training_pipeline/model-quality").text
     assert page.count("class='deployed'") == 1 and "Data monitoring" in page
+    assert page.count("class='served'") == 1 and page.count("class='monitored-day'") == 2  # the endpoint's timeline
 
     again = run_monitoring_dag(day=drifted_day)  # a repeated run attaches to the day's job
     assert again.xcoms[("check_data", "return_value")]["job_name"] == drifted.xcoms[

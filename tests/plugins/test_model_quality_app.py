@@ -3,7 +3,10 @@ an empty history, a failed execution with its step's log, and Airflow's auth (no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+
+import pytest
 
 from tests.support.constants import PIPELINE_DAY
 
@@ -17,12 +20,45 @@ def test_an_unauthenticated_request_is_refused(client) -> None:
         assert client.get(path, headers=anonymous).status_code == 401, path
 
 
-def test_a_dag_the_user_may_not_read_is_refused(client, monkeypatch) -> None:
-    monkeypatch.setattr(type(client.auth_manager), "is_authorized_dag",
-                        lambda self, *, method, access_entity=None, details=None, user: details.id != DAG_ID)
-    assert client.get(f"/api/dags/{DAG_ID}/model-quality").status_code == 403
-    assert client.get(f"/dags/{DAG_ID}/runs/x/execution").status_code == 403
-    assert client.get("/api/dags/another_dag/model-quality").status_code == 200
+@pytest.fixture
+def two_teams(airflow_environment: None) -> Iterator[dict[str, str]]:
+    """Two training DAGs, each in its team's bundle (Airflow's multi-team mode): {team: dag_id}."""
+    from airflow.models.dag import DagModel, DagTag
+    from airflow.models.dagbundle import DagBundleModel
+    from airflow.models.team import Team
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete
+
+    dags = {"fraud": "fraud_team_training", "ml": "ml_team_training"}
+    with create_session() as session:
+        for team, dag_id in dags.items():
+            bundle = DagBundleModel(name=f"{team}-dags")
+            bundle.teams.append(Team(name=team))
+            session.add(bundle)
+            session.flush()
+            session.add(DagModel(dag_id=dag_id, bundle_name=bundle.name, description=f"{team} training"))
+            session.flush()
+            session.add_all([DagTag(name="sagemaker", dag_id=dag_id), DagTag(name="training", dag_id=dag_id)])
+    yield dags
+    with create_session() as session:
+        session.execute(delete(DagTag).where(DagTag.dag_id.in_(dags.values())))
+        session.execute(delete(DagModel).where(DagModel.dag_id.in_(dags.values())))
+        session.execute(delete(DagBundleModel).where(DagBundleModel.name.in_([f"{team}-dags" for team in dags])))
+        session.execute(delete(Team).where(Team.name.in_(dags)))
+
+
+def test_a_user_reads_only_the_pages_of_their_teams_dags(client, two_teams) -> None:
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    analyst = {"Authorization": "Bearer " + client.token_for(
+        SimpleAuthManagerUser(username="analyst", role="viewer", teams=["fraud"]))}
+    listed = client.get("/model-quality", headers=analyst).text
+    assert "fraud_team_training" in listed and "ml_team_training" not in listed
+    for path in ("/api/dags/{}/model-quality", "/dags/{}/model-quality", "/dags/{}/runs/some-run/execution"):
+        assert client.get(path.format("ml_team_training"), headers=analyst).status_code == 403, path
+    assert client.get("/api/dags/fraud_team_training/model-quality", headers=analyst).status_code == 200
+    admin = client.get("/model-quality").text  # an admin reads every team's
+    assert "fraud_team_training" in admin and "ml_team_training" in admin
 
 
 def test_an_empty_history_is_an_empty_list_and_a_page_that_says_so(client) -> None:

@@ -27,5 +27,6 @@ def client(airflow_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path)
     with TestClient(build_app()) as test_client:
         test_client.headers["Authorization"] = f"Bearer {token}"
         test_client.auth_manager = get_auth_manager()
+        test_client.token_for = manager.generate_jwt  # another user's token: client.token_for(SimpleAuthManagerUser)
         yield test_client
     purge_cached_app()

@@ -39,15 +39,15 @@ def history(dag_id: str, first: date | None = None, last: date | None = None,
     group (which version the endpoint served from when, rollbacks) and its monitoring runs (the requests' drift)."""
     from airflow.utils.session import create_session
 
-    from .run_history import decision_metric, endpoint_events, package_group, run_points, within
+    from .run_history import decision_metric, endpoint_events, on_days, package_group, run_points, within
 
     with create_session() as session:
         metric = decision_metric(dag_id, session)
         every = run_points(dag_id, metric, session) if metric else []
         points = within(every, first, last, outcome)
         group = package_group(every)
-        deployments = endpoint_events(group, "deploy", "choose_model", session) if group else []
-        monitoring = endpoint_events(group, "monitoring", "choose_baseline", session) if group else []
+        deployments = on_days(endpoint_events(group, "deploy", "choose_model", session), first, last) if group else []
+        monitoring = on_days(endpoint_events(group, "monitoring", "choose_baseline", session), first, last) if group else []
     return {"dag_id": dag_id, "metric": metric, "points": points, "model_package_group": group,
             "deployments": deployments, "monitoring": monitoring}
 
@@ -79,7 +79,10 @@ def run_execution(dag_id: str, run_id: str) -> dict[str, Any]:
 
 
 def readable_training_dags(user: Any) -> list[tuple[str, str]]:
-    """The training DAGs (tagged sagemaker and training) the user may read: (dag_id, description)."""
+    """The training DAGs (tagged sagemaker and training) the user may read: (dag_id, description).
+
+    What the user may read is asked as Airflow's DAG list asks it (`get_authorized_dag_ids`), with each
+    DAG's team: in multi-team mode a user reads only the DAGs of their teams' bundles."""
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.models.dag import DagModel, DagTag
     from airflow.utils.session import create_session
@@ -89,6 +92,6 @@ def readable_training_dags(user: Any) -> list[tuple[str, str]]:
         tagged = session.execute(select(DagModel.dag_id, DagModel.description).join(
             DagTag, DagTag.dag_id == DagModel.dag_id).where(DagTag.name == "training")).all()
         sagemaker = set(session.scalars(select(DagTag.dag_id).where(DagTag.name == "sagemaker")).all())
+        allowed = get_auth_manager().get_authorized_dag_ids(user=user, method="GET", session=session)
     dags = {dag_id: description or "" for dag_id, description in tagged if dag_id in sagemaker}
-    allowed = get_auth_manager().filter_authorized_dag_ids(dag_ids=set(dags), user=user, method="GET")
-    return sorted((dag_id, dags[dag_id]) for dag_id in allowed)
+    return sorted((dag_id, dags[dag_id]) for dag_id in dags.keys() & allowed)

@@ -6,7 +6,7 @@ Every value is escaped; links stay inside the frame (the UI's sandbox allows no 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -43,10 +43,12 @@ def index_page(pipelines: Sequence[tuple[str, str]], base: str) -> str:
 
 
 def model_quality_page(dag_id: str, metric: str, points: list[RunPoint], base: str, filters: dict[str, str],
-                       deployments: Sequence[EndpointEvent] = (), monitoring: Sequence[EndpointEvent] = ()) -> str:
+                       deployments: Sequence[EndpointEvent] = (), monitoring: Sequence[EndpointEvent] = (),
+                       now: datetime | None = None) -> str:
     form = _filters(filters)
-    events = _events("Deployments", "Version", deployments) + _events("Data monitoring (the endpoint's requests)",
-                                                                      "Checked against version", monitoring)
+    events = (endpoint_timeline(deployments, monitoring, now or datetime.now(UTC))
+              + _events("Deployments", "Version", deployments)
+              + _events("Data monitoring (the endpoint's requests)", "Checked against version", monitoring))
     if not points:
         return page(f"Model quality: {dag_id}", form + "<p class='muted'>No run in this range yet.</p>" + events)
     legend = "".join(f"<span style='color:{COLOURS[o]}'>● {o.replace('_', ' ')}</span>" for o in OUTCOMES)
@@ -55,6 +57,54 @@ def model_quality_page(dag_id: str, metric: str, points: list[RunPoint], base: s
     return page(f"Model quality: {dag_id}", form + _chart(dag_id, metric, points, base, served)
                 + f"<p class='legend'>{legend} <span class='muted'>— threshold, ┄ champion, ⋮ new champion, ◯ deployed, ✕ rolled back"
                 f"</span></p>" + _table(dag_id, metric, points, base) + events)
+
+
+def endpoint_timeline(deployments: Sequence[EndpointEvent], monitoring: Sequence[EndpointEvent], now: datetime,
+                      width: int = 900) -> str:
+    """The endpoint on a time axis of its own: a band per deployed version over the time it served, a cross at
+    each rolled-back (red) or failed (black) deploy, and a square per monitored day coloured by its result."""
+    def instant(text: str) -> datetime:
+        moment = datetime.fromisoformat(text if "T" in text else f"{text}T12:00:00")
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    served = [(event, instant(event["served_from"]), instant(event["served_to"]) if event["served_to"] else now)
+              for event in deployments if event["served_from"]]
+    crosses = [(event, instant(event["ended"])) for event in deployments
+               if event["outcome"] in ("rolled_back", "failed") and event["ended"]]
+    days = [(event, instant(event["day"])) for event in monitoring if event["day"]]
+    moments = [m for _, begin, end in served for m in (begin, end)] + [m for _, m in crosses] + [m for _, m in days]
+    if not moments:
+        return ""
+    start, end = min(moments), max(moments)
+    if end - start < timedelta(hours=1):
+        start, end = start - timedelta(hours=12), end + timedelta(hours=12)
+    left, right, height = 130, 20, 92
+
+    def x(moment: datetime) -> float:
+        return left + (width - left - right) * (moment - start) / (end - start)
+
+    marks = ["<text x='4' y='27' font-size='12'>Version served</text>",
+             "<text x='4' y='57' font-size='12'>Requests checked</text>"]
+    for index, (event, begin, until) in enumerate(served):
+        label = f"v{event['model_package_version']}"
+        span = f"{label} served from {event['served_from'][:16]} to {(event['served_to'] or 'now')[:16]}"
+        marks.append(f"<rect class='served' x='{x(begin):.1f}' y='14' width='{max(2.0, x(until) - x(begin)):.1f}' "
+                     f"height='18' fill='{('#1a7f37', '#4ac26b')[index % 2]}'><title>{escape(span)}</title></rect>")
+        if x(until) - x(begin) > 24:
+            marks.append(f"<text x='{x(begin) + 4:.1f}' y='27' font-size='11' fill='#ffffff'>{escape(label)}</text>")
+    for event, moment in crosses:
+        what = f"v{event['model_package_version']} {event['outcome'].replace('_', ' ')} at {(event['ended'] or '')[:16]}"
+        marks.append(f"<text class='{event['outcome'].replace('_', '-')}-deploy' x='{x(moment):.1f}' y='28' "
+                     f"text-anchor='middle' fill='{COLOURS[event['outcome']]}'>✕<title>{escape(what)}</title></text>")
+    for event, moment in days:
+        what = f"{event['day']} {(event['outcome'] or 'running').replace('_', ' ')} {', '.join(event['drifted_features'])}"
+        marks.append(f"<rect class='monitored-day' x='{x(moment) - 4:.1f}' y='46' width='8' height='12' "
+                     f"fill='{COLOURS.get(event['outcome'], COLOURS[None])}'><title>{escape(what.strip())}</title></rect>")
+    label = "%Y-%m-%d" if end - start > timedelta(days=2) else "%m-%d %H:%M"
+    ticks = "".join(f"<text x='{x(start + (end - start) * i / 5):.1f}' y='{height - 8}' font-size='10' "
+                    f"text-anchor='middle'>{(start + (end - start) * i / 5).strftime(label)}</text>" for i in range(6))
+    return (f"<h3>Endpoint</h3><svg class='endpoint-timeline' width='{width}' height='{height}' role='img' "
+            f"aria-label='versions served and monitored days over time'>{''.join(marks)}{ticks}</svg>")
 
 
 def _events(title: str, version: str, events: Sequence[EndpointEvent]) -> str:

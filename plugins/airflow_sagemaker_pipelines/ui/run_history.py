@@ -50,6 +50,8 @@ class EndpointEvent(TypedDict):
     outcome: str | None  # deployed, rolled_back, unchanged, failed; data_ok, data_drift, not_checked
     model_package_version: int | None
     drifted_features: list[str]
+    served_from: str | None  # a deployed version: from its deploy's end to the next deployed version's (None: serving)
+    served_to: str | None
 
 
 _DRIFT = re.compile(r"DATA DRIFT: ([^·\n]+)")
@@ -83,8 +85,37 @@ def endpoint_events(group: str, tag: str, plan_task: str, session: Any) -> list[
                        "day": plan.get("data_day") if tag == "monitoring" else (ended or "")[:10] or None,
                        "ended": ended, "outcome": run_outcome(run.note, str(run.state)),
                        "model_package_version": model_package_version(arn),
-                       "drifted_features": [f.strip() for f in drift.group(1).split(",")] if drift else []})
-    return sorted(events, key=lambda event: (event["day"] or "", event["ended"] or ""))
+                       "drifted_features": [f.strip() for f in drift.group(1).split(",")] if drift else [],
+                       "served_from": None, "served_to": None})
+    events.sort(key=lambda event: (event["day"] or "", event["ended"] or ""))
+    return served_periods(events) if tag == "deploy" else events
+
+
+def served_periods(deployments: list[EndpointEvent]) -> list[EndpointEvent]:
+    """Each deployed version's time on the endpoint: from its deploy's end to the next deployed version's.
+
+    A rolled-back or failed deploy changed nothing (the endpoint kept the version it served), nor did
+    an unchanged one; a deploy still running has no end yet."""
+    deployed = [event for event in deployments if event["outcome"] == "deployed" and event["ended"]]
+    for event, following in zip(deployed, [*deployed[1:], None], strict=True):
+        event["served_from"], event["served_to"] = event["ended"], following["ended"] if following else None
+    return deployments
+
+
+def on_days(events: list[EndpointEvent], first: date | None, last: date | None) -> list[EndpointEvent]:
+    """The events whose day is within [first, last] (each bound when given), and the deployed versions
+    served during some of it."""
+    return [event for event in events
+            if _within(event["day"], first, last) or _within_served(event, first, last)]
+
+
+def _within_served(event: EndpointEvent, first: date | None, last: date | None) -> bool:
+    start, end = (event["served_from"] or "")[:10], (event["served_to"] or "9999")[:10]
+    return bool(start) and (first is None or end >= first.isoformat()) and (last is None or start <= last.isoformat())
+
+
+def _within(day: str | None, first: date | None, last: date | None) -> bool:
+    return (first is None or (day or "") >= first.isoformat()) and (last is None or (day or "9999") <= last.isoformat())
 
 
 def package_group(points: list[RunPoint]) -> str | None:
@@ -133,9 +164,7 @@ def within(points: list[RunPoint], first: date | None = None, last: date | None 
            outcome: str | None = None) -> list[RunPoint]:
     """The points whose data day is within [first, last] and whose outcome is `outcome` (each when given)."""
     return [point for point in points
-            if (first is None or (point["data_day"] or "") >= first.isoformat())
-            and (last is None or (point["data_day"] or "9999") <= last.isoformat())
-            and (outcome is None or point["outcome"] == outcome)]
+            if _within(point["data_day"], first, last) and (outcome is None or point["outcome"] == outcome)]
 
 
 def _point(run: Any, metric: str, xcoms: dict[tuple[str, str, str], Any]) -> RunPoint:
