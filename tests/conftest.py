@@ -24,7 +24,7 @@ gc.set_threshold(*IN_PROCESS_GC_THRESHOLDS)
 
 pytest_plugins = [
     "tests.support.endpoint_clients", "tests.support.pipeline", "tests.support.dag_runs", "tests.support.parallel",
-    "tests.support.deployed_models", "tests.support.ui_client",
+    "tests.support.deployed_models", "tests.support.ui_client", "tests.support.seeded_runs",
 ]
 
 FAKE_ENVIRONMENT = {

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.support.constants import PIPELINE_DAY
+from tests.support.seeded_runs import FIRST_DAY, seed_runs
 
 DAG_ID = "sagemaker_training_pipeline"
 
@@ -130,3 +131,20 @@ def test_a_failed_step_shows_its_reason_and_its_last_log_lines(client, run_train
     assert execution["failed_step"] == "PreprocessData"
     assert any("Input data error" in line for line in execution["failed_step_log"])
     assert "Input data error" in client.get(f"/dags/{DAG_ID}/runs/{failed.run_id}/execution").text
+
+
+def test_ninety_days_of_history_are_ninety_points_in_day_order_filtered_without_an_aws_call(client, aws_calls) -> None:
+    seed_runs(90, "ninety_days_training")
+    found = client.get("/api/dags/ninety_days_training/model-quality").json()
+    days = [point["data_day"] for point in found["points"]]
+    assert len(days) == 90 and days == sorted(days) and days[0] == FIRST_DAY.date().isoformat()
+    assert [point["outcome"] for point in found["points"][:3]] == ["approved", "rejected", "not_promoted"]
+    assert [point["model_package_version"] for point in found["points"][:3]] == [1, 2, 3]
+    assert found["model_package_group"] == "churn"
+
+    week = client.get("/api/dags/ninety_days_training/model-quality?from=2024-02-01&to=2024-02-07").json()["points"]
+    assert [point["data_day"] for point in week] == [f"2024-02-0{day}" for day in range(1, 8)]
+    assert len(client.get("/api/dags/ninety_days_training/model-quality?outcome=rejected").json()["points"]) == 30
+    page = client.get("/dags/ninety_days_training/model-quality").text
+    assert page.count("class='point'") == 90 and page.count("class='champion-change'") == 30
+    assert aws_calls == []  # the page is Airflow's database only
