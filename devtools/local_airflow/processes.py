@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
@@ -86,59 +87,63 @@ class ProcessSet:
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     exit_codes: dict[str, int] = field(default_factory=dict)  # of the processes stopped or killed
     log_paths: dict[str, Path] = field(default_factory=dict)  # of every process started, kept after it ends
+    lock: threading.RLock = field(default_factory=threading.RLock)  # held by each start, stop and kill
 
     def start(self, name: str, command: Sequence[str], *, env: dict[str, str], cwd: Path, log_path: Path,
               stop_signal: signal.Signals = signal.SIGTERM, user: str | None = None,
               group: int | None = None) -> ManagedProcess:
         """Start `command` in a session of its own, output appended to `log_path`, told to stop when we die."""
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = log_path.open("a")
-        popen = subprocess.Popen(
-            list(command), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, user=user, group=group, extra_groups=[] if user else None,
-            preexec_fn=_parent_death_signal(stop_signal, os.getpid()),
-        )
-        try:
-            created = psutil.Process(popen.pid).create_time()
-        except psutil.NoSuchProcess:
-            created = 0.0
-        process = ManagedProcess(name, popen, stop_signal, log, created)
-        self.log_paths[name] = log_path
-        self.processes[name] = process
-        self._record()
-        return process
+        with self.lock:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = log_path.open("a")
+            popen = subprocess.Popen(
+                list(command), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, user=user, group=group, extra_groups=[] if user else None,
+                preexec_fn=_parent_death_signal(stop_signal, os.getpid()),
+            )
+            try:
+                created = psutil.Process(popen.pid).create_time()
+            except psutil.NoSuchProcess:
+                created = 0.0
+            process = ManagedProcess(name, popen, stop_signal, log, created)
+            self.log_paths[name] = log_path
+            self.processes[name] = process
+            self._record()
+            return process
 
     def stop(self, names: Iterable[str], grace_seconds: float) -> None:
         """Signal each (in parallel), wait up to the grace period, then SIGKILL what is left of their trees."""
-        wave = [self.processes[name] for name in names if name in self.processes]
-        trees = {process.name: process.tree() for process in wave}
-        for process in wave:
-            if process.running():
-                with suppress(ProcessLookupError):
-                    process.popen.send_signal(process.stop_signal)
-        deadline = time.monotonic() + grace_seconds
-        for process in wave:
-            with suppress(subprocess.TimeoutExpired):
-                process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-            kill_tree(process.pid, trees[process.name])
-            process.popen.wait()
-            if process.log is not None:
-                process.log.close()
-        for process in wave:
-            self.exit_codes[process.name] = process.popen.returncode
-            del self.processes[process.name]
-        self._record()
+        with self.lock:
+            wave = [self.processes[name] for name in names if name in self.processes]
+            trees = {process.name: process.tree() for process in wave}
+            for process in wave:
+                if process.running():
+                    with suppress(ProcessLookupError):
+                        process.popen.send_signal(process.stop_signal)
+            deadline = time.monotonic() + grace_seconds
+            for process in wave:
+                with suppress(subprocess.TimeoutExpired):
+                    process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+                kill_tree(process.pid, trees[process.name])
+                process.popen.wait()
+                if process.log is not None:
+                    process.log.close()
+            for process in wave:
+                self.exit_codes[process.name] = process.popen.returncode
+                del self.processes[process.name]
+            self._record()
 
     def kill(self, name: str) -> None:
         """SIGKILL a process and everything it started, at once: a crash (a container dying), not a stop."""
-        process = self.processes[name]
-        kill_tree(process.pid, process.tree())
-        process.popen.wait()
-        if process.log is not None:
-            process.log.close()
-        self.exit_codes[name] = process.popen.returncode
-        del self.processes[name]
-        self._record()
+        with self.lock:
+            process = self.processes[name]
+            kill_tree(process.pid, process.tree())
+            process.popen.wait()
+            if process.log is not None:
+                process.log.close()
+            self.exit_codes[name] = process.popen.returncode
+            del self.processes[name]
+            self._record()
 
     def end_leftovers(self) -> list[str]:
         """SIGKILL what a previous stack in this home left running (its process died without stopping them)."""
@@ -194,3 +199,14 @@ def log_tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def crash_report(path: Path, lines: int = 30, fault_lines: int = 60) -> str:
+    """What a process's log says about how it ended: from Python's fault handler's report on (the
+    crashing thread's stack comes first) when it wrote one, else the log's last lines."""
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    faults = [index for index, line in enumerate(text) if line.startswith("Fatal Python error")]
+    return "\n".join(text[faults[-1]:faults[-1] + fault_lines] if faults else text[-lines:])

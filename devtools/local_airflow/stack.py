@@ -42,6 +42,7 @@ from devtools.local_airflow.environment import (
 from devtools.local_airflow.local_postgres import LocalPostgres
 from devtools.local_airflow.local_redis import LocalRedis
 from devtools.local_airflow.processes import ManagedProcess, ProcessSet
+from devtools.local_airflow.restart_policy import RestartPolicy
 
 EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -158,6 +159,8 @@ class LocalAirflowStack:
         self.process_set = ProcessSet(home / "run" / "processes.json")
         self.postgres = LocalPostgres(home / "postgres", self.process_set)
         self.redis = LocalRedis(home / "redis", self.process_set) if executor == "celery" else None
+        # As docker-compose.yaml's `restart: always`: an Airflow component that dies on its own comes back.
+        self.restart_policy = RestartPolicy(self.process_set, self.airflow_processes, self.start_component)
 
     @property
     def processes(self) -> dict[str, subprocess.Popen]:
@@ -255,6 +258,12 @@ class LocalAirflowStack:
         for name in self.airflow_processes:
             self.start_component(name)
         wait_for_http(f"{self.url}/api/v2/version", timeout, self.process_set.processes["api-server"])
+        self.restart_policy.start()
+
+    @property
+    def crashes(self) -> list[str]:
+        """The Airflow components that died on their own and were started again, each with its log's account."""
+        return self.restart_policy.crashes
 
     def _metadata_seed_command(self) -> list[str]:
         variables = stack_variables(TOPIC_ARN, self.poll_seconds)
@@ -288,9 +297,11 @@ class LocalAirflowStack:
         shutdown). What outlives the grace period, and whatever a component left, gets SIGKILL."""
         waves = [[n for n in self.airflow_processes if n != "api-server"], ["api-server"], [ENDPOINT],
                  ["redis", "postgres"]]
+        self.restart_policy.halt()
         with signals_held():
             for wave in waves:
                 self.process_set.stop(wave, grace_seconds)
+        self.restart_policy.join()
 
     def __enter__(self) -> LocalAirflowStack:
         try:
@@ -326,9 +337,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nAirflow UI   {stack.url}\nLogin        {ADMIN_USER} / {stack.password}\n"
               f"SageMaker    {stack.endpoint_url} (local endpoint)\n"
               f"Metadata DB  {stack.postgres.url()}\nCtrl-C stops everything.", flush=True)
-        while all(process.poll() is None for process in stack.processes.values()):
+        servers = [name for name in stack.processes if name not in stack.airflow_processes]  # not restarted
+
+        def ended() -> list[str]:
+            return sorted({name for name in servers if stack.processes[name].poll() is not None}
+                          | stack.restart_policy.given_up)
+
+        while not ended():
             time.sleep(1)
-        failed = [name for name, process in stack.processes.items() if process.poll() is not None]
+        failed = ended()
         print(f"Stopped: {', '.join(failed)} exited; see {stack.home / 'logs'}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ from typing import Any
 
 from devtools.local_airflow.stack import LocalAirflowStack
 from tests.resilience.held_responses import HoldingProxy, holding_proxy
-from tests.stack.runs import new_stack_home, remove_stack_home
+from tests.stack.runs import new_stack_home, remove_stack_home, warn_of_crashes
 
 
 @contextmanager
@@ -20,4 +20,5 @@ def proxied_stack(**options: Any) -> Iterator[tuple[LocalAirflowStack, HoldingPr
         stack.airflow_endpoint_url = proxy.url
         with stack:
             yield stack, proxy
+    warn_of_crashes(stack)
     remove_stack_home(home)

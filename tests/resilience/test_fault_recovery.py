@@ -34,6 +34,7 @@ from tests.stack.runs import (
     new_run_id,
     run_digest,
     run_path,
+    seed_large_partition,
     task_instance,
     trigger,
 )
@@ -59,6 +60,12 @@ def api(faulty) -> Api:
 
 
 @pytest.fixture(scope="module")
+def large_partition(faulty) -> str:
+    """The data of the runs whose wait must defer (a wait that starts after the execution ended never does)."""
+    return seed_large_partition(faulty[0].endpoint_url)
+
+
+@pytest.fixture(scope="module")
 def sagemaker(faulty):
     return boto3.session.Session(region_name=REGION).client("sagemaker", endpoint_url=faulty[0].endpoint_url)
 
@@ -81,9 +88,9 @@ def test_a_bad_settings_variable_set_through_the_api_fails_the_run_in_one_try(fa
 
 @pytest.mark.timeout(900)
 def test_the_triggerer_killed_while_the_wait_is_deferred_comes_back_and_the_run_ends_with_one_execution(
-        faulty, api, sagemaker) -> None:
+        faulty, api, sagemaker, large_partition) -> None:
     stack, proxy = faulty
-    run_id = trigger(api)
+    run_id = trigger(api, {"input_data_url": large_partition})
     wait_deferred(api, run_id)
     arn = executions_of_run(sagemaker, run_id)[0]
     proxy.hold(DESCRIBE, containing=arn)  # the trigger's next poll: it cannot fire before the kill
@@ -142,9 +149,9 @@ def restart_endpoint(stack: LocalAirflowStack, *, crash: bool) -> None:
 
 @pytest.mark.timeout(900)
 def test_the_endpoint_killed_and_restarted_within_the_outage_budget_costs_polls_not_the_run(
-        faulty, api, sagemaker) -> None:
+        faulty, api, sagemaker, large_partition) -> None:
     stack, proxy = faulty
-    run_id = trigger(api)
+    run_id = trigger(api, {"input_data_url": large_partition})
     wait_deferred(api, run_id)
     arn = eventually(lambda: executions_of_run(sagemaker, run_id), "the run's execution")[0]
     proxy.hold(DESCRIBE, containing=arn)  # the trigger must not see the end before the endpoint dies

@@ -8,7 +8,7 @@ import pytest
 
 from devtools.local_airflow.environment import REGION
 from devtools.local_airflow.stack import LocalAirflowStack
-from tests.stack.runs import SEEDED_DAYS, Api, new_stack_home, remove_stack_home, unclean_stop
+from tests.stack.runs import SEEDED_DAYS, Api, new_stack_home, remove_stack_home, unclean_stop, warn_of_crashes
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def stack() -> Iterator[LocalAirflowStack]:
     home = new_stack_home()
     with LocalAirflowStack(home, seed_days=SEEDED_DAYS, poll_seconds=1) as running:
         yield running
+    warn_of_crashes(running)
     if unclean := unclean_stop(running):
         pytest.fail(f"not a clean stop (logs kept in {home / 'logs'}):\n{unclean}")
     remove_stack_home(home)

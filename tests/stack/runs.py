@@ -11,22 +11,35 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import warnings
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 from airflow_sagemaker_pipelines import execution_identity
 
-from devtools.local_airflow.environment import REGION, airflow_cli
+from devtools.local_airflow.environment import BUCKET, REGION, airflow_cli
 from devtools.local_airflow.processes import log_tail
 from devtools.local_airflow.seed_local_stack import QUEUE_NAME
 from devtools.local_airflow.stack import ADMIN_USER, LocalAirflowStack
+from devtools.sample_data.partitions import seed_partitions
 from tests.support.constants import DAG_ID
+from tests.support.declarations import partition_uri
 
 PIPELINE = "ml-classification-pipeline"
 SEEDED_DAYS = 10  # the stack seeds the days up to yesterday
+LARGE_DAY = date(2024, 6, 1)
+LARGE_ROWS = 300_000  # an execution of ~20 s on an idle machine, longer on a loaded one
+
+
+def seed_large_partition(endpoint_url: str) -> str:
+    """A partition whose execution is still running when the wait task starts, even on a loaded machine:
+    the wait looks once before deferring, and concludes at once an execution that already ended."""
+    s3 = boto3.session.Session(region_name=REGION).client("s3", endpoint_url=endpoint_url)
+    seed_partitions(s3, BUCKET, LARGE_DAY, LARGE_DAY, rows=LARGE_ROWS)
+    return partition_uri(BUCKET, LARGE_DAY)
 
 
 def new_stack_home() -> Path:
@@ -54,20 +67,42 @@ class Api:
         self.timeout = timeout  # an API server on a loaded machine
         self.token = self.call("/auth/token", body={"username": ADMIN_USER, "password": stack.password})["access_token"]
 
-    def call(self, path: str, body: dict | None = None, method: str | None = None) -> Any:
+    def call(self, path: str, body: dict | None = None, method: str | None = None, outage_seconds: float = 180) -> Any:
+        """The API's answer. While the API server is down (the stack restarts one that crashed, as compose
+        does) the request is sent again, up to `outage_seconds`: any request the server never took, and an
+        idempotent one whose connection dropped after it was sent."""
         headers = {"Content-Type": "application/json"}
         if getattr(self, "token", None):
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(f"{self.stack.url}{path}", method=method, headers=headers,
-                                         data=json.dumps(body).encode() if body is not None else None)
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            answer = response.read()
-            return json.loads(answer) if answer else None  # a DELETE answers 204, no content
+        data = json.dumps(body).encode() if body is not None else None
+        verb = method or ("POST" if data is not None else "GET")
+        deadline = time.monotonic() + outage_seconds
+        while True:
+            request = urllib.request.Request(f"{self.stack.url}{path}", method=verb, headers=headers, data=data)
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    answer = response.read()
+                    return json.loads(answer) if answer else None  # a DELETE answers 204, no content
+            except (urllib.error.URLError, ConnectionError) as error:
+                if time.monotonic() > deadline or not _server_was_away(error, verb):
+                    raise
+            time.sleep(1)  # the API server's restart: nothing to wait on but its port
 
     def wait_for_dag(self, dag_id: str, timeout: float = 90) -> dict:
         """The dag-processor parses dags/ shortly after it starts."""
         return eventually(lambda: next((d for d in self.call("/api/v2/dags")["dags"] if d["dag_id"] == dag_id), None),
                           f"{dag_id} in the API", timeout=timeout, every=1)
+
+
+def _server_was_away(error: Exception, verb: str) -> bool:
+    """A request that failed because no server was there: refused (never taken), or dropped (taken, maybe)
+    and idempotent. An HTTP error is an answer."""
+    if isinstance(error, urllib.error.HTTPError):
+        return False
+    cause = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(cause, ConnectionRefusedError):
+        return True
+    return isinstance(cause, ConnectionError) and verb in ("GET", "HEAD", "PUT", "PATCH", "DELETE")
 
 
 def eventually(check: Callable[[], Any], what: str, timeout: float = 180, every: float = 0.5) -> Any:
@@ -188,6 +223,13 @@ def components_that_preloaded(stack: LocalAirflowStack) -> set[str]:
     """The stack's Airflow processes whose log says they preloaded the tasks' libraries (devtools/airflow_speedups)."""
     return {name for name in stack.airflow_processes
             if "local speed-ups: preloaded" in stack.process_set.log_paths[name].read_text()}
+
+
+def warn_of_crashes(stack: LocalAirflowStack) -> None:
+    """A warning in the test run's summary for each Airflow component that crashed and was started again: the
+    tests went on (a deployment's restart policy would have restarted it too), the crash stays in view."""
+    for crash in stack.crashes:
+        warnings.warn(crash, stacklevel=2)
 
 
 def unclean_stop(stack: LocalAirflowStack) -> str:

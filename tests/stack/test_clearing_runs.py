@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
 
-import boto3
 import pytest
 
-from devtools.local_airflow.environment import BUCKET, REGION
-from devtools.sample_data.partitions import seed_partitions
-from tests.stack.runs import eventually, reports_about, run_state, task_instance, trigger
+from tests.stack.runs import eventually, reports_about, run_state, seed_large_partition, task_instance, trigger
 from tests.support.constants import DAG_ID
-from tests.support.declarations import partition_uri
 
 WAIT = "wait_for_execution"
 
 
-LARGE_DAY = date(2024, 6, 1)
-LARGE_ROWS = 300_000  # an execution of ~20 s: it is still running when the test acts on the wait
-
-
 @pytest.fixture(scope="module")
 def large_partition(stack) -> str:
-    s3 = boto3.session.Session(region_name=REGION).client("s3", endpoint_url=stack.endpoint_url)
-    seed_partitions(s3, BUCKET, LARGE_DAY, LARGE_DAY, rows=LARGE_ROWS)
-    return partition_uri(BUCKET, LARGE_DAY)
+    return seed_large_partition(stack.endpoint_url)
 
 
 def execution_of(api, run_id: str) -> str:

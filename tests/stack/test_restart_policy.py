@@ -1,0 +1,72 @@
+"""The native stack's `restart: always` on plain processes: what dies on its own comes back, what the stack kills
+does not, and what keeps dying is left dead after a few tries."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from devtools.local_airflow.processes import ProcessSet
+from devtools.local_airflow.restart_policy import MAX_RESTARTS, RestartPolicy
+from tests.stack.runs import eventually
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
+CRASHER = [sys.executable, "-c", "import sys; print('Fatal Python error: Segmentation fault'); "
+           "print('Current thread 0x1 (most recent call first):'); sys.exit(3)"]
+
+
+@pytest.fixture
+def processes(tmp_path: Path):
+    process_set = ProcessSet(tmp_path / "processes.json")
+    policies: list[RestartPolicy] = []
+    process_set.policies = policies  # the tests' policies, joined once their processes are stopped
+    yield process_set
+    for policy in policies:
+        policy.halt()
+    process_set.stop(list(process_set.processes), 5)
+    for policy in policies:
+        policy.join()
+
+
+def policy_for(process_set: ProcessSet, tmp_path: Path, command: list[str]) -> tuple[RestartPolicy, list[str]]:
+    """A policy watching one process running `command`, and the names it (re)started."""
+    started: list[str] = []
+
+    def start(name: str) -> None:
+        started.append(name)
+        process_set.start(name, command, env={}, cwd=tmp_path, log_path=tmp_path / f"{name}.log")
+
+    start("component")
+    policy = RestartPolicy(process_set, ["component"], start, every=0.05)
+    process_set.policies.append(policy)
+    policy.start()
+    return policy, started
+
+
+def test_a_process_that_dies_on_its_own_is_started_again_and_its_log_account_kept(processes, tmp_path) -> None:
+    policy, started = policy_for(processes, tmp_path, SLEEPER)
+    first = processes.processes["component"]
+    processes.processes["component"].popen.kill()  # not through the stack: a crash
+    eventually(lambda: processes.processes["component"].pid != first.pid, "the restart", timeout=30, every=0.05)
+    [crash] = policy.crashes
+    assert crash.startswith(f"component exited -9 on its own and was started again (1 of {MAX_RESTARTS})")
+    assert processes.processes["component"].running() and started == ["component", "component"]
+
+
+def test_a_process_killed_through_the_stack_stays_dead(processes, tmp_path) -> None:
+    policy, started = policy_for(processes, tmp_path, SLEEPER)
+    processes.kill("component")
+    looked = policy.rounds
+    eventually(lambda: policy.rounds >= looked + 2, "two looks after the kill", timeout=30, every=0.05)
+    assert "component" not in processes.processes and policy.crashes == [] and started == ["component"]
+
+
+def test_a_process_that_keeps_dying_is_left_dead_after_the_last_restart_with_each_crash_reported(
+        processes, tmp_path) -> None:
+    policy, started = policy_for(processes, tmp_path, CRASHER)
+    eventually(lambda: policy.given_up == {"component"}, "giving up", timeout=30, every=0.05)
+    assert len(started) == 1 + MAX_RESTARTS and len(policy.crashes) == MAX_RESTARTS
+    assert all("exited 3" in crash and "| Fatal Python error: Segmentation fault" in crash
+               for crash in policy.crashes)
