@@ -21,7 +21,7 @@ import boto3
 from airflow_sagemaker_pipelines import execution_identity
 
 from devtools.local_airflow.environment import BUCKET, REGION, airflow_cli
-from devtools.local_airflow.processes import log_tail
+from devtools.local_airflow.processes import crash_report
 from devtools.local_airflow.seed_local_stack import QUEUE_NAME
 from devtools.local_airflow.stack import ADMIN_USER, LocalAirflowStack
 from devtools.sample_data.partitions import seed_partitions
@@ -237,7 +237,7 @@ def unclean_stop(stack: LocalAirflowStack) -> str:
     report = []
     for name, code in stack.process_set.exit_codes.items():
         if code:
-            tail = log_tail(stack.process_set.log_paths[name]).splitlines()
+            tail = crash_report(stack.process_set.log_paths[name]).splitlines()
             report += [f"{name} exited {code}:", *(f"  | {line}" for line in tail)]
     return "\n".join(report)
 
