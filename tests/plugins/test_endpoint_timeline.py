@@ -64,5 +64,7 @@ def test_the_timeline_draws_a_band_per_served_version_end_to_end_and_crosses_the
 
 
 def test_no_deployment_and_no_monitoring_draw_no_timeline() -> None:
+    assert served_periods([]) == [] and served_periods([event(1, "failed", "2026-03-01T06:00:00+00:00")])[0][
+        "served_from"] is None
     assert endpoint_timeline([], [], NOW) == ""
     assert endpoint_timeline([event(1, "deployed", None)], [], NOW) == ""  # a deploy still running served nothing yet

@@ -400,6 +400,8 @@ def test_a_person_reads_the_model_quality_page_clicks_a_day_and_opens_the_runs_e
     points = frame.locator("a.point")
     points.first.wait_for()
     assert points.count() == len(measured)
+    served = [deployment for deployment in found["deployments"] if deployment["served_from"]]
+    assert frame.locator("svg.endpoint-timeline rect.served").count() == len(served)  # the endpoint's own axis
     shot(page, "10-model-quality")
     points.first.click()  # a day's mark opens its run's execution
     frame.get_by_text("Timeline").wait_for()

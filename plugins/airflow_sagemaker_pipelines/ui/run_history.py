@@ -97,7 +97,8 @@ def served_periods(deployments: list[EndpointEvent]) -> list[EndpointEvent]:
     A rolled-back or failed deploy changed nothing (the endpoint kept the version it served), nor did
     an unchanged one; a deploy still running has no end yet."""
     deployed = [event for event in deployments if event["outcome"] == "deployed" and event["ended"]]
-    for event, following in zip(deployed, [*deployed[1:], None], strict=True):
+    for index, event in enumerate(deployed):
+        following = deployed[index + 1] if index + 1 < len(deployed) else None
         event["served_from"], event["served_to"] = event["ended"], following["ended"] if following else None
     return deployments
 
