@@ -37,15 +37,18 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if sys.platform == "linux" else None
 
 
-def _parent_death_signal(sig: signal.Signals, parent: int) -> Callable[[], None] | None:
-    """A preexec_fn that asks the kernel to send `sig` when the stack's process dies (Linux only).
+def _parent_death_signal(sig: signal.Signals, parent: int) -> Callable[[], None]:
+    """A preexec_fn that asks the kernel to send `sig` when the stack's process dies (Linux only), and
+    unblocks every signal: a child inherits the signal mask of the thread that forks it, and the restart
+    policy's thread blocks the stop signals (which would leave a restarted component deaf to its stop).
 
     Runs in the child between fork and exec (after any user switch, which would clear the setting):
-    nothing but a system call, so it is safe in a process with threads."""
-    if _LIBC is None:
-        return None
+    nothing but system calls, so it is safe in a process with threads."""
 
     def arm() -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+        if _LIBC is None:
+            return
         _LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
         if os.getppid() != parent:  # the stack died before the setting took effect
             os.kill(os.getpid(), sig)
@@ -87,6 +90,7 @@ class ProcessSet:
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     exit_codes: dict[str, int] = field(default_factory=dict)  # of the processes stopped or killed
     log_paths: dict[str, Path] = field(default_factory=dict)  # of every process started, kept after it ends
+    log_offsets: dict[str, int] = field(default_factory=dict)  # where in its log the process's latest start began
     lock: threading.RLock = field(default_factory=threading.RLock)  # held by each start, stop and kill
 
     def start(self, name: str, command: Sequence[str], *, env: dict[str, str], cwd: Path, log_path: Path,
@@ -96,6 +100,7 @@ class ProcessSet:
         with self.lock:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             log = log_path.open("a")
+            self.log_offsets[name] = log.tell()
             popen = subprocess.Popen(
                 list(command), env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True, user=user, group=group, extra_groups=[] if user else None,
@@ -201,12 +206,25 @@ def log_tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def crash_report(path: Path, lines: int = 30, fault_lines: int = 60) -> str:
-    """What a process's log says about how it ended: from Python's fault handler's report on (the
-    crashing thread's stack comes first) when it wrote one, else the log's last lines."""
+def crash_report(path: Path, since: int = 0, lines: int = 30, fault_lines: int = 60) -> str:
+    """What a process's log says (from byte `since`: where its latest start began) about how it ended:
+    from Python's fault handler's report on (the crashing thread's stack comes first) when it wrote
+    one, else the log's last lines."""
     try:
-        text = path.read_text(errors="replace").splitlines()
+        with path.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace").splitlines()
     except OSError:
         return "(no log)"
     faults = [index for index, line in enumerate(text) if line.startswith("Fatal Python error")]
     return "\n".join(text[faults[-1]:faults[-1] + fault_lines] if faults else text[-lines:])
+
+
+def group_members(group: int) -> list[psutil.Process]:
+    """The processes still in process group `group` (a dead leader's children keep its group)."""
+    members = []
+    for process in psutil.process_iter():
+        with suppress(psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError, PermissionError):
+            if os.getpgid(process.pid) == group:
+                members.append(process)
+    return members

@@ -14,11 +14,11 @@ restart what they kill themselves. A component that keeps dying is left dead aft
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
-from devtools.local_airflow.processes import ProcessSet, crash_report, kill_tree
+from devtools.local_airflow.processes import ProcessSet, crash_report, group_members, kill_tree
 
 MAX_RESTARTS = 3
 
@@ -31,53 +31,70 @@ class RestartPolicy:
         self.restart = restart
         self.every = every
         self.crashes: list[str] = []
-        self.given_up: set[str] = set()  # dead after MAX_RESTARTS: left so
+        self.given_up: set[str] = set()  # dead after MAX_RESTARTS, or not startable: left so
         self.rounds = 0  # looks at every process, done
         self._restarts: dict[str, int] = {}
-        self._stopped = threading.Event()
+        self._stopped = threading.Event()  # restart nothing more
+        self._released = threading.Event()  # what it restarted is stopped: the thread may end
         self._thread: threading.Thread | None = None
+
+    @property
+    def watching(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
         self._stopped.clear()
+        self._released.clear()
         self._thread = threading.Thread(target=self._watch, name="restart-policy", daemon=True)
         self._thread.start()
 
     def halt(self) -> None:
-        """Restart nothing from now on (a stop begins)."""
+        """Restart nothing from now on (a stop begins); the thread lives on until `join`."""
         self._stopped.set()
 
     def join(self) -> None:
         """End the watching thread, once what it restarted is stopped: Linux sends a process's parent-death
         signal when the *thread* that started it ends (processes.py), which would stop them out of order."""
         self.halt()
+        self._released.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
 
     def _watch(self) -> None:
+        # A stop signal must reach the main thread, whose stop holds them while it runs (stack.signals_held).
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
         while not self._stopped.wait(self.every):
             for name in self.names:
                 with self.process_set.lock:  # a kill or stop in progress removes the process first
-                    if self._stopped.is_set():
-                        return
-                    process = self.process_set.processes.get(name)
-                    if process is None or process.running():
-                        continue
-                    if self._restarts.get(name, 0) >= MAX_RESTARTS:
-                        self.given_up.add(name)
-                        continue
-                    self._restarts[name] = self._restarts.get(name, 0) + 1
-                    log = self.process_set.log_paths[name]
-                    self.crashes.append(self._describe(name, process.popen.returncode, log))
-                    print(self.crashes[-1].splitlines()[0], flush=True)
-                    kill_tree(process.pid, [])  # whatever of its process group outlived it
-                    if process.log is not None:
-                        process.log.close()
-                    self.restart(name)
+                    if not self._stopped.is_set():
+                        self._look_at(name)
             self.rounds += 1
+        self._released.wait()
 
-    def _describe(self, name: str, code: int | None, log: Path) -> str:
-        lines = crash_report(log).splitlines()
+    def _look_at(self, name: str) -> None:
+        process = self.process_set.processes.get(name)
+        if process is None or process.running() or name in self.given_up:
+            return
+        if self._restarts.get(name, 0) >= MAX_RESTARTS:
+            self.given_up.add(name)
+            return
+        self._restarts[name] = self._restarts.get(name, 0) + 1
+        self.crashes.append(self._describe(name, process.popen.returncode))
+        print(self.crashes[-1].splitlines()[0], flush=True)
+        kill_tree(process.pid, group_members(process.pid))  # what of its process group outlived it
+        if process.log is not None:
+            process.log.close()
+        try:
+            self.restart(name)
+        except Exception as error:
+            self.given_up.add(name)
+            self.crashes.append(f"{name} could not be started again: {error!r}")
+            print(self.crashes[-1], flush=True)
+
+    def _describe(self, name: str, code: int | None) -> str:
+        log = self.process_set.log_paths[name]
+        lines = crash_report(log, since=self.process_set.log_offsets.get(name, 0)).splitlines()
         return "\n".join([f"{name} exited {code} on its own and was started again "
                           f"({self._restarts[name]} of {MAX_RESTARTS}); its log {log} says:",
                           *(f"  | {line}" for line in lines)])

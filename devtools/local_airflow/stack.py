@@ -340,8 +340,9 @@ def main(argv: list[str] | None = None) -> int:
         servers = [name for name in stack.processes if name not in stack.airflow_processes]  # not restarted
 
         def ended() -> list[str]:
+            watcher = set() if stack.restart_policy.watching else {"the restart policy's watcher"}
             return sorted({name for name in servers if stack.processes[name].poll() is not None}
-                          | stack.restart_policy.given_up)
+                          | stack.restart_policy.given_up | watcher)
 
         while not ended():
             time.sleep(1)

@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 
-from tests.support.seeded_runs import seed_runs
-
 DAG_ID = "model_quality_benchmark"
 
 
@@ -31,9 +29,9 @@ def median_seconds(client: Any, path: str, repeat: int = 5) -> float:
 
 @pytest.mark.perf
 def test_ninety_days_of_runs_render_in_well_under_a_second_with_no_aws_call(
-        client, aws_calls, run_training_dag, deployment) -> None:
-    seed_runs(90, DAG_ID)
-    seed_runs(7, f"{DAG_ID}_week")
+        client, aws_calls, seeded_history, run_training_dag, deployment) -> None:
+    seeded_history(90, DAG_ID)
+    seeded_history(7, f"{DAG_ID}_week")
     del aws_calls[:]
     ninety = median_seconds(client, f"/dags/{DAG_ID}/model-quality")
     week = median_seconds(client, f"/dags/{DAG_ID}_week/model-quality")

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.support.constants import PIPELINE_DAY
-from tests.support.seeded_runs import FIRST_DAY, seed_runs
+from tests.support.seeded_runs import FIRST_DAY
 
 DAG_ID = "sagemaker_training_pipeline"
 
@@ -133,8 +133,9 @@ def test_a_failed_step_shows_its_reason_and_its_last_log_lines(client, run_train
     assert "Input data error" in client.get(f"/dags/{DAG_ID}/runs/{failed.run_id}/execution").text
 
 
-def test_ninety_days_of_history_are_ninety_points_in_day_order_filtered_without_an_aws_call(client, aws_calls) -> None:
-    seed_runs(90, "ninety_days_training")
+def test_ninety_days_of_history_are_ninety_points_in_day_order_filtered_without_an_aws_call(
+        client, aws_calls, seeded_history) -> None:
+    seeded_history(90, "ninety_days_training")
     found = client.get("/api/dags/ninety_days_training/model-quality").json()
     days = [point["data_day"] for point in found["points"]]
     assert len(days) == 90 and days == sorted(days) and days[0] == FIRST_DAY.date().isoformat()

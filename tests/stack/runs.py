@@ -102,7 +102,7 @@ def _server_was_away(error: Exception, verb: str) -> bool:
     cause = error.reason if isinstance(error, urllib.error.URLError) else error
     if isinstance(cause, ConnectionRefusedError):
         return True
-    return isinstance(cause, ConnectionError) and verb in ("GET", "HEAD", "PUT", "PATCH", "DELETE")
+    return isinstance(cause, ConnectionError) and verb in ("GET", "HEAD", "PUT", "PATCH")  # a DELETE again: 404
 
 
 def eventually(check: Callable[[], Any], what: str, timeout: float = 180, every: float = 0.5) -> Any:
@@ -237,7 +237,7 @@ def unclean_stop(stack: LocalAirflowStack) -> str:
     report = []
     for name, code in stack.process_set.exit_codes.items():
         if code:
-            tail = crash_report(stack.process_set.log_paths[name]).splitlines()
+            tail = crash_report(stack.process_set.log_paths[name], stack.process_set.log_offsets[name]).splitlines()
             report += [f"{name} exited {code}:", *(f"  | {line}" for line in tail)]
     return "\n".join(report)
 

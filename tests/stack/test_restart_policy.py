@@ -3,6 +3,7 @@ does not, and what keeps dying is left dead after a few tries."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -70,3 +71,20 @@ def test_a_process_that_keeps_dying_is_left_dead_after_the_last_restart_with_eac
     assert len(started) == 1 + MAX_RESTARTS and len(policy.crashes) == MAX_RESTARTS
     assert all("exited 3" in crash and "| Fatal Python error: Segmentation fault" in crash
                for crash in policy.crashes)
+
+
+def test_a_halted_policy_keeps_what_it_restarted_alive_until_it_is_joined(processes, tmp_path) -> None:
+    """Linux's parent-death signal follows the thread that started a process: the watcher outlives the stop."""
+    policy, _ = policy_for(processes, tmp_path, SLEEPER)
+    first = processes.processes["component"]
+    first.popen.kill()
+    eventually(lambda: processes.processes["component"].pid != first.pid, "the restart", timeout=30, every=0.05)
+    restarted = processes.processes["component"]
+
+    policy.halt()
+    with pytest.raises(subprocess.TimeoutExpired):
+        restarted.popen.wait(timeout=1)  # a watcher that ended at the halt would have had it signalled at once
+    assert policy.watching
+    processes.stop(["component"], 5)
+    policy.join()
+    assert not policy.watching and restarted.popen.returncode == -15  # stopped by the stop, in its turn

@@ -81,8 +81,11 @@ def run_execution(dag_id: str, run_id: str) -> dict[str, Any]:
 def readable_training_dags(user: Any) -> list[tuple[str, str]]:
     """The training DAGs (tagged sagemaker and training) the user may read: (dag_id, description).
 
-    What the user may read is asked as Airflow's DAG list asks it (`get_authorized_dag_ids`), with each
-    DAG's team: in multi-team mode a user reads only the DAGs of their teams' bundles."""
+    Asked per team, as Airflow's own DAG list asks (`get_authorized_dag_ids`), but of these DAGs only:
+    in multi-team mode a user reads only the DAGs of their teams' bundles, and an auth manager that
+    decides per DAG is asked about the training DAGs, not every DAG."""
+    from collections import defaultdict
+
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.models.dag import DagModel, DagTag
     from airflow.utils.session import create_session
@@ -92,6 +95,12 @@ def readable_training_dags(user: Any) -> list[tuple[str, str]]:
         tagged = session.execute(select(DagModel.dag_id, DagModel.description).join(
             DagTag, DagTag.dag_id == DagModel.dag_id).where(DagTag.name == "training")).all()
         sagemaker = set(session.scalars(select(DagTag.dag_id).where(DagTag.name == "sagemaker")).all())
-        allowed = get_auth_manager().get_authorized_dag_ids(user=user, method="GET", session=session)
-    dags = {dag_id: description or "" for dag_id, description in tagged if dag_id in sagemaker}
-    return sorted((dag_id, dags[dag_id]) for dag_id in dags.keys() & allowed)
+        dags = {dag_id: description or "" for dag_id, description in tagged if dag_id in sagemaker}
+        teams = DagModel.get_dag_id_to_team_name_mapping(list(dags), session=session)
+    by_team: dict[str | None, set[str]] = defaultdict(set)
+    for dag_id in dags:
+        by_team[teams.get(dag_id)].add(dag_id)
+    manager = get_auth_manager()
+    allowed = {dag_id for team, dag_ids in by_team.items()
+               for dag_id in manager.filter_authorized_dag_ids(dag_ids=dag_ids, user=user, method="GET", team_name=team)}
+    return sorted((dag_id, dags[dag_id]) for dag_id in allowed)
