@@ -36,20 +36,25 @@ class DataQualityFileError(ValueError):
 
 def read_json(s3: S3Hook, uri: str, what: str) -> dict[str, Any]:
     """One GetObject: the analyzer's JSON file at `uri`; missing or malformed is a DataQualityFileError."""
-    from botocore.exceptions import ClientError
+    from .evaluation_report import read_s3_text
 
-    bucket, key = s3.parse_s3_url(uri)
     try:
-        document = json.loads(s3.read_key(key, bucket))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NoSuchBucket"):
-            raise DataQualityFileError(f"{uri}: the {what} does not exist") from None
-        raise
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = json.loads(read_s3_text(s3, uri, f"the {what}", DataQualityFileError))
+    except json.JSONDecodeError as error:
         raise DataQualityFileError(f"{uri}: the {what} is not valid JSON ({error})") from None
     if not isinstance(document, dict):
         raise DataQualityFileError(f"{uri}: the {what} is not a JSON object")
     return document
+
+
+def read_violations(s3: S3Hook, report_uri: str, baseline_statistics_uri: str | None,
+                    current_statistics_uri: str | None) -> list[DataQualityViolation]:
+    """The analyzer's violation report, each violated feature described with its baseline and current values
+    (from the two statistics files, when given)."""
+    return described_violations(
+        read_json(s3, report_uri, "violation report"),
+        read_json(s3, baseline_statistics_uri, "baseline statistics") if baseline_statistics_uri else None,
+        read_json(s3, current_statistics_uri, "current statistics") if current_statistics_uri else None)
 
 
 def drift_check_baseline(package: Mapping[str, Any]) -> tuple[str, str] | None:

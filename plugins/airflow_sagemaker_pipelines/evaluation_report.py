@@ -86,13 +86,18 @@ def read_evaluation_report(
     required: str, ranges: MetricRanges | None = None,
 ) -> Metrics:
     """One GetObject through the S3 hook: a missing report is an EvaluationReportError naming the URI."""
+    body = read_s3_text(s3, uri, "the evaluation report", EvaluationReportError)
+    return parse_evaluation_report(body, uri, metric_paths, count_paths, required=required, ranges=ranges)
+
+
+def read_s3_text(s3: S3Hook, uri: str, what: str, error: type[ValueError]) -> str:
+    """One GetObject through the S3 hook: a missing object, or one that is not text, is `error` naming the URI."""
     bucket, key = s3.parse_s3_url(uri)
     try:
-        body = s3.read_key(key, bucket)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NoSuchBucket"):
-            raise EvaluationReportError(f"{uri}: the evaluation report does not exist") from None
+        return s3.read_key(key, bucket)
+    except ClientError as failure:
+        if failure.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NoSuchBucket"):
+            raise error(f"{uri}: {what} does not exist") from None
         raise
-    except UnicodeDecodeError as error:
-        raise EvaluationReportError(f"{uri}: not valid JSON ({error})") from None
-    return parse_evaluation_report(body, uri, metric_paths, count_paths, required=required, ranges=ranges)
+    except UnicodeDecodeError as failure:
+        raise error(f"{uri}: {what} is not valid JSON ({failure})") from None

@@ -38,6 +38,15 @@ class JobAttempts:
         raise AirflowFailException(f"{self.kind} jobs {base} to {base}-{MAX_ATTEMPTS} all failed: see the last one's "
                                    "FailureReason; nothing more is started for it")
 
+    def trigger(self, name: str, operator: Any) -> Any:
+        """The provider's trigger waiting on job `name`, as `operator` (a provider SageMaker operator) builds it."""
+        from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
+
+        return SageMakerTrigger(job_name=name, job_type=self.kind, waiter_delay=operator.check_interval,
+                                waiter_max_attempts=operator.max_attempts, aws_conn_id=operator.aws_conn_id,
+                                region_name=operator.region_name, verify=operator.verify,
+                                botocore_config=operator.botocore_config)
+
     def describe(self, name: str) -> dict[str, Any] | None:
         try:
             return self.describe_job(name)

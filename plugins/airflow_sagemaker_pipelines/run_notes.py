@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow.listeners import hookimpl
 
-from .run_report import OUTCOME_TITLES
+from .run_report import DRIFT_FACT, OUTCOME_TITLES
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,14 @@ def noted_outcome(note: str | None) -> str | None:
     """The outcome (an OUTCOME_TITLES key) a note of this listener starts with; None for any other note."""
     match = _OURS.match(note or "")
     return _OUTCOME_OF_TITLE[match.group(1)] if match else None
+
+
+def noted_drift(note: str | None) -> list[str]:
+    """The features a note's first line names as drifted (`DATA DRIFT: age, educ`); none when it names none."""
+    first = (note or "").split("\n", 1)[0]
+    if DRIFT_FACT not in first:
+        return []
+    return [feature.strip() for feature in first.split(DRIFT_FACT, 1)[1].split("·", 1)[0].split(",")]
 
 
 def merged_note(existing: str | None, outcome: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 SNS_SUBJECT_MAX = 100
 NOTE_REASON_MAX = 600  # of a failure's reason, on the note's first line (a note holds 1,000 characters)
+DRIFT_FACT = "DATA DRIFT: "  # on a note's first line, before the drifted features (run_notes.noted_drift)
 # What each outcome is called where a person reads it first: the note's first line, the subject.
 OUTCOME_TITLES = {
     "approved": "APPROVED",
@@ -81,7 +82,7 @@ class RunReport:
             package = "/".join(self.model_package_arn.rsplit("/", 2)[-2:])
             facts.append(f"package {package} ({self.model_package_status})")
         if self.data_quality:
-            facts.append(f"DATA DRIFT: {', '.join(line.split(':', 1)[0] for line in self.data_quality)}")
+            facts.append(f"{DRIFT_FACT}{', '.join(line.split(':', 1)[0] for line in self.data_quality)}")
         first = " · ".join(facts)
         if self.error:
             first += ": " + " ".join(self.error.split())[:NOTE_REASON_MAX]

@@ -16,7 +16,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -217,9 +217,9 @@ def test_every_call_airflow_makes_is_allowed_and_the_policy_allows_nothing_else_
     # The smoke test's requests, captured, checked as yesterday's by the monitoring DAG.
     captured_records(endpoint_client("s3"), deployment.bucket, f"data-capture/{ENDPOINT}/",
                      deployed.xcoms[("smoke_test", "return_value")]["rows"])
-    captured_on(endpoint_client("s3"), deployment.bucket, ENDPOINT, date.today() - timedelta(days=1))
+    captured_on(endpoint_client("s3"), deployment.bucket, ENDPOINT, datetime.now(UTC).date() - timedelta(days=1))
     runner = dag_runner(dag_bag.dags[CLASSIFICATION.data_quality.monitoring_dag_id], capfd)  # type: ignore[union-attr]
-    monitored = next(runner)(day=date.today() - timedelta(days=1))
+    monitored = next(runner)(day=datetime.now(UTC).date() - timedelta(days=1))
     assert monitored.state == "success" and monitored.note.startswith("**DATA OK**"), monitored.note
     next(runner, None)
     # The day scored with the model trained on it (the only one there is), twice: the second reuses the first's job.

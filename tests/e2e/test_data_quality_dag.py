@@ -4,25 +4,12 @@ a schema break fails the run naming the column. (A person's answer in the Airflo
 
 from __future__ import annotations
 
-import io
 from datetime import date
-from typing import Any
 
 from airflow_sagemaker_pipelines.run_report import RunReport
 
-from devtools.sample_data.data_faults import DataFault
-from devtools.sample_data.partitions import daily_partition
 from tests.support.constants import PIPELINE_DAY
-
-
-def _faulty_day(endpoint_client: Any, bucket: str, name: str, fault: str) -> str:
-    """The pipeline day's sample data with a fault, under a prefix of its own: its s3:// folder."""
-    frame = DataFault.parse(fault).apply(daily_partition(PIPELINE_DAY), seed=7)
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    key = f"{name}/ds={PIPELINE_DAY.isoformat()}/dataset.csv"
-    endpoint_client("s3").put_object(Bucket=bucket, Key=key, Body=buffer.getvalue().encode())
-    return f"s3://{bucket}/{name}/ds={PIPELINE_DAY.isoformat()}/"
+from tests.support.pipeline import put_day
 
 
 def test_a_clean_day_is_approved_and_its_model_keeps_the_datas_baseline(
@@ -38,8 +25,8 @@ def test_a_clean_day_is_approved_and_its_model_keeps_the_datas_baseline(
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"] == quality["statistics_uri"]
 
-    again = run_training_dag(conf={"input_data_url": _faulty_day(endpoint_client, deployment.bucket, "dq-clean",
-                                                                 "drift:age=0")})
+    again = run_training_dag(conf={"input_data_url": put_day(endpoint_client("s3"), deployment.bucket, "dq-clean",
+                                                             PIPELINE_DAY, "drift:age=0", seed=7)})
     assert again.task_states["approve_model"] == "success", again.task_states
     checked = again.xcoms[("read_metrics", "return_value")]["data_quality"]
     assert checked["checked"] is True and checked["violations"] == []
@@ -55,7 +42,7 @@ def test_a_drifted_day_is_not_auto_approved_and_its_report_names_the_feature_and
         ModelPackageName=champion.xcoms[("read_metrics", "return_value")]["model_package_arn"])
     received_notifications()
 
-    drifted = _faulty_day(endpoint_client, deployment.bucket, "dq-drift", "drift:age=3")
+    drifted = put_day(endpoint_client("s3"), deployment.bucket, "dq-drift", PIPELINE_DAY, "drift:age=3", seed=7)
     # The metric's rules would approve it (any AUC within the margin); the form says auto.
     result = run_training_dag(conf={"input_data_url": drifted, "champion_margin": 1})
     assert result.state == "success", result.task_states
@@ -91,7 +78,7 @@ def test_a_drifted_day_is_not_auto_approved_and_its_report_names_the_feature_and
 
 
 def test_a_schema_break_fails_the_run_naming_the_column(run_training_dag, deployment, endpoint_client) -> None:
-    broken = _faulty_day(endpoint_client, deployment.bucket, "dq-missing", "missing:educ")
+    broken = put_day(endpoint_client("s3"), deployment.bucket, "dq-missing", PIPELINE_DAY, "missing:educ", seed=7)
     result = run_training_dag(conf={"input_data_url": broken})
     assert result.task_states["wait_for_execution"] == "failed"
     assert result.task_states["approve_model"] == "upstream_failed"

@@ -45,7 +45,7 @@ def test_each_days_requests_are_checked_against_the_served_models_baseline(
         received_notifications, client) -> None:
     s3 = endpoint_client("s3")
     settings = json.loads(os.environ["AIRFLOW_VAR_SAGEMAKER_PIPELINES_SETTINGS"])
-    off = run_monitoring_dag(day=date.today() - timedelta(days=1))  # capture is off by default
+    off = run_monitoring_dag(day=datetime.now(UTC).date() - timedelta(days=1))  # capture is off by default
     assert off.state == "success", off.task_states
     assert off.note.startswith("**NOT CHECKED**") and "data_capture_percent is 0" in off.note
     assert off.task_states["prepare_requests"] == "skipped" and off.task_states["check_data"] == "skipped"
@@ -57,11 +57,11 @@ def test_each_days_requests_are_checked_against_the_served_models_baseline(
     endpoint = endpoint_name(deployment)
     smoke_rows = deployed.xcoms[("smoke_test", "return_value")]["rows"]
     captured_records(s3, deployment.bucket, f"data-capture/{endpoint}/AllTraffic/", smoke_rows)
-    for item in s3.list_objects_v2(Bucket=deployment.bucket, Prefix="data-capture/").get("Contents", []):
+    for item in s3.list_objects_v2(Bucket=deployment.bucket, Prefix=f"data-capture/{endpoint}/").get("Contents", []):
         s3.delete_object(Bucket=deployment.bucket, Key=item["Key"])  # the smoke test's held-out rows: not the day's
     received_notifications()
 
-    clean_day, drifted_day = date.today() - timedelta(days=2), date.today() - timedelta(days=1)
+    clean_day, drifted_day = datetime.now(UTC).date() - timedelta(days=2), datetime.now(UTC).date() - timedelta(days=1)
     send_requests(endpoint_client, endpoint)
     captured_records(s3, deployment.bucket, f"data-capture/{endpoint}/AllTraffic/", ROWS)
     captured_on(s3, deployment.bucket, endpoint, clean_day)
@@ -84,7 +84,8 @@ def test_each_days_requests_are_checked_against_the_served_models_baseline(
     first_line = drifted.note.split("\n", 1)[0]
     assert first_line.startswith("**DATA DRIFT**") and "DATA DRIFT: age" in first_line
     assert "- age: drift (baseline mean " in drifted.note
-    [_, told] = received_notifications()
+    [ok, told] = received_notifications()
+    assert ok["Subject"].startswith("[DATA OK]")
     assert told["Subject"].startswith("[DATA DRIFT]") and "age: drift (baseline mean" in told["Message"]
 
     # The model-quality page shows the deployment and the monitored days beside the training runs.

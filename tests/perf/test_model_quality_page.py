@@ -52,4 +52,5 @@ def test_ninety_days_of_runs_render_in_well_under_a_second_with_no_aws_call(
     print(f"run tab: first view {first_view * 1000:.0f} ms with {len(first_calls)} AWS calls "
           f"({', '.join(sorted(set(first_calls)))}); again {again * 1000:.0f} ms with {len(aws_calls)} "
           f"(x{first_view / again:.1f})")
+    assert first_calls, "the counter saw the run tab's calls: it would see the page's"
     assert page_calls == 0 and aws_calls == []

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from devtools.sample_data.partitions import daily_partition
-from tests.support.pipeline import upsert_classification_pipeline
+from tests.support.pipeline import put_day, upsert_classification_pipeline
 from tests.support.pipelines import steps_by_name, wait_for
 
 
@@ -69,20 +69,6 @@ def test_malformed_input_fails_preprocessing_naming_the_column(endpoint_session,
     assert "missing column(s) educ" in reason and "unexpected column(s) education" in reason
 
 
-def _put_day(s3, bucket: str, prefix: str, day: date, fault: str | None = None) -> str:
-    """A day of sample data under `prefix`, with a data-quality fault when given; its s3:// folder."""
-    from devtools.sample_data.data_faults import DataFault
-
-    frame = daily_partition(day, rows=600)
-    if fault:
-        frame = DataFault.parse(fault).apply(frame, seed=day.toordinal())
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    key = f"{prefix}/ds={day.isoformat()}/dataset.csv"
-    s3.put_object(Bucket=bucket, Key=key, Body=buffer.getvalue().encode())
-    return f"s3://{bucket}/{prefix}/ds={day.isoformat()}/"
-
-
 def _data_check(sagemaker, arn: str) -> dict:
     return steps_by_name(sagemaker, arn)["CheckDataQuality"]
 
@@ -91,7 +77,7 @@ def _data_check(sagemaker, arn: str) -> dict:
 def baseline_package(endpoint_session, pipeline_settings, pipeline) -> dict:
     """A first run (the defaults: no check, this data's baseline registered): the champion-to-be's package."""
     sagemaker, s3 = endpoint_session.client("sagemaker"), endpoint_session.client("s3")
-    uri = _put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 3))
+    uri = put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 3), rows=600)
     arn = _start(endpoint_session, pipeline_settings, InputDataUrl=uri, MinAucThreshold="0.5")
     assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Succeeded"
     package_arn = steps_by_name(sagemaker, arn)["RegisterModel"]["Metadata"]["RegisterModel"]["Arn"]
@@ -118,7 +104,7 @@ def test_a_clean_day_passes_the_check_and_the_package_keeps_its_own_baseline(
         "CalculatedBaselineStatistics"]
     assert package["ModelMetrics"]["ModelDataQuality"]["Constraints"]["S3Uri"] == first["CalculatedBaselineConstraints"]
 
-    uri = _put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 4))
+    uri = put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 4), rows=600)
     arn = _checked_against(endpoint_session, pipeline_settings, package, uri)
     assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Succeeded"
     checked = _data_check(sagemaker, arn)["Metadata"]["QualityCheck"]
@@ -133,7 +119,7 @@ def test_a_clean_day_passes_the_check_and_the_package_keeps_its_own_baseline(
 def test_a_drifted_day_is_checked_against_the_champions_baseline_and_reports_the_feature(
         endpoint_session, pipeline_settings, baseline_package) -> None:
     sagemaker, s3 = endpoint_session.client("sagemaker"), endpoint_session.client("s3")
-    uri = _put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 5), fault="drift:age=3")
+    uri = put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 5), "drift:age=3", rows=600)
     arn = _checked_against(endpoint_session, pipeline_settings, baseline_package["package"], uri)
     # Not a crash: the violations are the DAG's to decide on, and the model is registered.
     assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Succeeded"
@@ -152,7 +138,7 @@ def test_a_drifted_day_is_checked_against_the_champions_baseline_and_reports_the
 def test_a_schema_break_is_named_by_the_check_and_fails_the_preprocessing(
         endpoint_session, pipeline_settings, baseline_package) -> None:
     sagemaker, s3 = endpoint_session.client("sagemaker"), endpoint_session.client("s3")
-    uri = _put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 6), fault="missing:educ")
+    uri = put_day(s3, pipeline_settings.bucket, "quality", date(2024, 3, 6), "missing:educ", rows=600)
     arn = _checked_against(endpoint_session, pipeline_settings, baseline_package["package"], uri)
     assert wait_for(sagemaker, arn, timeout=300)["PipelineExecutionStatus"] == "Failed"
     listed = steps_by_name(sagemaker, arn)

@@ -91,3 +91,23 @@ def test_drifted_data_is_a_persons_to_approve_in_manual_mode() -> None:
 def test_drifted_data_changes_no_rejection() -> None:
     decision = decide(metric=AUC, value=0.60, threshold=0.7, margin=0.02, data_drift=["age"])
     assert decision["outcome"] == "rejected" and "data-quality" not in decision["reason"]
+
+
+def test_a_monitoring_job_name_keeps_its_day_and_version_and_room_for_an_attempt_whatever_the_endpoint() -> None:
+    from datetime import date
+
+    from airflow_sagemaker_pipelines.operators.monitoring_plan import monitoring_job_name
+
+    assert monitoring_job_name("churn", date(2026, 3, 4), 12) == "churn-dq-20260304-v12"
+    long = monitoring_job_name("e" * 63, date(2026, 3, 4), 12)
+    assert long.endswith("-dq-20260304-v12") and len(f"{long}-20") <= 63
+    assert monitoring_job_name("e" * 63, date(2026, 3, 4), 13) != long  # two versions, two jobs
+
+
+def test_a_notes_first_line_gives_back_the_drifted_features_it_names() -> None:
+    from airflow_sagemaker_pipelines.run_notes import noted_drift
+
+    assert noted_drift("**DATA DRIFT** · data 2026-03-04 · DATA DRIFT: age, educ\n\nData quality:\n- age: drift") == [
+        "age", "educ"]
+    assert noted_drift("**DATA OK** · data 2026-03-04\n\nDATA DRIFT: not on the first line") == []
+    assert noted_drift(None) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,35 +20,33 @@ CRASHER = [sys.executable, "-c", "import sys; print('Fatal Python error: Segment
 
 
 @pytest.fixture
-def processes(tmp_path: Path):
-    process_set = ProcessSet(tmp_path / "processes.json")
-    policies: list[RestartPolicy] = []
-    process_set.policies = policies  # the tests' policies, joined once their processes are stopped
-    yield process_set
-    for policy in policies:
+def watched(tmp_path: Path) -> Iterator[Callable[[list[str]], tuple[ProcessSet, RestartPolicy, list[str]]]]:
+    """A process running a command under a restart policy: (its set, the policy, the names (re)started).
+    Ended as the stack ends it: the policy halted, the processes stopped, then the policy joined."""
+    made: list[tuple[ProcessSet, RestartPolicy]] = []
+
+    def watch(command: list[str]) -> tuple[ProcessSet, RestartPolicy, list[str]]:
+        process_set, started = ProcessSet(tmp_path / "processes.json"), []
+
+        def start(name: str) -> None:
+            started.append(name)
+            process_set.start(name, command, env={}, cwd=tmp_path, log_path=tmp_path / f"{name}.log")
+
+        start("component")
+        policy = RestartPolicy(process_set, ["component"], start, every=0.05)
+        made.append((process_set, policy))
+        policy.start()
+        return process_set, policy, started
+
+    yield watch
+    for process_set, policy in made:
         policy.halt()
-    process_set.stop(list(process_set.processes), 5)
-    for policy in policies:
+        process_set.stop(list(process_set.processes), 5)
         policy.join()
 
 
-def policy_for(process_set: ProcessSet, tmp_path: Path, command: list[str]) -> tuple[RestartPolicy, list[str]]:
-    """A policy watching one process running `command`, and the names it (re)started."""
-    started: list[str] = []
-
-    def start(name: str) -> None:
-        started.append(name)
-        process_set.start(name, command, env={}, cwd=tmp_path, log_path=tmp_path / f"{name}.log")
-
-    start("component")
-    policy = RestartPolicy(process_set, ["component"], start, every=0.05)
-    process_set.policies.append(policy)
-    policy.start()
-    return policy, started
-
-
-def test_a_process_that_dies_on_its_own_is_started_again_and_its_log_account_kept(processes, tmp_path) -> None:
-    policy, started = policy_for(processes, tmp_path, SLEEPER)
+def test_a_process_that_dies_on_its_own_is_started_again_and_its_log_account_kept(watched) -> None:
+    processes, policy, started = watched(SLEEPER)
     first = processes.processes["component"]
     processes.processes["component"].popen.kill()  # not through the stack: a crash
     eventually(lambda: processes.processes["component"].pid != first.pid, "the restart", timeout=30, every=0.05)
@@ -56,26 +55,25 @@ def test_a_process_that_dies_on_its_own_is_started_again_and_its_log_account_kep
     assert processes.processes["component"].running() and started == ["component", "component"]
 
 
-def test_a_process_killed_through_the_stack_stays_dead(processes, tmp_path) -> None:
-    policy, started = policy_for(processes, tmp_path, SLEEPER)
+def test_a_process_killed_through_the_stack_stays_dead(watched) -> None:
+    processes, policy, started = watched(SLEEPER)
     processes.kill("component")
     looked = policy.rounds
     eventually(lambda: policy.rounds >= looked + 2, "two looks after the kill", timeout=30, every=0.05)
     assert "component" not in processes.processes and policy.crashes == [] and started == ["component"]
 
 
-def test_a_process_that_keeps_dying_is_left_dead_after_the_last_restart_with_each_crash_reported(
-        processes, tmp_path) -> None:
-    policy, started = policy_for(processes, tmp_path, CRASHER)
+def test_a_process_that_keeps_dying_is_left_dead_after_the_last_restart_with_each_crash_reported(watched) -> None:
+    _, policy, started = watched(CRASHER)
     eventually(lambda: policy.given_up == {"component"}, "giving up", timeout=30, every=0.05)
     assert len(started) == 1 + MAX_RESTARTS and len(policy.crashes) == MAX_RESTARTS
     assert all("exited 3" in crash and "| Fatal Python error: Segmentation fault" in crash
                for crash in policy.crashes)
 
 
-def test_a_halted_policy_keeps_what_it_restarted_alive_until_it_is_joined(processes, tmp_path) -> None:
+def test_a_halted_policy_keeps_what_it_restarted_alive_until_it_is_joined(watched) -> None:
     """Linux's parent-death signal follows the thread that started a process: the watcher outlives the stop."""
-    policy, _ = policy_for(processes, tmp_path, SLEEPER)
+    processes, policy, _ = watched(SLEEPER)
     first = processes.processes["component"]
     first.popen.kill()
     eventually(lambda: processes.processes["component"].pid != first.pid, "the restart", timeout=30, every=0.05)

@@ -373,7 +373,7 @@ def answer_in_the_ui(page, url: str, option: str, comment: str, screenshot: str)
 
 
 def test_a_person_reads_the_model_quality_page_clicks_a_day_and_opens_the_runs_execution_tab(
-        stack, api, signed_in_page) -> None:
+        stack, api, signed_in_page, request) -> None:
     import json
     import urllib.error
     import urllib.request
@@ -382,6 +382,7 @@ def test_a_person_reads_the_model_quality_page_clicks_a_day_and_opens_the_runs_e
     # What the page should show: every run of the training DAG that read its metrics (earlier tests ran them),
     # once no run is going (paused: no scheduled run starts while the page is counted).
     api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": True}, method="PATCH")
+    request.addfinalizer(lambda: api.call(f"/api/v2/dags/{DAG_ID}", body={"is_paused": False}, method="PATCH"))
     runs = eventually(lambda: (lambda listed: listed if all(r["state"] in ("success", "failed") for r in listed)
                                else None)(api.call(f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100")["dag_runs"]),
                       "every training run ended", timeout=300)

@@ -64,6 +64,7 @@ def approval_events(run_id: str) -> list[dict]:
 def captured_on(s3: Any, bucket: str, endpoint: str, day: date) -> None:
     """Today's captured invocations moved to `day`'s folder: the capture is filed by wall-clock time, and a
     monitoring run checks a day that is over."""
+    assert day < datetime.now(UTC).date(), f"{day} is not over (in UTC, as the capture is filed)"
     today = f"data-capture/{endpoint}/AllTraffic/{datetime.now(UTC):%Y/%m/%d}/"
     for item in s3.list_objects_v2(Bucket=bucket, Prefix=today).get("Contents", []):
         target = item["Key"].replace(today, f"data-capture/{endpoint}/AllTraffic/{day:%Y/%m/%d}/")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from datetime import date
 from typing import Any
 
 import pytest
@@ -48,3 +50,19 @@ def upsert_classification_pipeline(endpoint: str, settings: Any) -> dict[str, An
         task = UpsertPipelineOperator(task_id="upsert", declaration=CLASSIFICATION, settings_variable="unused",
                                       region_name=settings.region)
         return dict(task.upsert(values, "the test's settings"))
+
+
+def put_day(s3: Any, bucket: str, prefix: str, day: date, fault: str | None = None, *, rows: int | None = None,
+            seed: int | None = None) -> str:
+    """A day of sample data under `prefix`, with a data fault when given (`DataFault` syntax, seeded with `seed`,
+    else the day); its s3:// folder."""
+    from devtools.sample_data.data_faults import DataFault
+    from devtools.sample_data.partitions import daily_partition
+
+    frame = daily_partition(day, rows) if rows else daily_partition(day)
+    if fault:
+        frame = DataFault.parse(fault).apply(frame, seed=day.toordinal() if seed is None else seed)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/ds={day.isoformat()}/dataset.csv", Body=buffer.getvalue().encode())
+    return f"s3://{bucket}/{prefix}/ds={day.isoformat()}/"

@@ -11,7 +11,7 @@ import pytest
 @pytest.fixture
 def client(airflow_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[Any]:
     """A client of the plugin's app with a signed-in admin's token (the simple auth manager's JWT)."""
-    from airflow.api_fastapi.app import get_auth_manager, purge_cached_app
+    from airflow.api_fastapi.app import purge_cached_app
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
     from airflow_sagemaker_pipelines.ui.model_quality_app import build_app
     from fastapi.testclient import TestClient
@@ -26,7 +26,6 @@ def client(airflow_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path)
     token = manager.generate_jwt(SimpleAuthManagerUser(username="admin", role="admin"))
     with TestClient(build_app()) as test_client:
         test_client.headers["Authorization"] = f"Bearer {token}"
-        test_client.auth_manager = get_auth_manager()
         test_client.token_for = manager.generate_jwt  # another user's token: client.token_for(SimpleAuthManagerUser)
         yield test_client
     purge_cached_app()

@@ -10,7 +10,7 @@ from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from ..champion import package_provenance
-from ..data_quality import DataQualityFileError, described_violations, read_json
+from ..data_quality import DataQualityFileError, read_violations
 from ..evaluation_report import EvaluationReportError, MetricPaths, read_evaluation_report
 from ..hooks.model_registry import ModelRegistryHook
 from ..hooks.pipeline_execution import PipelineExecutionHook
@@ -150,11 +150,8 @@ class ReadEvaluationMetricsOperator(AwsBaseOperator[PipelineExecutionHook]):
         if not result["checked"]:
             self.log.info("Data quality: not checked (no baseline to check against); this data's baseline: %s", current)
         elif result["report_uri"]:
-            violations = read_json(s3, result["report_uri"], "violation report")
-            statistics = baseline and baseline.get("statistics")
-            result["violations"] = described_violations(
-                violations, read_json(s3, statistics, "baseline statistics") if statistics else None,
-                read_json(s3, current, "data's statistics") if current else None)
+            result["violations"] = read_violations(s3, result["report_uri"], (baseline or {}).get("statistics"),
+                                                   current)
             for violation in result["violations"]:
                 self.log.warning("Data quality: %s: %s (%s)", violation["feature"], violation["kind"],
                                  violation["description"])

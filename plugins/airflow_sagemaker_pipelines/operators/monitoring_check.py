@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerProcessingOperator
-from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 
 from ..idempotent_jobs import JobAttempts
 
@@ -85,11 +84,8 @@ class DataQualityJobOperator(SageMakerProcessingOperator):
             self.log.info("Processing job %s completed before (a retry or a clear): its result is this run's", name)
             return self._result(name)
         self.log.info("Processing job %s is %s already: waiting for it", name, job["ProcessingJobStatus"])
-        self.defer(trigger=SageMakerTrigger(job_name=name, job_type="Processing", waiter_delay=self.check_interval,
-                                            waiter_max_attempts=self.max_attempts, aws_conn_id=self.aws_conn_id,
-                                            region_name=self.region_name, verify=self.verify,
-                                            botocore_config=self.botocore_config),
-                   method_name="execute_complete", timeout=self.execution_timeout)
+        self.defer(trigger=self._attempts.trigger(name, self), method_name="execute_complete",
+                   timeout=self.execution_timeout)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         name = (event or {}).get("job_name") or self.config.get("ProcessingJobName") or self.plan["job_name"]

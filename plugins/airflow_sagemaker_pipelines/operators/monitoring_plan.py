@@ -17,6 +17,8 @@ from ..hooks.model_registry import model_package_version
 from .data_partition import refuse_a_day_without_data, run_data_day
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from airflow.sdk import Context
 
     from ..declarations import PipelineDeclaration
@@ -76,7 +78,7 @@ class ChooseMonitoringOperator(AwsBaseOperator[EndpointHostingHook]):
             "features": list(self.declaration.scoring.features), "model_package_arn": None,
             "model_package_version": None, "baseline_statistics": None, "baseline_constraints": None,
             "input_uri": f"{folder}/input/", "baseline_uri": f"{folder}/baseline/", "results_uri": f"{folder}/results/",
-            "job_name": f"{endpoint.name}-dq-{day:%Y%m%d}"[:60].rstrip("-"), "image_uri": images[region],
+            "job_name": monitoring_job_name(endpoint.name, day, None), "image_uri": images[region],
             "role_arn": pipeline.role_arn, "instance_type": INSTANCE_TYPE, "skip_reason": None,
         }
         if not endpoint.capture_percent:
@@ -89,7 +91,7 @@ class ChooseMonitoringOperator(AwsBaseOperator[EndpointHostingHook]):
         if package_arn is None:
             return self._skip(plan, f"the endpoint {endpoint.name} serves no model package: it has no baseline")
         plan.update(model_package_arn=package_arn, model_package_version=model_package_version(package_arn))
-        plan["job_name"] = f"{endpoint.name}-dq-{day:%Y%m%d}-v{plan['model_package_version']}"[:63]
+        plan["job_name"] = monitoring_job_name(endpoint.name, day, plan["model_package_version"])
         baseline = drift_check_baseline(self.hook.describe_package(package_arn))
         if baseline is None:
             return self._skip(plan, f"the deployed model {package_arn} has no data-quality baseline "
@@ -102,3 +104,10 @@ class ChooseMonitoringOperator(AwsBaseOperator[EndpointHostingHook]):
     def _skip(self, plan: MonitoringPlan, reason: str) -> MonitoringPlan:
         self.log.warning("Nothing to check: %s", reason)
         return {**plan, "skip_reason": reason}
+
+
+def monitoring_job_name(endpoint: str, day: date, version: int | None) -> str:
+    """The day's check of the version's requests: the endpoint's name cut so that the day, the version and an
+    attempt's suffix (`-20`, idempotent_jobs.py) fit SageMaker's 63 characters."""
+    suffix = f"-dq-{day:%Y%m%d}" + (f"-v{version}" if version is not None else "")
+    return f"{endpoint[:60 - len(suffix)].rstrip('-')}{suffix}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..run_failures import failed_tasks, failure_reason
 from .endpoint_checks import ROLLED_BACK
 from .run_leaf_report import RunLeafReportOperator
 
@@ -39,7 +38,7 @@ class NotifyDeploymentOperator(RunLeafReportOperator):
 
         plan: DeploymentPlan | None = self.plan or None
         smoke: SmokeTestResult | None = self.smoke_test or None
-        failed = [(task_id, failure_reason(context, task_id)) for task_id in failed_tasks(context, self.steps)]
+        failed = self.failed_steps(context)
         rolled_back = any(ROLLED_BACK in reason for _, reason in failed)
         if failed:
             outcome = "rolled_back" if rolled_back else "failed"

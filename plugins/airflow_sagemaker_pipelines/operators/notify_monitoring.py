@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..data_quality import DataQualityFileError, described_violations, read_json, violation_line
-from ..run_failures import failed_tasks, failure_reason
+from ..data_quality import DataQualityFileError, read_violations, violation_line
 from .run_leaf_report import RunLeafReportOperator
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ class NotifyMonitoringOperator(RunLeafReportOperator):
         plan: MonitoringPlan | None = self.plan or None
         captured: CapturedInput | None = self.captured or None
         check: dict[str, Any] | None = self.check or None
-        failed = [(task_id, failure_reason(context, task_id)) for task_id in failed_tasks(context, self.steps)]
+        failed = self.failed_steps(context)
         violations: list[DataQualityViolation] = []
         if check and captured and not failed:
             try:
@@ -74,9 +73,6 @@ class NotifyMonitoringOperator(RunLeafReportOperator):
 
         if not str(check["exit_message"]).startswith(VIOLATIONS_EXIT):
             return []
-        s3 = S3Hook(aws_conn_id=self.aws_conn_id)
         results = check["results_uri"]
-        return described_violations(
-            read_json(s3, f"{results}constraint_violations.json", "violation report"),
-            read_json(s3, captured["baseline_statistics"], "baseline statistics"),
-            read_json(s3, f"{results}statistics.json", "requests' statistics"))
+        return read_violations(S3Hook(aws_conn_id=self.aws_conn_id), f"{results}constraint_violations.json",
+                               captured["baseline_statistics"], f"{results}statistics.json")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..run_failures import failed_tasks, failure_reason
 from .run_leaf_report import RunLeafReportOperator
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ class NotifyScoringOperator(RunLeafReportOperator):
 
         plan: ScoringPlan | None = self.plan or None
         result: ScoringResult | None = self.result or None
-        failed = [(task_id, failure_reason(context, task_id)) for task_id in failed_tasks(context, self.steps)]
+        failed = self.failed_steps(context)
         metrics: dict[str, Any] = {}
         if result and not failed:
             summary = result["summary"]

@@ -37,6 +37,12 @@ class RunLeafReportOperator(BaseOperator):
     def report(self, context: Context) -> RunReport:
         raise NotImplementedError
 
+    def failed_steps(self, context: Context) -> list[tuple[str, str]]:
+        """The run's failed tasks, in `steps` order, each with its failure's reason."""
+        from ..run_failures import failed_tasks, failure_reason
+
+        return [(task_id, failure_reason(context, task_id)) for task_id in failed_tasks(context, self.steps)]
+
     def execute(self, context: Context) -> dict[str, Any]:
         report = self.report(context)
         context["ti"].xcom_push(key="run_note", value=report.note)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.links.sagemaker import SageMakerTransformJobLink
 from airflow.providers.amazon.aws.operators.sagemaker import SageMakerTransformOperator
-from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerTrigger
 
 from ..idempotent_jobs import JobAttempts
 
@@ -51,14 +50,8 @@ class IdempotentTransformOperator(SageMakerTransformOperator):
             self.log.info("Transform job %s completed before (a retry or a clear): its output is this run's", name)
             return self.serialize_result(name)
         self.log.info("Transform job %s is %s already: waiting for it", name, job["TransformJobStatus"])
-        self.defer(
-            trigger=SageMakerTrigger(job_name=name, job_type="Transform", waiter_delay=self.check_interval,
-                                     waiter_max_attempts=self.max_attempts, aws_conn_id=self.aws_conn_id,
-                                     region_name=self.region_name, verify=self.verify,
-                                     botocore_config=self.botocore_config),
-            method_name="execute_complete",
-            timeout=self.execution_timeout,
-        )
+        self.defer(trigger=self._attempts.trigger(name, self), method_name="execute_complete",
+                   timeout=self.execution_timeout)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, dict]:
         if (event or {}).get("status") != "success":

@@ -2,9 +2,10 @@
 and the condition branches taken, the steps' timeline, the failure and the failed step's last log lines.
 
 Read through the package's hooks (DescribePipelineExecution, ListPipelineExecutionSteps,
-DescribePipelineDefinitionForExecution, and CloudWatch Logs for a failed step). An execution that
-has ended never changes, so it is read once per api-server process; a running one at most every
-RUNNING_TTL seconds, so a tab left open makes a bounded number of calls.
+DescribePipelineDefinitionForExecution, and CloudWatch Logs for a failed step). A succeeded
+execution never changes, so it is read once per api-server process; a running one, and a failed or
+stopped one (a clear of the wait resumes it under the same ARN), at most every RECHECK_SECONDS, so a
+tab left open makes a bounded number of calls.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, TypedDict
 
-from ..statuses import EXECUTION_ENDED
+from ..statuses import EXECUTION_ENDED, EXECUTION_RESUMABLE, EXECUTION_UNSUCCESSFUL
 
-RUNNING_TTL = 10.0  # seconds a running execution's view is reused
+RECHECK_SECONDS = 10.0  # how long the view of an execution that may still change is reused
 CACHED_EXECUTIONS = 512
 LOG_LINES = 20
 
@@ -51,7 +52,7 @@ class ExecutionView(TypedDict):
 
 
 class _Cache:
-    """Views by execution ARN: an ended one kept (least recently used dropped first), a running one for RUNNING_TTL."""
+    """Views by execution ARN: a final one kept (least recently used dropped first), another for RECHECK_SECONDS."""
 
     def __init__(self) -> None:
         self._views: OrderedDict[str, tuple[float, ExecutionView]] = OrderedDict()
@@ -60,11 +61,12 @@ class _Cache:
     def get(self, arn: str, read: Callable[[], ExecutionView]) -> ExecutionView:
         with self._lock:
             cached = self._views.get(arn)
-            if cached and (cached[0] == float("inf") or cached[0] > time.monotonic()):
+            if cached and cached[0] > time.monotonic():
                 self._views.move_to_end(arn)
                 return cached[1]
         view = read()
-        expires = float("inf") if view["status"] in EXECUTION_ENDED else time.monotonic() + RUNNING_TTL
+        final = view["status"] in EXECUTION_ENDED - EXECUTION_RESUMABLE
+        expires = float("inf") if final else time.monotonic() + RECHECK_SECONDS
         with self._lock:
             self._views[arn] = (expires, view)
             self._views.move_to_end(arn)
@@ -83,17 +85,22 @@ def execution_view(execution_arn: str, aws_conn_id: str | None = "aws_default") 
 
 def read_execution(execution_arn: str, aws_conn_id: str | None) -> ExecutionView:
     from ..hooks.pipeline_execution import PipelineExecutionHook
+    from ..links import execution_arn_parts
+    from ..step_progress import execution_failure
 
     hook = PipelineExecutionHook(aws_conn_id=aws_conn_id)
     described = hook.describe_pipeline_exec(execution_arn)
-    listed = {step["StepName"]: step for step in hook.list_execution_steps(execution_arn)}
+    step_list = hook.list_execution_steps(execution_arn)
+    listed = {step["StepName"]: step for step in step_list}
     steps = steps_of(hook.execution_definition(execution_arn), listed)
-    failed = next((step["name"] for step in steps if step["status"] == "Failed"), None)
+    failure = execution_failure(described, step_list) \
+        if described["PipelineExecutionStatus"] in EXECUTION_UNSUCCESSFUL else None
+    failed = failure.failed_step if failure else None
     return {
         "execution_arn": execution_arn,
-        "pipeline_name": execution_arn.split(":pipeline/", 1)[-1].split("/", 1)[0],
+        "pipeline_name": execution_arn_parts(execution_arn)["pipeline_name"],
         "status": described["PipelineExecutionStatus"],
-        "failure_reason": described.get("FailureReason"),
+        "failure_reason": failure.reason if failure else None,
         "started": _iso(described.get("CreationTime")), "ended": _iso(described.get("LastModifiedTime"))
         if described["PipelineExecutionStatus"] in EXECUTION_ENDED else None,
         "steps": steps, "failed_step": failed,
@@ -160,9 +167,15 @@ def _dependencies(step: dict[str, Any]) -> set[str]:
 
 
 def _log_tail(hook: Any, step: dict[str, Any]) -> list[str]:
+    """The step's job's last log lines; none when they cannot be read (the tab still shows the execution)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from ..failed_step_logs import step_log_tails
 
-    found = step_log_tails(hook, step, LOG_LINES)
+    try:
+        found = step_log_tails(hook, step, LOG_LINES)
+    except (ClientError, BotoCoreError):
+        return []
     return [line for lines in found[2].values() for line in lines][-LOG_LINES:] if found else []
 
 

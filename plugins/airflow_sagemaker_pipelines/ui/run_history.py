@@ -7,13 +7,12 @@ truth the run itself wrote. No AWS call is made here.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any, TypedDict
 
 from ..links import SageMakerPipelineExecutionLink
 from ..notifications import console_url
-from ..run_notes import noted_outcome
+from ..run_notes import noted_drift, noted_outcome
 from ..timetables import data_day_of_run_id
 
 # The XComs a point is made of: (task_id, key).
@@ -54,7 +53,12 @@ class EndpointEvent(TypedDict):
     served_to: str | None
 
 
-_DRIFT = re.compile(r"DATA DRIFT: ([^·\n]+)")
+def _with_notes() -> Any:
+    """The runs' notes loaded in one more query, not one per run (DagRun.note reads a relationship)."""
+    from airflow.models import DagRun
+    from sqlalchemy.orm import selectinload
+
+    return selectinload(DagRun.dag_run_note)
 
 
 def endpoint_events(group: str, tag: str, plan_task: str, session: Any) -> list[EndpointEvent]:
@@ -72,7 +76,7 @@ def endpoint_events(group: str, tag: str, plan_task: str, session: Any) -> list[
     plans = {(row.dag_id, row.run_id): XComModel.deserialize_value(row) for row in session.scalars(
         select(XComModel).where(XComModel.dag_id.in_(dag_ids), XComModel.task_id == plan_task,
                                 XComModel.key == "return_value")).all()}
-    runs = session.scalars(select(DagRun).where(DagRun.dag_id.in_(dag_ids))).all()
+    runs = session.scalars(select(DagRun).where(DagRun.dag_id.in_(dag_ids)).options(_with_notes())).all()
     events: list[EndpointEvent] = []
     for run in runs:
         plan = plans.get((run.dag_id, run.run_id))
@@ -80,12 +84,11 @@ def endpoint_events(group: str, tag: str, plan_task: str, session: Any) -> list[
         if not arn or f":model-package/{group}/" not in arn:
             continue
         ended = run.end_date.isoformat() if isinstance(run.end_date, datetime) else None
-        drift = _DRIFT.search((run.note or "").split("\n", 1)[0])
         events.append({"dag_id": run.dag_id, "run_id": run.run_id,
                        "day": plan.get("data_day") if tag == "monitoring" else (ended or "")[:10] or None,
                        "ended": ended, "outcome": run_outcome(run.note, str(run.state)),
                        "model_package_version": model_package_version(arn),
-                       "drifted_features": [f.strip() for f in drift.group(1).split(",")] if drift else [],
+                       "drifted_features": noted_drift(run.note),
                        "served_from": None, "served_to": None})
     events.sort(key=lambda event: (event["day"] or "", event["ended"] or ""))
     return served_periods(events) if tag == "deploy" else events
@@ -149,14 +152,11 @@ def run_points(dag_id: str, metric: str, session: Any) -> list[RunPoint]:
     from airflow.models.xcom import XComModel
     from sqlalchemy import select, tuple_
 
-    runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id)).all()
-    run_ids = [run.run_id for run in runs]
-    xcoms: dict[tuple[str, str, str], Any] = {}
-    if run_ids:
-        rows = session.scalars(select(XComModel).where(
-            XComModel.dag_id == dag_id, XComModel.run_id.in_(run_ids),
-            tuple_(XComModel.task_id, XComModel.key).in_(READ))).all()
-        xcoms = {(row.run_id, row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
+    runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id).options(_with_notes())).all()
+    rows = session.scalars(select(XComModel).where(
+        XComModel.dag_id == dag_id, tuple_(XComModel.task_id, XComModel.key).in_(READ))).all()
+    xcoms: dict[tuple[str, str, str], Any] = {
+        (row.run_id, row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
     points = [_point(run, metric, xcoms) for run in runs]
     return sorted(points, key=lambda point: (point["data_day"] or "", point["run_id"]))
 
@@ -185,7 +185,7 @@ def _point(run: Any, metric: str, xcoms: dict[tuple[str, str, str], Any]) -> Run
     return {
         "run_id": run.run_id, "data_day": day, "state": str(run.state),
         "outcome": run_outcome(run.note, str(run.state)),
-        "value": float(value) if isinstance(value, (int, float)) else None,
+        "value": _number(value),
         "threshold": _number((decision.get("basis") or {}).get("threshold")),
         "champion_value": _number(decision.get("champion_value")),
         "model_package_arn": package, "model_package_version": model_package_version(package) if package else None,
